@@ -1,0 +1,106 @@
+"""Find or start the PostgreSQL server the hub (and its demo and tests) should use.
+
+Order: ``DATABASE_URL`` when set; else the conventional local server when it answers; else a
+private cluster under ``.hub/pg`` started from the installed server binaries on a free port.
+PostgreSQL refuses to run as root, so as root the cluster runs as the ``postgres`` OS user.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import glob
+import os
+import shutil
+import socket
+import subprocess
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+__all__ = ["LOCAL_SERVER_URL", "database_url", "ensure_server", "server_answers"]
+
+LOCAL_SERVER_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+PRIVATE_CLUSTER_USER = "postgres"
+
+
+def database_url(server_url: str, database: str) -> str:
+    """The URL of another database on the same server."""
+    parts = urlsplit(server_url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, parts.fragment))
+
+
+async def _answers(url: str) -> bool:
+    try:
+        conn = await asyncpg.connect(url, timeout=3)
+    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError):
+        return False
+    await conn.close()
+    return True
+
+
+def server_answers(url: str) -> bool:
+    return asyncio.run(_answers(url))
+
+
+def ensure_server(state_dir: Path) -> str:
+    """Return a server URL that answers, starting a private cluster if nothing else does."""
+    explicit = os.environ.get("DATABASE_URL")
+    if explicit:
+        return explicit
+    if server_answers(LOCAL_SERVER_URL):
+        return LOCAL_SERVER_URL
+    return _PrivateCluster(state_dir / "pg").start()
+
+
+def _server_binary(name: str) -> str:
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)
+    if not candidates:
+        raise RuntimeError(
+            f"PostgreSQL server binary {name!r} not found: install the PostgreSQL server "
+            "(e.g. `apt-get install postgresql`) or set DATABASE_URL."
+        )
+    return candidates[0]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class _PrivateCluster:
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self.data = self.root / "data"
+        self.port_file = self.root / "port"
+
+    def start(self) -> str:
+        self.root.mkdir(parents=True, exist_ok=True)
+        as_root = os.geteuid() == 0
+        if as_root:
+            shutil.chown(self.root, PRIVATE_CLUSTER_USER, PRIVATE_CLUSTER_USER)
+        if not (self.data / "PG_VERSION").exists():
+            self._run([_server_binary("initdb"), "-D", str(self.data), "-A", "trust",
+                       "-U", "postgres", "-E", "UTF8", "--no-locale"], as_root)
+        port = int(self.port_file.read_text()) if self.port_file.exists() else _free_port()
+        url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        if server_answers(url):
+            return url
+        self.port_file.write_text(str(port))
+        options = f"-p {port} -k {self.root} -c listen_addresses=127.0.0.1 -c max_connections=200"
+        self._run([_server_binary("pg_ctl"), "-D", str(self.data), "-l", str(self.root / "log"),
+                   "-o", options, "-w", "start"], as_root)
+        if not server_answers(url):
+            raise RuntimeError(f"private PostgreSQL cluster did not answer at {url}; "
+                               f"see {self.root / 'log'}")
+        return url
+
+    @staticmethod
+    def _run(command: list[str], as_root: bool) -> None:
+        if as_root:
+            command = ["runuser", "-u", PRIVATE_CLUSTER_USER, "--", *command]
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
