@@ -54,6 +54,7 @@ async def create_databases(databases: DatabaseSet, *, recreate: bool = False) ->
                 await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
             if not exists:
-                await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE template0 ENCODING \'UTF8\'')
+                await admin.execute(
+                    f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'")
         finally:
             await admin.close()

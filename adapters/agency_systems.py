@@ -1,0 +1,200 @@
+"""Agency HR systems: each ministry's or province's own system, reached its own way.
+
+Every adapter answers the same question — the system's own records of these people, in the
+hub's canonical fields — and the registry routes each agency code to the system that serves it
+(by glob patterns over agency codes, from configuration).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import httpx
+
+from adapters.errors import SourceUnavailable
+from adapters.filters import RowFilter
+from adapters.http_json import call_json
+from adapters.record_mapping import RecordMapping
+
+__all__ = ["AGENCY_RECORD_COLUMNS", "AgencySystem", "AgencySystemRegistry",
+           "GraphQLAgencySystem", "GraphQLAgencySystemConfig", "RestAgencySystem",
+           "RestAgencySystemConfig"]
+
+AGENCY_RECORD_COLUMNS = (
+    "personal_id", "local_id", "full_name", "birth_date", "sex", "agency_code", "unit_name",
+    "position_code", "rank_code", "salary_step", "salary_coefficient", "pending_discipline",
+    "address", "updated_at",
+)
+
+
+class AgencySystem(Protocol):
+    name: str
+    serves: tuple[str, ...]
+
+    async def fetch_many(self, keys: Sequence[str], columns: Sequence[str],
+                         row_filter: RowFilter = ()) -> list[dict[str, Any]]: ...
+
+    async def ping(self) -> None: ...
+
+
+def _chunks(keys: Sequence[str], size: int) -> list[Sequence[str]]:
+    return [keys[i:i + size] for i in range(0, len(keys), size)]
+
+
+def _records(source: str, records: Any) -> list[dict[str, Any]]:
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise SourceUnavailable(source, "answered in an unexpected shape")
+    return records
+
+
+def _finish(rows: list[dict[str, Any]], row_filter: RowFilter) -> list[dict[str, Any]]:
+    # A vendor API rarely filters by our fields: conditions are applied on arrival, before
+    # anything leaves the adapter.
+    return [r for r in rows if all(c.matches(r) for c in row_filter)]
+
+
+@dataclass(frozen=True, slots=True)
+class RestAgencySystemConfig:
+    name: str
+    serves: tuple[str, ...]
+    base_url: str
+    lookup_path: str
+    ids_field: str
+    records_field: str
+    mapping: RecordMapping
+    headers: dict[str, str]
+    health_path: str = "/healthz"
+    timeout_seconds: float = 2.0
+    max_batch: int = 500
+
+
+class RestAgencySystem:
+    """A REST/JSON HR system with a batch lookup endpoint (POST a list of personal IDs)."""
+
+    def __init__(self, client: httpx.AsyncClient, config: RestAgencySystemConfig) -> None:
+        self._client = client
+        self._config = config
+        self.name = config.name
+        self.serves = config.serves
+
+    async def fetch_many(self, keys: Sequence[str], columns: Sequence[str],
+                         row_filter: RowFilter = ()) -> list[dict[str, Any]]:
+        wanted = tuple(dict.fromkeys([*columns, *(c.column for c in row_filter)]))
+        batches = await asyncio.gather(*(self._lookup(chunk)
+                                         for chunk in _chunks(keys, self._config.max_batch)))
+        mapping = self._config.mapping
+        rows = [mapping.to_canonical(r, wanted) for batch in batches for r in batch]
+        return _finish(rows, row_filter)
+
+    async def _lookup(self, ids: Sequence[str]) -> list[dict[str, Any]]:
+        answer = await call_json(
+            self._client, self.name, "POST", self._config.base_url + self._config.lookup_path,
+            body={self._config.ids_field: list(ids)}, headers=self._config.headers,
+            timeout=self._config.timeout_seconds)
+        records = answer.get(self._config.records_field) if isinstance(answer, dict) else None
+        return _records(self.name, records)
+
+    async def ping(self) -> None:
+        await call_json(self._client, self.name, "GET",
+                        self._config.base_url + self._config.health_path,
+                        timeout=self._config.timeout_seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class GraphQLAgencySystemConfig:
+    name: str
+    serves: tuple[str, ...]
+    endpoint: str
+    lookup_field: str
+    ids_argument: str
+    mapping: RecordMapping
+    headers: dict[str, str]
+    health_url: str | None = None
+    timeout_seconds: float = 2.0
+    max_batch: int = 500
+
+
+def _selection(paths: Sequence[str]) -> str:
+    """GraphQL selection text for dotted vendor paths: a.b, a.c, d -> 'a { b c } d'."""
+    tree: dict[str, Any] = {}
+    for path in paths:
+        node = tree
+        for part in path.split("."):
+            node = node.setdefault(part, {})
+
+    def render(node: dict[str, Any]) -> str:
+        return " ".join(f"{k} {{ {render(v)} }}" if v else k for k, v in node.items())
+
+    return render(tree)
+
+
+class GraphQLAgencySystem:
+    """An HR system that speaks GraphQL: one request per batch, selecting only what is asked."""
+
+    def __init__(self, client: httpx.AsyncClient, config: GraphQLAgencySystemConfig) -> None:
+        self._client = client
+        self._config = config
+        self.name = config.name
+        self.serves = config.serves
+        for name in (config.lookup_field, config.ids_argument, *config.mapping.fields.values()):
+            if not all(part.isidentifier() for part in name.split(".")):
+                raise ValueError(f"{config.name}: {name!r} is not a GraphQL name")
+
+    def _document(self, columns: Sequence[str]) -> str:
+        paths = [self._config.mapping.vendor_path(c) for c in columns
+                 if c in self._config.mapping.fields]
+        return (f"query HubLookup($ids: [String!]!) {{ {self._config.lookup_field}"
+                f"({self._config.ids_argument}: $ids) {{ {_selection(paths)} }} }}")
+
+    async def fetch_many(self, keys: Sequence[str], columns: Sequence[str],
+                         row_filter: RowFilter = ()) -> list[dict[str, Any]]:
+        wanted = tuple(dict.fromkeys([*columns, *(c.column for c in row_filter)]))
+        document = self._document(wanted)
+        batches = await asyncio.gather(*(self._lookup(document, chunk)
+                                         for chunk in _chunks(keys, self._config.max_batch)))
+        mapping = self._config.mapping
+        rows = [mapping.to_canonical(r, wanted) for batch in batches for r in batch]
+        return _finish(rows, row_filter)
+
+    async def _lookup(self, document: str, ids: Sequence[str]) -> list[dict[str, Any]]:
+        answer = await call_json(
+            self._client, self.name, "POST", self._config.endpoint,
+            body={"query": document, "variables": {"ids": list(ids)}},
+            headers=self._config.headers, timeout=self._config.timeout_seconds)
+        if not isinstance(answer, dict) or answer.get("errors"):
+            raise SourceUnavailable(self.name, "answered with GraphQL errors")
+        data = answer.get("data")
+        records = data.get(self._config.lookup_field) if isinstance(data, dict) else None
+        return _records(self.name, records)
+
+    async def ping(self) -> None:
+        url = self._config.health_url
+        if url is None:
+            await call_json(self._client, self.name, "POST", self._config.endpoint,
+                            body={"query": "{ __typename }"}, headers=self._config.headers,
+                            timeout=self._config.timeout_seconds)
+        else:
+            await call_json(self._client, self.name, "GET", url,
+                            timeout=self._config.timeout_seconds)
+
+
+class AgencySystemRegistry:
+    """Which system serves which agency codes. First matching system wins."""
+
+    def __init__(self, systems: Sequence[AgencySystem]) -> None:
+        self.systems = tuple(systems)
+        self._cache: dict[str, AgencySystem | None] = {}
+
+    def system_for(self, agency_code: str) -> AgencySystem | None:
+        try:
+            return self._cache[agency_code]
+        except KeyError:
+            found = next((s for s in self.systems
+                          if any(fnmatch.fnmatchcase(agency_code, p) for p in s.serves)), None)
+            if len(self._cache) < 100_000:
+                self._cache[agency_code] = found
+            return found

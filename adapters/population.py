@@ -1,0 +1,80 @@
+"""The National Population Database (Ministry of Public Security), reached over HTTP.
+
+The hub never has database access to it: only batch lookup by personal ID and identity
+verification. Batches larger than the registry's cap are split and sent concurrently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from adapters.errors import SourceUnavailable
+from adapters.filters import RowFilter
+from adapters.http_json import call_json
+from adapters.record_mapping import RecordMapping
+
+__all__ = ["CITIZEN_COLUMNS", "PopulationRegistry", "PopulationRegistryConfig"]
+
+_CITIZEN = RecordMapping(
+    fields={
+        "personal_id": "personalId", "full_name": "fullName", "birth_date": "birthDate",
+        "sex": "sex", "ethnicity": "ethnicity", "religion": "religion",
+        "nationality": "nationality", "place_of_origin": "placeOfOrigin",
+        "permanent_address": "permanentAddress", "current_address": "currentAddress",
+        "father_id": "fatherId", "mother_id": "motherId", "spouse_id": "spouseId",
+        "death_date": "deathDate", "updated_at": "updatedAt",
+    },
+    types={"birth_date": "date", "death_date": "date", "updated_at": "datetime"},
+)
+CITIZEN_COLUMNS = tuple(_CITIZEN.fields)
+
+
+@dataclass(frozen=True, slots=True)
+class PopulationRegistryConfig:
+    base_url: str
+    api_key: str
+    timeout_seconds: float = 2.0
+    max_batch: int = 500
+
+
+class PopulationRegistry:
+    name = "population"
+
+    def __init__(self, client: httpx.AsyncClient, config: PopulationRegistryConfig) -> None:
+        self._client = client
+        self._config = config
+        self._headers = {"x-api-key": config.api_key}
+
+    async def fetch_many(self, keys: Sequence[str], columns: Sequence[str],
+                         row_filter: RowFilter = ()) -> list[dict[str, Any]]:
+        """Citizens by personal ID; ids the registry does not know are simply absent."""
+        size = self._config.max_batch
+        chunks = [keys[i:i + size] for i in range(0, len(keys), size)]
+        wanted = tuple(dict.fromkeys([*columns, *(c.column for c in row_filter)]))
+        answers = await asyncio.gather(*(self._lookup(chunk) for chunk in chunks))
+        rows = []
+        for answer in answers:
+            for citizen in answer:
+                row = _CITIZEN.to_canonical(citizen, wanted)
+                if all(condition.matches(row) for condition in row_filter):
+                    rows.append(row)
+        return rows
+
+    async def _lookup(self, ids: Sequence[str]) -> list[dict[str, Any]]:
+        answer = await call_json(
+            self._client, self.name, "POST", f"{self._config.base_url}/v1/citizens/batch",
+            body={"personalIds": list(ids)}, headers=self._headers,
+            timeout=self._config.timeout_seconds)
+        citizens = answer.get("citizens") if isinstance(answer, dict) else None
+        if not isinstance(citizens, list) or not all(isinstance(c, dict) for c in citizens):
+            raise SourceUnavailable(self.name, "answered in an unexpected shape")
+        return citizens
+
+    async def ping(self) -> None:
+        await call_json(self._client, self.name, "GET", f"{self._config.base_url}/healthz",
+                        timeout=self._config.timeout_seconds)

@@ -1,0 +1,82 @@
+"""Turning a vendor's record into the hub's canonical record, driven by configuration.
+
+Each agency system names its fields and codes its values its own way. A mapping says, for
+each canonical field, where the vendor keeps it (a dotted path for nested JSON), how to read
+its type, and which vendor codes mean which national codes. Unknown codes pass through
+unchanged: a value the hub cannot translate is shown as the source holds it, never dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+__all__ = ["CONVERTERS", "RecordMapping"]
+
+
+def _to_date(value: Any) -> date | None:
+    return date.fromisoformat(value[:10]) if isinstance(value, str) and value else None
+
+
+def _to_datetime(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) and value else None
+
+
+def _to_float(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float, str)) and value != "" else None
+
+
+def _to_int(value: Any) -> int | None:
+    return int(value) if isinstance(value, (int, float, str)) and value != "" else None
+
+
+def _to_str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    "date": _to_date, "datetime": _to_datetime, "float": _to_float, "int": _to_int,
+    "str": _to_str,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RecordMapping:
+    fields: Mapping[str, str]                                  # canonical -> vendor path
+    types: Mapping[str, str] = field(default_factory=dict)     # canonical -> converter name
+    codes: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        unknown = {t for t in self.types.values() if t not in CONVERTERS}
+        if unknown:
+            raise ValueError(f"unknown field types in mapping: {sorted(unknown)}")
+        missing = (set(self.types) | set(self.codes)) - set(self.fields)
+        if missing:
+            raise ValueError(f"types or codes given for unmapped fields: {sorted(missing)}")
+
+    def vendor_path(self, canonical: str) -> str:
+        return self.fields[canonical]
+
+    def to_canonical(self, record: Mapping[str, Any], columns: Sequence[str]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for column in columns:
+            path = self.fields.get(column)
+            if path is None:
+                out[column] = None
+                continue
+            value: Any = record
+            for part in path.split("."):
+                value = value.get(part) if isinstance(value, Mapping) else None
+            converter = self.types.get(column)
+            if converter is not None:
+                try:
+                    value = CONVERTERS[converter](value)
+                except (TypeError, ValueError):
+                    value = None  # unreadable vendor value: shown as absent, not guessed
+            codes = self.codes.get(column)
+            if codes is not None and isinstance(value, str):
+                value = codes.get(value, value)
+            out[column] = value
+        return out

@@ -1,0 +1,142 @@
+"""The hub's ASGI application: sources opened in the lifespan, routes, health checks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import date
+
+import httpx
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from adapters import (
+    AgencySystem,
+    AgencySystemRegistry,
+    GraphQLAgencySystem,
+    NationalDatabase,
+    PopulationRegistry,
+    RestAgencySystem,
+    RestAgencySystemConfig,
+    SourceError,
+)
+from hub.config import Settings
+from hub.execution import OperationRunner
+from hub.graphql_http import GraphQLEndpoint
+from hub.source_config import load_source_config
+from resolvers.code_lists import CodeLists
+from resolvers.context import ANONYMOUS, QueryLimits, RequestContext
+from resolvers.schema import build_schema
+from resolvers.sources import Sources
+
+__all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
+
+
+def _json(body: object, status: int = 200) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+
+def _http_client() -> httpx.AsyncClient:
+    # One client per source: its own connection pool with keep-alive.
+    return httpx.AsyncClient(limits=httpx.Limits(max_connections=50,
+                                                 max_keepalive_connections=20))
+
+
+class _Hub:
+    """Everything opened at start-up and closed at shutdown."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.sources: Sources | None = None
+        self.code_lists: CodeLists | None = None
+        self.clients: list[httpx.AsyncClient] = []
+        self.limits = QueryLimits(max_page_size=settings.max_page_size,
+                                  default_page_size=min(20, settings.max_page_size))
+        self.runner = OperationRunner(build_schema(), max_tokens=settings.max_query_tokens)
+
+    async def open(self) -> None:
+        config = load_source_config(self.settings.sources_file)
+        national = await NationalDatabase.open(
+            self.settings.database_url, min_size=self.settings.db_pool_min,
+            max_size=self.settings.db_pool_max, timeout=self.settings.db_timeout_seconds)
+        population_client = _http_client()
+        self.clients.append(population_client)
+        systems: list[AgencySystem] = []
+        for system_config in config.agency_systems:
+            client = _http_client()
+            self.clients.append(client)
+            if isinstance(system_config, RestAgencySystemConfig):
+                systems.append(RestAgencySystem(client, system_config))
+            else:
+                systems.append(GraphQLAgencySystem(client, system_config))
+        self.sources = Sources(
+            national=national,
+            population=PopulationRegistry(population_client, config.population),
+            agency_systems=AgencySystemRegistry(systems))
+        self.code_lists = await CodeLists.load(national)
+
+    async def close(self) -> None:
+        for client in self.clients:
+            await client.aclose()
+        if self.sources is not None:
+            await self.sources.national.close()
+
+    def context(self, request: Request) -> RequestContext:
+        assert self.sources is not None
+        assert self.code_lists is not None
+        return RequestContext(caller=ANONYMOUS, sources=self.sources,
+                              code_lists=self.code_lists, limits=self.limits,
+                              today=date.today())
+
+    async def readiness(self, request: Request) -> Response:
+        """Ready when every source answers; names the ones that do not."""
+        assert self.sources is not None
+        checks = {"national": self.sources.national.ping(),
+                  "population": self.sources.population.ping(),
+                  **{s.name: s.ping() for s in self.sources.agency_systems.systems}}
+        outcomes = await asyncio.gather(*checks.values(), return_exceptions=True)
+        status = {}
+        for name, outcome in zip(checks, outcomes, strict=True):
+            if isinstance(outcome, SourceError):
+                status[name] = {"ok": False, "code": outcome.code, "message": outcome.message}
+            elif isinstance(outcome, BaseException):
+                log.error("readiness check of %s failed", name, exc_info=outcome)
+                status[name] = {"ok": False, "code": "INTERNAL", "message": "check failed"}
+            else:
+                status[name] = {"ok": True}
+        ready = all(s["ok"] for s in status.values())
+        return _json({"ready": ready, "sources": status}, 200 if ready else 503)
+
+
+async def _alive(request: Request) -> Response:
+    return _json({"status": "ok"})
+
+
+def create_app(settings: Settings) -> Starlette:
+    hub = _Hub(settings)
+    endpoint = GraphQLEndpoint(hub.runner, hub.context, graphiql=settings.graphiql,
+                               expose_source_calls=settings.expose_source_calls)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await hub.open()
+        try:
+            yield
+        finally:
+            await hub.close()
+
+    return Starlette(
+        routes=[
+            Route("/graphql", endpoint.handle, methods=["GET", "POST"]),
+            Route("/healthz", _alive),
+            Route("/readyz", hub.readiness),
+        ],
+        lifespan=lifespan,
+    )

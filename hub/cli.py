@@ -1,0 +1,122 @@
+"""The ``hub`` command line: serve, migrate, seed, export-schema, demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from pathlib import Path
+
+from hub.config import PROJECT_ROOT
+
+__all__ = ["main"]
+
+SCHEMA_FILE = PROJECT_ROOT / "schema.graphql"
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    if args.port is not None:
+        os.environ["HUB_PORT"] = str(args.port)
+    from hub.config import Settings
+
+    settings = Settings.from_env()
+    uvicorn.run("hub.asgi:app_from_env", factory=True, host=args.host or settings.host,
+                port=settings.port, workers=args.workers or settings.workers,
+                log_level=args.log_level, access_log=False, timeout_graceful_shutdown=10)
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from hub.databases import create_databases
+    from hub.environment import resolve_databases
+    from hub.migrate import apply_migrations
+
+    databases = resolve_databases()
+
+    async def run() -> list[str]:
+        await create_databases(databases)
+        return await apply_migrations(databases.national)
+
+    applied = asyncio.run(run())
+    print(f"applied {len(applied)} migration(s): {', '.join(applied) or 'none pending'}")
+    return 0
+
+
+def _seed(args: argparse.Namespace) -> int:
+    from hub.databases import create_databases
+    from hub.environment import resolve_databases
+    from hub.seed import seed_all
+
+    databases = resolve_databases()
+
+    async def run() -> None:
+        await create_databases(databases)
+        summary = await seed_all(databases, employees=args.employees, seed=args.seed,
+                                 report=lambda line: print(line, flush=True))
+        print(f"seeded {args.employees:,} employees in {summary.elapsed_seconds:.1f} s")
+
+    asyncio.run(run())
+    return 0
+
+
+def _export_schema(args: argparse.Namespace) -> int:
+    from resolvers.schema import build_schema
+
+    text = str(build_schema()) + "\n"
+    target = Path(args.output)
+    if args.check:
+        if not target.exists() or target.read_text(encoding="utf-8") != text:
+            print(f"{target} is out of date: run `hub export-schema`", file=sys.stderr)
+            return 1
+        print(f"{target} is up to date")
+        return 0
+    target.write_text(text, encoding="utf-8")
+    print(f"wrote {target}")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from hub.demo import run_demo
+
+    return run_demo(employees=args.employees, seed=args.seed, port=args.port)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="hub", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the GraphQL server")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int, help="default: HUB_PORT or 8000")
+    serve.add_argument("--workers", type=int, help="worker processes (default: HUB_WORKERS or 1)")
+    serve.add_argument("--log-level", default="info")
+    serve.set_defaults(run=_serve)
+
+    migrate = commands.add_parser("migrate", help="apply pending database migrations")
+    migrate.set_defaults(run=_migrate)
+
+    seed = commands.add_parser("seed", help="fill all databases with synthetic national data")
+    seed.add_argument("--employees", type=int, default=10_000)
+    seed.add_argument("--seed", type=int, default=1)
+    seed.set_defaults(run=_seed)
+
+    export = commands.add_parser("export-schema", help="write the GraphQL SDL")
+    export.add_argument("-o", "--output", default=str(SCHEMA_FILE))
+    export.add_argument("--check", action="store_true",
+                        help="fail if the file differs from the code's schema")
+    export.set_defaults(run=_export_schema)
+
+    demo = commands.add_parser("demo", help="provision, seed and run everything locally")
+    demo.add_argument("--employees", type=int, default=10_000)
+    demo.add_argument("--seed", type=int, default=1)
+    demo.add_argument("--port", type=int, default=int(os.environ.get("HUB_PORT", "8000")))
+    demo.set_defaults(run=_demo)
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    result: int = args.run(args)
+    return result

@@ -1,0 +1,60 @@
+"""Hub settings, read from the environment once at start-up."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["PROJECT_ROOT", "Settings"]
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return default if not value else int(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str
+    sources_file: Path
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    graphiql: bool = True
+    expose_source_calls: bool = False
+    max_page_size: int = 100
+    max_query_tokens: int = 10_000
+    db_pool_min: int = 2
+    db_pool_max: int = 10
+    db_timeout_seconds: float = 5.0
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        database_url = os.environ.get("HUB_DATABASE_URL") or os.environ.get("DATABASE_URL")
+        if not database_url:
+            raise RuntimeError("set HUB_DATABASE_URL (or DATABASE_URL) to the national "
+                               "database, e.g. postgresql://postgres@127.0.0.1:5432/hub")
+        return cls(
+            database_url=database_url,
+            sources_file=Path(os.environ.get("HUB_SOURCES", PROJECT_ROOT / "config/sources.yaml")),
+            host=os.environ.get("HUB_HOST", "127.0.0.1"),
+            port=_int("HUB_PORT", 8000),
+            workers=_int("HUB_WORKERS", 1),
+            graphiql=_flag("HUB_GRAPHIQL", True),
+            expose_source_calls=_flag("HUB_EXPOSE_SOURCE_CALLS", False),
+            max_page_size=_int("HUB_MAX_PAGE_SIZE", 100),
+            max_query_tokens=_int("HUB_MAX_QUERY_TOKENS", 10_000),
+            db_pool_min=_int("HUB_DB_POOL_MIN", 2),
+            db_pool_max=_int("HUB_DB_POOL_MAX", 10),
+            db_timeout_seconds=float(os.environ.get("HUB_DB_TIMEOUT_SECONDS", "5")),
+        )

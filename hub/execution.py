@@ -1,0 +1,99 @@
+"""Running one GraphQL operation: parse, validate and execute, each phase's errors told apart.
+
+Parsing and validation results are cached per document text (most traffic repeats a few
+documents), so a repeated query pays only for execution. The phases are run here rather than
+through ``strawberry.Schema.execute`` so that each failure gets its own error code and no
+schema extension sits on the per-field path.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeGuard, cast
+
+import strawberry
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    OperationDefinitionNode,
+    OperationType,
+    execute,
+    parse,
+    validate,
+)
+from strawberry.execution.is_awaitable import optimized_is_awaitable
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+__all__ = ["OperationRunner", "Phase", "PhaseError"]
+
+# strawberry's faster awaitable check (a type look-up first for plain values).
+_is_awaitable = cast("Callable[[Any], TypeGuard[Awaitable[Any]]]", optimized_is_awaitable)
+
+Phase = str  # "parse" | "validate" | "variables" | "execute"
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseError:
+    phase: Phase
+    error: GraphQLError
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    document: DocumentNode | None
+    errors: tuple[PhaseError, ...]
+
+
+class OperationRunner:
+    def __init__(self, schema: strawberry.Schema, *, max_tokens: int = 10_000,
+                 cache_size: int = 1_024) -> None:
+        self._schema = schema._schema
+        self._max_tokens = max_tokens
+        self._cache: OrderedDict[str, _Prepared] = OrderedDict()
+        self._cache_size = cache_size
+
+    def prepare(self, query: str) -> _Prepared:
+        prepared = self._cache.get(query)
+        if prepared is not None:
+            self._cache.move_to_end(query)
+            return prepared
+        try:
+            document = parse(query, max_tokens=self._max_tokens)
+        except GraphQLError as error:
+            prepared = _Prepared(None, (PhaseError("parse", error),))
+        else:
+            errors = validate(self._schema, document, hide_suggestions=True)
+            prepared = _Prepared(None if errors else document,
+                                 tuple(PhaseError("validate", e) for e in errors))
+        self._cache[query] = prepared
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return prepared
+
+    @staticmethod
+    def operation_type(document: DocumentNode, operation_name: str | None) -> OperationType | None:
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        for operation in operations:
+            if operation_name is None and len(operations) == 1:
+                return operation.operation
+            if operation.name is not None and operation.name.value == operation_name:
+                return operation.operation
+        return None
+
+    async def execute(self, document: DocumentNode, *, variables: dict[str, Any] | None,
+                      operation_name: str | None, context: Any
+                      ) -> tuple[dict[str, Any] | None, list[PhaseError]]:
+        result = execute(
+            self._schema, document, context_value=context, variable_values=variables,
+            operation_name=operation_name, executor_class=StrawberryGraphQLCoreExecutionContext,
+            is_awaitable=_is_awaitable, hide_suggestions=True)
+        if not isinstance(result, ExecutionResult):
+            result = await result
+        errors = result.errors or []
+        # Errors before any field ran (no path, no data) come from the operation name or the
+        # variables; errors with a path come from resolving fields.
+        phase = "variables" if result.data is None else "execute"
+        return result.data, [PhaseError("execute" if e.path else phase, e) for e in errors]

@@ -1,0 +1,122 @@
+"""Starting the sandbox systems and the hub as real processes on loopback.
+
+Used by ``hub demo``, by the end-to-end tests and by the benchmarks, so all three run the
+same processes the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import httpx
+
+from hub.config import PROJECT_ROOT
+from hub.databases import DatabaseSet
+
+__all__ = ["Ports", "free_port", "start_hub", "start_sandbox", "stop", "wait_until_up"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class Ports:
+    population: int = field(default_factory=free_port)
+    agency_rest: int = field(default_factory=free_port)
+    agency_graphql: int = field(default_factory=free_port)
+
+    def source_env(self) -> dict[str, str]:
+        """The variables config/sources.yaml reads the sandbox addresses from."""
+        return {
+            "POPULATION_URL": f"http://127.0.0.1:{self.population}",
+            "AGENCY_MOF_URL": f"http://127.0.0.1:{self.agency_rest}",
+            "AGENCY_HANOI_URL": f"http://127.0.0.1:{self.agency_graphql}",
+        }
+
+    def health_urls(self) -> list[str]:
+        return [f"http://127.0.0.1:{p}/healthz"
+                for p in (self.population, self.agency_rest, self.agency_graphql)]
+
+
+def wait_until_up(urls: list[str], process: subprocess.Popen[bytes], *,
+                  timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    pending = list(urls)
+    while pending:
+        if process.poll() is not None:
+            raise RuntimeError(f"process {process.args!r} exited with {process.returncode}")
+        try:
+            if httpx.get(pending[0], timeout=1.0).status_code < 500:
+                pending.pop(0)
+                continue
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{pending[0]} did not come up within {timeout:g} s")
+        time.sleep(0.1)
+
+
+def _spawn(args: list[str], env: Mapping[str, str], quiet: bool) -> subprocess.Popen[bytes]:
+    output = subprocess.DEVNULL if quiet else None
+    return subprocess.Popen(args, cwd=PROJECT_ROOT, env={**os.environ, **env},
+                            stdout=output, stderr=output)
+
+
+def start_sandbox(databases: DatabaseSet, ports: Ports, *, quiet: bool = True,
+                  env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
+    process = _spawn([
+        sys.executable, "-m", "sandbox", "serve-all",
+        "--population-port", str(ports.population), "--population-dsn", databases.population,
+        "--agency-rest-port", str(ports.agency_rest), "--agency-rest-dsn", databases.agency_rest,
+        "--agency-graphql-port", str(ports.agency_graphql),
+        "--agency-graphql-dsn", databases.agency_graphql,
+    ], env or {}, quiet)
+    try:
+        wait_until_up(ports.health_urls(), process)
+    except BaseException:
+        stop(process)
+        raise
+    return process
+
+
+def start_hub(databases: DatabaseSet, ports: Ports, hub_port: int, *, workers: int = 1,
+              quiet: bool = True, env: Mapping[str, str] | None = None
+              ) -> subprocess.Popen[bytes]:
+    process = _spawn(
+        [sys.executable, "-m", "hub", "serve", "--port", str(hub_port),
+         "--workers", str(workers)],
+        {"HUB_DATABASE_URL": databases.national, **ports.source_env(), **(env or {})}, quiet)
+    try:
+        wait_until_up([f"http://127.0.0.1:{hub_port}/healthz"], process)
+    except BaseException:
+        stop(process)
+        raise
+    return process
+
+
+def stop(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -1,0 +1,90 @@
+"""The source registry: which systems the hub talks to, and which system serves which agency.
+
+A YAML file (``config/sources.yaml`` by default, ``HUB_SOURCES`` to change it) with
+``${VAR}`` / ``${VAR:-default}`` references to the environment, so secrets and addresses come
+from the deployment and the file itself can be reviewed and versioned.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from adapters import (
+    GraphQLAgencySystemConfig,
+    PopulationRegistryConfig,
+    RecordMapping,
+    RestAgencySystemConfig,
+)
+
+__all__ = ["SourceRegistryConfig", "load_source_config"]
+
+_REFERENCE = re.compile(r"\$\{([A-Z0-9_]+)(?::-([^}]*))?\}")
+
+
+def _interpolate(text: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        value = os.environ.get(name)
+        if value:
+            return value
+        if default is None:
+            raise ValueError(f"sources file refers to ${{{name}}}, which is not set")
+        return default
+
+    return _REFERENCE.sub(replace, text)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRegistryConfig:
+    population: PopulationRegistryConfig
+    agency_systems: tuple[RestAgencySystemConfig | GraphQLAgencySystemConfig, ...]
+
+
+def _mapping(entry: dict[str, Any]) -> RecordMapping:
+    return RecordMapping(fields=entry["fields"], types=entry.get("types", {}),
+                         codes=entry.get("codes", {}))
+
+
+def _agency_system(entry: dict[str, Any]) -> RestAgencySystemConfig | GraphQLAgencySystemConfig:
+    name = str(entry["name"])
+    serves = tuple(str(p) for p in entry["serves"])
+    headers = {str(k): str(v) for k, v in (entry.get("headers") or {}).items()}
+    timeout = float(entry.get("timeout_seconds", 2.0))
+    max_batch = int(entry.get("max_batch", 500))
+    lookup = entry["lookup"]
+    if entry["kind"] == "rest":
+        return RestAgencySystemConfig(
+            name=name, serves=serves, base_url=str(entry["base_url"]).rstrip("/"),
+            lookup_path=str(lookup["path"]), ids_field=str(lookup["ids_field"]),
+            records_field=str(lookup["records_field"]), mapping=_mapping(entry),
+            headers=headers, health_path=str(entry.get("health_path", "/healthz")),
+            timeout_seconds=timeout, max_batch=max_batch)
+    if entry["kind"] == "graphql":
+        return GraphQLAgencySystemConfig(
+            name=name, serves=serves, endpoint=str(entry["endpoint"]),
+            lookup_field=str(lookup["field"]), ids_argument=str(lookup["ids_argument"]),
+            mapping=_mapping(entry), headers=headers, health_url=entry.get("health_url"),
+            timeout_seconds=timeout, max_batch=max_batch)
+    raise ValueError(f"agency system {entry.get('name')!r}: unknown kind {entry['kind']!r}")
+
+
+def load_source_config(path: Path) -> SourceRegistryConfig:
+    try:
+        document = yaml.safe_load(_interpolate(path.read_text(encoding="utf-8")))
+        population = document["population"]
+        return SourceRegistryConfig(
+            population=PopulationRegistryConfig(
+                base_url=str(population["base_url"]).rstrip("/"),
+                api_key=str(population["api_key"]),
+                timeout_seconds=float(population.get("timeout_seconds", 2.0)),
+                max_batch=int(population.get("max_batch", 500))),
+            agency_systems=tuple(_agency_system(e) for e in document.get("agency_systems", [])),
+        )
+    except (KeyError, TypeError, ValueError, yaml.YAMLError) as exc:
+        raise ValueError(f"{path}: invalid source registry: {exc}") from exc

@@ -1,0 +1,1 @@
+"""GraphQL types and resolvers, one module per domain; per-request loaders."""

@@ -1,0 +1,49 @@
+"""What every resolver can reach: the caller, the sources, the code lists and the loaders.
+
+One RequestContext per GraphQL operation. The caller is the seam for access policies (who is
+asking, for which agency and purpose); the loaders are per request, so batching and caching
+never cross from one caller to another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from resolvers.code_lists import CodeLists
+from resolvers.loaders import Loaders
+from resolvers.sources import Sources
+
+__all__ = ["ANONYMOUS", "Caller", "QueryLimits", "RequestContext", "Sources"]
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is asking. Until authentication lands every request is the anonymous developer."""
+
+    client_id: str
+    agency_code: str | None = None
+    purpose: str | None = None
+    end_user: str | None = None
+
+
+ANONYMOUS = Caller(client_id="anonymous")
+
+
+@dataclass(frozen=True, slots=True)
+class QueryLimits:
+    max_page_size: int = 100
+    default_page_size: int = 20
+
+
+@dataclass(slots=True)
+class RequestContext:
+    caller: Caller
+    sources: Sources
+    code_lists: CodeLists
+    limits: QueryLimits
+    today: date
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.sources, self.code_lists, self.today)

@@ -1,0 +1,241 @@
+"""Per-request batching: one source call per source per level of a query.
+
+Each loader collects the keys asked for while a level of the query resolves and fetches them
+in one call (``= ANY($1)`` in PostgreSQL, one batch request to an HTTP source). Loaders are
+created lazily, so a request pays only for the loaders its query uses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Callable, Coroutine, Hashable, Sequence
+from datetime import date
+from functools import cached_property
+from typing import Any
+
+from aiodataloader import DataLoader
+
+from adapters import (
+    AGENCY_RECORD_COLUMNS,
+    CITIZEN_COLUMNS,
+    AgencySystem,
+    RowFilter,
+    SourceError,
+)
+from resolvers.code_lists import CodeLists
+from resolvers.shaping import shape_citizen, shape_discipline, shape_employee, shape_evaluation
+from resolvers.sources import Sources
+
+__all__ = ["EMPLOYEE_RECORD_TABLES", "Loaders"]
+
+Row = dict[str, Any]
+Shaper = Callable[[Row], Row]
+
+# Record tables that hang off an employee: table -> (one row per employee?, ordering column).
+EMPLOYEE_RECORD_TABLES: dict[str, tuple[bool, str | None]] = {
+    "allowance": (False, "since"),
+    "work_history": (False, "from_date"),
+    "qualification": (False, "awarded_on"),
+    "training": (False, "from_date"),
+    "award": (False, "decided_on"),
+    "discipline": (False, "decided_on"),
+    "evaluation": (False, "year"),
+    "asset_declaration": (False, "year"),
+    "party_membership": (True, None),
+    "health_record": (True, None),
+}
+
+
+def _identity(row: Row) -> Row:
+    return row
+
+
+def _one_per_key(rows: list[Row], key: str, keys: Sequence[Hashable]) -> list[Row | None]:
+    by_key = {row[key]: row for row in rows}
+    return [by_key.get(k) for k in keys]
+
+
+def _many_per_key(rows: list[Row], key: str, keys: Sequence[Hashable]) -> list[list[Row]]:
+    grouped: dict[Hashable, list[Row]] = defaultdict(list)
+    for row in rows:
+        grouped[row[key]].append(row)
+    return [grouped.get(k, []) for k in keys]
+
+
+Loader = DataLoader[Any, Any]
+
+
+def _loader(batch: Callable[[list[Any]], Coroutine[Any, Any, list[Any]]]) -> Loader:
+    return DataLoader(batch)
+
+
+class Loaders:
+    def __init__(self, sources: Sources, code_lists: CodeLists, today: date,
+                 row_filters: dict[str, RowFilter] | None = None) -> None:
+        self._sources = sources
+        self._code_lists = code_lists
+        self._today = today
+        # Row filters per entity: the seam where access policies will narrow what is fetched.
+        self._row_filters = row_filters or {}
+        self._records: dict[str, Loader] = {}
+        self._pages: dict[tuple[str, int, str | None], Loader] = {}
+
+    def row_filter(self, entity: str) -> RowFilter:
+        return self._row_filters.get(entity, ())
+
+    def columns(self, table: str) -> tuple[str, ...]:
+        return tuple(self._sources.national.columns[table])
+
+    def shape_employee(self, row: Row) -> Row:
+        return shape_employee(row, self._code_lists)
+
+    # -- national database -------------------------------------------------------------------
+
+    def _national_by_key(self, table: str, key: str, shaper: Shaper = _identity) -> Loader:
+        national = self._sources.national
+        columns = self.columns(table)
+
+        async def batch(keys: list[Hashable]) -> list[Row | None]:
+            rows = await national.fetch_many(table, key, keys, columns, self.row_filter(table))
+            return _one_per_key([shaper(r) for r in rows], key, keys)
+
+        return _loader(batch)
+
+    @cached_property
+    def employee(self) -> Loader:
+        return self._national_by_key("employee", "employee_code", self.shape_employee)
+
+    @cached_property
+    def employee_by_personal_id(self) -> Loader:
+        return self._national_by_key("employee", "personal_id", self.shape_employee)
+
+    @cached_property
+    def agency(self) -> Loader:
+        return self._national_by_key("agency", "code")
+
+    @cached_property
+    def agency_children(self) -> Loader:
+        national = self._sources.national
+        columns = self.columns("agency")
+
+        async def batch(codes: list[str]) -> list[list[Row]]:
+            rows = await national.fetch_many("agency", "parent_code", codes, columns,
+                                             self.row_filter("agency"))
+            rows.sort(key=lambda r: r["code"])
+            return _many_per_key(rows, "parent_code", codes)
+
+        return _loader(batch)
+
+    @cached_property
+    def headcount(self) -> Loader:
+        national = self._sources.national
+
+        async def batch(codes: list[str]) -> list[int]:
+            counts = await national.count_by_key("employee", "agency_code", codes,
+                                                 self.row_filter("employee"))
+            return [counts.get(code, 0) for code in codes]
+
+        return _loader(batch)
+
+    def records(self, table: str) -> Loader:
+        """Rows of an employee record table, per employee code (a list, or one row or None)."""
+        loader = self._records.get(table)
+        if loader is not None:
+            return loader
+        single, order = EMPLOYEE_RECORD_TABLES[table]
+        national = self._sources.national
+        columns = self.columns(table)
+        code_lists, today = self._code_lists, self._today
+        shaper: Shaper = _identity
+        if table == "discipline":
+            def shaper(row: Row) -> Row:
+                return shape_discipline(row, code_lists, today)
+        elif table == "evaluation":
+            def shaper(row: Row) -> Row:
+                return shape_evaluation(row, code_lists)
+
+        async def batch(keys: list[str]) -> list[Any]:
+            rows = await national.fetch_many(table, "employee_code", keys, columns,
+                                             self.row_filter(table))
+            rows = [shaper(r) for r in rows]
+            if single:
+                return _one_per_key(rows, "employee_code", keys)
+            if order is not None:
+                rows.sort(key=lambda r: r[order])
+            return _many_per_key(rows, "employee_code", keys)
+
+        loader = self._records[table] = _loader(batch)
+        return loader
+
+    def employees_of_agency(self, first: int, after: str | None) -> Loader:
+        """One page of employees for each of many agencies, in one query."""
+        cache_key = ("employee", first, after)
+        loader = self._pages.get(cache_key)
+        if loader is not None:
+            return loader
+        national = self._sources.national
+        columns = self.columns("employee")
+
+        async def batch(codes: list[str]) -> list[list[Row]]:
+            rows = await national.fetch_pages_by_key(
+                "employee", "agency_code", codes, columns, self.row_filter("employee"),
+                order_by="employee_code", after=after, limit=first + 1)
+            return _many_per_key([self.shape_employee(r) for r in rows], "agency_code", codes)
+
+        loader = self._pages[cache_key] = _loader(batch)
+        return loader
+
+    # -- population registry -----------------------------------------------------------------
+
+    @cached_property
+    def citizen(self) -> Loader:
+        population = self._sources.population
+
+        async def batch(ids: list[str]) -> list[Row | None]:
+            rows = await population.fetch_many(ids, CITIZEN_COLUMNS, self.row_filter("citizen"))
+            return _one_per_key([shape_citizen(r) for r in rows], "personal_id", ids)
+
+        return _loader(batch)
+
+    # -- agency HR systems -------------------------------------------------------------------
+
+    @cached_property
+    def agency_record(self) -> Loader:
+        """An agency system's own record of a person, keyed by (agency code, personal ID):
+        routed to the system serving that agency, one call per system touched."""
+        registry = self._sources.agency_systems
+        row_filter = self.row_filter("agency_record")
+
+        async def from_system(system: AgencySystem, ids: list[str]) -> dict[str, Row]:
+            rows = await system.fetch_many(ids, AGENCY_RECORD_COLUMNS, row_filter)
+            for row in rows:
+                row["system"] = system.name
+            return {row["personal_id"]: row for row in rows}
+
+        async def batch(keys: list[tuple[str, str]]) -> list[Row | Exception | None]:
+            wanted: dict[AgencySystem, list[str]] = defaultdict(list)
+            for agency_code, personal_id in keys:
+                system = registry.system_for(agency_code)
+                if system is not None:
+                    wanted[system].append(personal_id)
+            systems = list(wanted)
+            answers = await asyncio.gather(
+                *(from_system(s, list(dict.fromkeys(wanted[s]))) for s in systems),
+                return_exceptions=True)
+            by_system = dict(zip(systems, answers, strict=True))
+            results: list[Row | Exception | None] = []
+            for agency_code, personal_id in keys:
+                system = registry.system_for(agency_code)
+                answer = by_system.get(system) if system is not None else None
+                if answer is None:
+                    results.append(None)
+                elif isinstance(answer, SourceError):
+                    results.append(answer)
+                elif isinstance(answer, BaseException):
+                    raise answer
+                else:
+                    results.append(answer.get(personal_id))
+            return results
+
+        return _loader(batch)

@@ -1,0 +1,177 @@
+"""Root query fields."""
+
+from __future__ import annotations
+
+import re
+from typing import cast
+
+import strawberry
+
+from adapters import Condition, RowFilter, eq, one_of, prefix
+from resolvers.errors import BadUserInput, NotFound
+from resolvers.info import Info, Row
+from resolvers.pagination import check_page_size, decode_cursor, make_page
+from resolvers.scalars import PersonalId
+from resolvers.types.agency import Agency
+from resolvers.types.civil_servant import CivilServant
+from resolvers.types.code_lists import LegacyProvince, Province, Rank
+from resolvers.types.connection import CivilServantConnection
+from resolvers.types.enums import AgencyKind, Category, ServiceStatus
+from resolvers.types.person import Person
+
+__all__ = ["Query"]
+
+AGENCY_CODE = re.compile(r"\d{3}\.\d{2}\.\d{2}\.[GH]\d{2}")
+EMPLOYEE_CODE = re.compile(r"[A-Z0-9]{1,32}")
+MAX_NAME_PREFIX = 100
+
+
+def _check_agency_code(code: str, argument: str) -> str:
+    if not AGENCY_CODE.fullmatch(code):
+        raise BadUserInput(f"`{argument}` is not an agency code (000.SS.MM.X, X = Gnn or Hpp)",
+                           argument=argument)
+    return code
+
+
+@strawberry.input(description="Conditions a civil servant must meet; all given ones apply.")
+class CivilServantFilter:
+    agency_code: str | None = None
+    province_code: str | None = strawberry.field(
+        default=None, description="Agencies located in this province (2-digit code).")
+    rank_code: str | None = None
+    category: Category | None = None
+    status: ServiceStatus | None = None
+    name_prefix: str | None = strawberry.field(
+        default=None, description="Full name starts with this (exact, with diacritics).")
+
+
+@strawberry.input
+class AgencyFilter:
+    province_code: str | None = None
+    kind: AgencyKind | None = None
+    parent_code: str | None = None
+
+
+async def _employee_filter(info: Info, where: CivilServantFilter | None) -> RowFilter:
+    if where is None:
+        return ()
+    context = info.context
+    conditions: list[Condition] = []
+    if where.agency_code is not None:
+        code = _check_agency_code(where.agency_code, "filter.agencyCode")
+        if await context.loaders.agency.load(code) is None:
+            raise BadUserInput(f"unknown agency {code}", argument="filter.agencyCode")
+        conditions.append(eq("agency_code", code))
+    if where.province_code is not None:
+        if where.province_code not in context.code_lists.provinces:
+            raise BadUserInput(f"unknown province code {where.province_code!r}",
+                               argument="filter.provinceCode")
+        agencies = await context.sources.national.fetch_all(
+            "agency", ("code",), (eq("province_code", where.province_code),), order_by="code")
+        conditions.append(one_of("agency_code", [a["code"] for a in agencies]))
+    if where.rank_code is not None:
+        if where.rank_code not in context.code_lists.ranks:
+            raise BadUserInput(f"unknown rank code {where.rank_code!r}",
+                               argument="filter.rankCode")
+        conditions.append(eq("rank_code", where.rank_code))
+    if where.category is not None:
+        conditions.append(eq("category", where.category.value))
+    if where.status is not None:
+        conditions.append(eq("status", where.status.value))
+    if where.name_prefix is not None:
+        if not 1 <= len(where.name_prefix) <= MAX_NAME_PREFIX:
+            raise BadUserInput(f"`filter.namePrefix` must be 1 to {MAX_NAME_PREFIX} characters",
+                               argument="filter.namePrefix")
+        conditions.append(prefix("full_name", where.name_prefix))
+    return tuple(conditions)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="A civil servant by employee code.")
+    async def civil_servant(self, info: Info, employee_code: str) -> CivilServant | None:
+        if not EMPLOYEE_CODE.fullmatch(employee_code):
+            raise BadUserInput("`employeeCode` is 1 to 32 capital letters and digits",
+                               argument="employeeCode")
+        row: Row | None = await info.context.loaders.employee.load(employee_code)
+        if row is None:
+            raise NotFound(f"no civil servant with employee code {employee_code}")
+        return cast("CivilServant", row)
+
+    @strawberry.field(description="A civil servant by personal identification number.")
+    async def civil_servant_by_personal_id(self, info: Info,
+                                           personal_id: PersonalId) -> CivilServant | None:
+        row: Row | None = await info.context.loaders.employee_by_personal_id.load(personal_id)
+        if row is None:
+            raise NotFound("no civil servant with this personal ID")
+        return cast("CivilServant", row)
+
+    @strawberry.field(description="Civil servants matching a filter, a page at a time, ordered "
+                                  "by employee code.")
+    async def civil_servants(self, info: Info, filter: CivilServantFilter | None = None,
+                             first: int | None = None,
+                             after: str | None = None) -> CivilServantConnection:
+        context = info.context
+        size = check_page_size(first, context.limits)
+        cursor = decode_cursor(after)
+        row_filter = (*await _employee_filter(info, filter),
+                      *context.loaders.row_filter("employee"))
+        national = context.sources.national
+        rows = await national.fetch_page("employee", context.loaders.columns("employee"),
+                                         row_filter, order_by="employee_code", after=cursor,
+                                         limit=size + 1)
+        rows = [context.loaders.shape_employee(r) for r in rows]
+
+        async def count() -> int:
+            return await national.count("employee", row_filter)
+
+        return cast("CivilServantConnection", make_page(rows, size, "employee_code", count))
+
+    @strawberry.field(description="A person in the National Population Database.")
+    async def person(self, info: Info, personal_id: PersonalId) -> Person | None:
+        row: Row | None = await info.context.loaders.citizen.load(personal_id)
+        if row is None:
+            raise NotFound("no person with this personal ID in the population registry")
+        return cast("Person", row)
+
+    @strawberry.field(description="An agency by code.")
+    async def agency(self, info: Info, code: str) -> Agency | None:
+        row: Row | None = await info.context.loaders.agency.load(
+            _check_agency_code(code, "code"))
+        if row is None:
+            raise NotFound(f"no agency with code {code}")
+        return cast("Agency", row)
+
+    @strawberry.field(description="The agency directory, by code.")
+    async def agencies(self, info: Info,
+                       filter: AgencyFilter | None = None) -> list[Agency]:
+        conditions: list[Condition] = []
+        if filter is not None:
+            if filter.province_code is not None:
+                conditions.append(eq("province_code", filter.province_code))
+            if filter.kind is not None:
+                conditions.append(eq("kind", filter.kind.value))
+            if filter.parent_code is not None:
+                conditions.append(eq("parent_code", _check_agency_code(
+                    filter.parent_code, "filter.parentCode")))
+        loaders = info.context.loaders
+        rows = await info.context.sources.national.fetch_all(
+            "agency", loaders.columns("agency"),
+            (*conditions, *loaders.row_filter("agency")), order_by="code")
+        return cast("list[Agency]", rows)
+
+    @strawberry.field(description="Province-level units in force since 1 July 2025.")
+    def provinces(self, info: Info) -> list[Province]:
+        return cast("list[Province]", list(info.context.code_lists.provinces.values()))
+
+    @strawberry.field(description="Province-level units before 1 July 2025 with their "
+                                  "successors: the crosswalk for older records.")
+    def legacy_provinces(self, info: Info) -> list[LegacyProvince]:
+        return cast("list[LegacyProvince]",
+                    list(info.context.code_lists.legacy_provinces.values()))
+
+    @strawberry.field(description="Ranks and professional titles with their salary ladders.")
+    def ranks(self, info: Info) -> list[Rank]:
+        return cast("list[Rank]", list(info.context.code_lists.ranks.values()))
+
+

@@ -1,0 +1,75 @@
+"""Agencies: ministries, provinces, their units, and the public service units under them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, cast
+
+import strawberry
+
+from resolvers.info import Info, Row
+from resolvers.pagination import check_page_size, decode_cursor, make_page
+from resolvers.types.code_lists import Province
+from resolvers.types.enums import AgencyKind
+
+if TYPE_CHECKING:
+    from resolvers.types.connection import CivilServantConnection
+
+__all__ = ["Agency"]
+
+ConnectionRef = Annotated["CivilServantConnection",
+                          strawberry.lazy("resolvers.types.connection")]
+
+
+AgencyRef = Annotated["Agency", strawberry.lazy("resolvers.types.agency")]
+
+
+async def _parent(root: strawberry.Parent[Row], info: Info) -> AgencyRef | None:
+    code = root.get("parent_code")
+    if code is None:
+        return None
+    return cast("Agency | None", await info.context.loaders.agency.load(code))
+
+
+async def _children(root: strawberry.Parent[Row], info: Info) -> list[AgencyRef]:
+    return cast("list[Agency]", await info.context.loaders.agency_children.load(root["code"]))
+
+
+def _province(root: strawberry.Parent[Row], info: Info) -> Province | None:
+    return cast("Province | None", info.context.code_lists.provinces.get(root["province_code"]))
+
+
+async def _headcount(root: strawberry.Parent[Row], info: Info) -> int:
+    result: int = await info.context.loaders.headcount.load(root["code"])
+    return result
+
+
+async def _employees(root: strawberry.Parent[Row], info: Info, first: int | None = None,
+                     after: str | None = None) -> ConnectionRef:
+    size = check_page_size(first, info.context.limits)
+    loader = info.context.loaders.employees_of_agency(size, decode_cursor(after))
+    rows: list[Row] = await loader.load(root["code"])
+
+    async def count() -> int:
+        return int(await info.context.loaders.headcount.load(root["code"]))
+
+    return cast("CivilServantConnection", make_page(rows, size, "employee_code", count))
+
+
+@strawberry.type(description="An agency or unit. Codes follow the electronic identifier layout "
+                             "000.SS.MM.X (X = Gnn for a ministry, Hpp for a province).")
+class Agency:
+    code: str
+    name: str
+    kind: AgencyKind
+    parent_code: str | None
+    province_code: str
+    headcount_quota: int
+
+    province: Province | None = strawberry.field(resolver=_province)
+    parent: AgencyRef | None = strawberry.field(resolver=_parent)
+    children: list[AgencyRef] = strawberry.field(
+        resolver=_children, description="Units directly under this agency.")
+    headcount: int = strawberry.field(resolver=_headcount,
+                                      description="Employees recorded in the national database.")
+    employees: ConnectionRef = strawberry.field(
+        resolver=_employees, description="Employees of this agency, by employee code.")

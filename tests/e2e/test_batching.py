@@ -1,0 +1,62 @@
+"""One source call per source per level of a query, whatever the list sizes."""
+
+from __future__ import annotations
+
+from tests.conftest import GraphQLClient, Sandbox
+
+REFERENCE = """query Reference($after: String) {
+  civilServants(first: 100, filter: {provinceCode: "01"}, after: $after) {
+    edges { node {
+      employeeCode personalId fullName birthDate sex category status agencyCode unitName
+      salaryStep salaryCoefficient hiredOn
+      person { fullName birthDate sex currentAddress permanentAddress nationality }
+      agencyRecord { system positionCode rankCode pendingDiscipline }
+    } }
+  }
+}"""
+
+
+def test_hundred_civil_servants_with_person_and_agency_record(graphql: GraphQLClient,
+                                                              sandbox: Sandbox) -> None:
+    result = graphql.query(REFERENCE)
+    assert "errors" not in result, result["errors"]
+    nodes = [e["node"] for e in result["data"]["civilServants"]["edges"]]
+    assert len(nodes) == 100
+    touched = {n["agencyRecord"]["system"] for n in nodes if n["agencyRecord"]}
+    assert touched == {"mof-hrmis", "hanoi-hrm"}
+    calls = result["extensions"]["sourceCalls"]
+    # The province filter costs one agency look-up; the page itself is one query.
+    assert calls == {"national": 2, "population": 1, "mof-hrmis": 1, "hanoi-hrm": 1}
+
+    # The sandboxes count what they were asked, independently of the hub.
+    population = sandbox.stats("population")
+    assert sum(population["requests"].values()) == 1
+    assert sum(population["items"].values()) == 100
+    assert sum(sandbox.stats("agency_rest")["requests"].values()) == 1
+    assert sum(sandbox.stats("agency_graphql")["requests"].values()) == 1
+
+
+def test_nested_levels_cost_one_call_each(graphql: GraphQLClient) -> None:
+    result = graphql.query("""{
+      agencies(filter: {provinceCode: "01", kind: PROVINCE_DEPARTMENT}) {
+        code headcount parent { code name }
+        employees(first: 5) { edges { node { employeeCode person { fullName }
+                                             agency { code } } } }
+      } }""")
+    assert "errors" not in result, result["errors"]
+    agencies = result["data"]["agencies"]
+    assert len(agencies) > 3
+    calls = result["extensions"]["sourceCalls"]
+    # agencies + headcount + parents + employee pages + employees' agencies = 5 queries,
+    # and one registry call for every person on every page.
+    assert calls["national"] == 5
+    assert calls["population"] == 1
+
+
+def test_repeated_keys_are_fetched_once(graphql: GraphQLClient, sandbox: Sandbox) -> None:
+    result = graphql.query("""{
+      a: civilServants(first: 50) { edges { node { person { fullName } } } }
+      b: civilServants(first: 50) { edges { node { person { fullName } } } } }""")
+    assert "errors" not in result
+    assert result["extensions"]["sourceCalls"]["population"] == 1
+    assert sum(sandbox.stats("population")["items"].values()) == 50

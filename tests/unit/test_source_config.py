@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from adapters import GraphQLAgencySystemConfig, RestAgencySystemConfig
+from hub.config import PROJECT_ROOT
+from hub.source_config import load_source_config
+
+
+def test_the_shipped_registry_loads(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POPULATION_URL", "http://registry.example:9")
+    config = load_source_config(PROJECT_ROOT / "config/sources.yaml")
+    assert config.population.base_url == "http://registry.example:9"
+    kinds = {s.name: type(s) for s in config.agency_systems}
+    assert kinds == {"mof-hrmis": RestAgencySystemConfig, "hanoi-hrm": GraphQLAgencySystemConfig}
+
+
+def test_missing_variable_without_default_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "sources.yaml"
+    path.write_text("population: {base_url: '${NOT_SET_ANYWHERE_123}', api_key: k}\n")
+    with pytest.raises(ValueError, match="NOT_SET_ANYWHERE_123"):
+        load_source_config(path)
+
+
+@pytest.mark.parametrize("text", ["", "population: 5", "population: {base_url: x}",
+                                  "population: {base_url: x, api_key: k}\nagency_systems:\n"
+                                  "  - {name: a, kind: soap, serves: ['*'], lookup: {}, "
+                                  "fields: {}}",
+                                  ": : :"])
+def test_invalid_registries_are_refused(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "sources.yaml"
+    path.write_text(text)
+    with pytest.raises(ValueError, match="invalid source registry"):
+        load_source_config(path)
