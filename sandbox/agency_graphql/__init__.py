@@ -1,0 +1,1 @@
+"""Simulated Hà Nội provincial HR system, speaking GraphQL."""

@@ -1,0 +1,235 @@
+"""The Hà Nội provincial HR system (serves the ``*.H01`` agencies), speaking GraphQL.
+
+``POST /graphql`` with header ``X-Api-Token``. HTTP semantics follow common GraphQL-over-HTTP
+practice: a body that is not a GraphQL request, or a document that does not parse or validate,
+is answered 400; an executed operation is answered 200, field errors included.
+
+Statistics: every POST counts as one ``graphql`` request; in addition each executed root field
+counts under its own name (``staffByCitizenIds``, ``staffMember``, ``staffChanges``), with the
+ids asked for as its items, so a test can tell one request carrying one batch from many.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from inspect import isawaitable
+from typing import Any
+
+from graphql import GraphQLError, GraphQLResolveInfo, execute, parse, validate
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+
+from sandbox.agency_graphql.codes import job_title_label
+from sandbox.agency_graphql.graphql_schema import DEFAULT_PAGE, build_schema
+from sandbox.apps import build_app, pool_size_from_env
+from sandbox.cursor import decode_cursor, encode_cursor
+from sandbox.database import PooledService
+from sandbox.http import (
+    ErrorDialect,
+    InvalidInput,
+    JSONResponse,
+    RequestError,
+    read_json_body,
+    secret_matches,
+)
+from sandbox.inputs import json_object, personal_id
+from sandbox.settings import env_int, env_str
+from sandbox.switches import SandboxControl, Stats
+
+__all__ = ["AgencyGraphQLSettings", "create_app"]
+
+ROUTE_GRAPHQL = "graphql"
+_MAX_PAGE = 1000
+# A generous bound for any honest document (ids belong in variables); stops the parser from
+# spending time on a hostile megabyte of tokens.
+_MAX_TOKENS = 20_000
+
+_COLUMNS = ("staff_id, citizen_id, name, dob, gender, org_code, department, job_title_code, "
+            "grade, pay_step, pay_coefficient, pending_discipline, address, modified_at")
+_BY_IDS_SQL = f"SELECT {_COLUMNS} FROM staff WHERE citizen_id = ANY($1)"
+_ONE_SQL = f"SELECT {_COLUMNS} FROM staff WHERE citizen_id = $1"
+# Keyset pagination over the (modified_at, staff_id) index; see the REST system's feed.
+_CHANGES_SQL = (f"SELECT {_COLUMNS} FROM staff WHERE modified_at >= $1 "
+                "ORDER BY modified_at, staff_id LIMIT $2")
+_CHANGES_AFTER_SQL = (f"SELECT {_COLUMNS} FROM staff WHERE modified_at >= $1 "
+                      "AND (modified_at, staff_id) > ($2, $3) "
+                      "ORDER BY modified_at, staff_id LIMIT $4")
+
+
+def _errors(code: str, message: str, extra: Mapping[str, Any]) -> dict[str, Any]:
+    return {"errors": [{"message": message, "extensions": {"code": code, **extra}}]}
+
+
+DIALECT = ErrorDialect(
+    codes={400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 403: "FORBIDDEN", 404: "NOT_FOUND",
+           405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE", 500: "INTERNAL_SERVER_ERROR",
+           503: "SERVICE_UNAVAILABLE"},
+    envelope=_errors,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AgencyGraphQLSettings:
+    max_batch: int
+    token: str
+    pool_size: int
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> AgencyGraphQLSettings:
+        return cls(
+            max_batch=env_int(environ, "SANDBOX_AGENCY_GRAPHQL_MAX_BATCH", 1000, minimum=1,
+                              maximum=100_000),
+            token=env_str(environ, "SANDBOX_AGENCY_GRAPHQL_TOKEN", "demo-hanoi-token"),
+            pool_size=pool_size_from_env(environ),
+        )
+
+
+def _staff(row: Mapping[str, Any]) -> dict[str, Any]:
+    code = row["job_title_code"]
+    return {
+        "staffId": row["staff_id"], "citizenId": row["citizen_id"], "name": row["name"],
+        "dob": row["dob"], "gender": row["gender"], "orgCode": row["org_code"],
+        "department": row["department"],
+        "jobTitle": {"code": code, "label": job_title_label(code)},
+        "grade": row["grade"], "payStep": row["pay_step"],
+        "payCoefficient": float(row["pay_coefficient"]),
+        "pendingDiscipline": row["pending_discipline"], "address": row["address"],
+        "modifiedAt": row["modified_at"],
+    }
+
+
+# The execution context is the service itself: resolvers reach its pool and statistics.
+Info = GraphQLResolveInfo["AgencyGraphQLService"]
+
+
+def _user_input_error(error: InvalidInput) -> GraphQLError:
+    return GraphQLError(error.message, extensions={"code": "BAD_USER_INPUT"})
+
+
+async def _staff_by_citizen_ids(_root: object, info: Info,
+                                ids: list[str]) -> list[dict[str, Any]]:
+    return await info.context.staff_by_citizen_ids(ids)
+
+
+async def _staff_member(_root: object, info: Info,
+                        citizen_id: str) -> dict[str, Any] | None:
+    return await info.context.staff_member(citizen_id)
+
+
+async def _staff_changes(_root: object, info: Info, since: datetime,
+                         first: int | None = DEFAULT_PAGE,
+                         after: str | None = None) -> dict[str, Any]:
+    return await info.context.staff_changes(since, first, after)
+
+
+SCHEMA = build_schema(staff_by_citizen_ids=_staff_by_citizen_ids, staff_member=_staff_member,
+                      staff_changes=_staff_changes)
+
+
+class AgencyGraphQLService(PooledService):
+    def __init__(self, dsn: str, settings: AgencyGraphQLSettings) -> None:
+        super().__init__(dsn, "agency_graphql", pool_size=settings.pool_size)
+        self.settings = settings
+        self.stats = Stats()
+
+    def authenticate(self, request: Request) -> None:
+        if not secret_matches(request.headers.get("X-Api-Token"), (self.settings.token,)):
+            raise RequestError(401, "missing or invalid X-Api-Token header")
+
+    async def endpoint(self, request: Request) -> Response:
+        body = json_object(await read_json_body(request), required=("query",),
+                           optional=("variables", "operationName", "extensions"))
+        query, variables, operation = (body["query"], body.get("variables"),
+                                       body.get("operationName"))
+        if not isinstance(query, str) or not query.strip():
+            raise InvalidInput("query must be a non-empty string")
+        if variables is not None and not isinstance(variables, dict):
+            raise InvalidInput("variables must be an object")
+        if operation is not None and not isinstance(operation, str):
+            raise InvalidInput("operationName must be a string")
+        try:
+            document = parse(query, max_tokens=_MAX_TOKENS)
+        except GraphQLError as error:
+            return JSONResponse({"errors": [_with_code(error, "GRAPHQL_PARSE_FAILED")]},
+                                status_code=400)
+        invalid = validate(SCHEMA, document)
+        if invalid:
+            return JSONResponse(
+                {"errors": [_with_code(e, "GRAPHQL_VALIDATION_FAILED") for e in invalid]},
+                status_code=400)
+        result = execute(SCHEMA, document, context_value=self, variable_values=variables,
+                         operation_name=operation)
+        if isawaitable(result):
+            result = await result
+        return JSONResponse(result.formatted)
+
+    async def staff_by_citizen_ids(self, ids: list[str]) -> list[dict[str, Any]]:
+        self.stats.count_request("staffByCitizenIds")
+        self.stats.count_items("staffByCitizenIds", len(ids))
+        cap = self.settings.max_batch
+        if len(ids) > cap:
+            raise GraphQLError(f"at most {cap} ids per request, got {len(ids)}",
+                               extensions={"code": "BATCH_TOO_LARGE", "maxBatch": cap})
+        try:
+            unique = list(dict.fromkeys(personal_id(v, f"ids[{i}]") for i, v in enumerate(ids)))
+        except InvalidInput as error:
+            raise _user_input_error(error) from None
+        rows = await self.pool.fetch(_BY_IDS_SQL, unique) if unique else []
+        return [_staff(row) for row in rows]
+
+    async def staff_member(self, citizen_id: str) -> dict[str, Any] | None:
+        self.stats.count_request("staffMember")
+        self.stats.count_items("staffMember", 1)
+        try:
+            wanted = personal_id(citizen_id, "citizenId")
+        except InvalidInput as error:
+            raise _user_input_error(error) from None
+        row = await self.pool.fetchrow(_ONE_SQL, wanted)
+        return None if row is None else _staff(row)
+
+    async def staff_changes(self, since: datetime, first: int | None,
+                            after: str | None) -> dict[str, Any]:
+        self.stats.count_request("staffChanges")
+        limit = DEFAULT_PAGE if first is None else first
+        if not 1 <= limit <= _MAX_PAGE:
+            raise GraphQLError(f"first must be from 1 to {_MAX_PAGE}",
+                               extensions={"code": "BAD_USER_INPUT"})
+        try:
+            cursor = decode_cursor(after, int, "after") if after else None
+        except InvalidInput as error:
+            raise _user_input_error(error) from None
+        # One row more than the page tells whether another page follows.
+        if cursor is None:
+            rows = await self.pool.fetch(_CHANGES_SQL, since, limit + 1)
+        else:
+            rows = await self.pool.fetch(_CHANGES_AFTER_SQL, since, *cursor, limit + 1)
+        page = rows[:limit]
+        last = page[-1] if page else None
+        return {
+            "nodes": [_staff(row) for row in page],
+            "endCursor": (encode_cursor(last["modified_at"], last["staff_id"])
+                          if last is not None else None),
+            "hasMore": len(rows) > limit,
+        }
+
+
+def _with_code(error: GraphQLError, code: str) -> dict[str, Any]:
+    formatted: dict[str, Any] = dict(error.formatted)
+    formatted["extensions"] = {**formatted.get("extensions", {}), "code": code}
+    return formatted
+
+
+def create_app(dsn: str, *, environ: Mapping[str, str] | None = None) -> Starlette:
+    """The provincial HR system as an ASGI app; settings from ``environ`` (default os.environ)."""
+    env = os.environ if environ is None else environ
+    service = AgencyGraphQLService(dsn, AgencyGraphQLSettings.from_env(env))
+    control = SandboxControl.from_env(env, service="Hà Nội HR system", dialect=DIALECT,
+                                      authenticate=service.authenticate, stats=service.stats)
+    routes = [control.api_route("/graphql", service.endpoint, name=ROUTE_GRAPHQL,
+                                methods=["POST"])]
+    return build_app(routes=routes, control=control, service=service,
+                     lifespan=service.lifespan)

@@ -1,0 +1,1 @@
+"""Simulated Ministry of Finance HR system: REST/JSON with Vietnamese field names."""

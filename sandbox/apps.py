@@ -1,0 +1,35 @@
+"""Assembling a service's Starlette app: its API routes plus the shared control endpoints."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.routing import BaseRoute
+from starlette.types import Lifespan
+
+from sandbox.settings import env_int
+from sandbox.switches import SandboxControl
+
+__all__ = ["build_app", "pool_size_from_env"]
+
+
+def pool_size_from_env(environ: Mapping[str, str]) -> int:
+    return env_int(environ, "SANDBOX_DB_POOL_SIZE", 10, minimum=1, maximum=200)
+
+
+def build_app(*, routes: Sequence[BaseRoute], control: SandboxControl, service: object,
+              lifespan: Lifespan[Starlette]) -> Starlette:
+    app = Starlette(
+        routes=[*control.control_routes(), *routes],
+        lifespan=lifespan,
+        # Unknown paths, wrong methods and unexpected failures answer in the vendor's own
+        # error envelope too, never in Starlette's plain text.
+        exception_handlers={HTTPException: control.dialect.http_exception,
+                            Exception: control.dialect.http_exception},
+    )
+    # For in-process use (tests): the switches, the statistics and the service's pool.
+    app.state.control = control
+    app.state.service = service
+    return app

@@ -1,0 +1,1 @@
+"""Simulated National Population Database (Ministry of Public Security) registry API."""
