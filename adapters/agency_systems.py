@@ -86,8 +86,8 @@ class RestAgencySystem:
         wanted = tuple(dict.fromkeys([*columns, *(c.column for c in row_filter)]))
         batches = await asyncio.gather(*(self._lookup(chunk)
                                          for chunk in _chunks(keys, self._config.max_batch)))
-        mapping = self._config.mapping
-        rows = [mapping.to_canonical(r, wanted) for batch in batches for r in batch]
+        read = self._config.mapping.reader(wanted)
+        rows = [read(r) for batch in batches for r in batch]
         return _finish(rows, row_filter)
 
     async def _lookup(self, ids: Sequence[str]) -> list[dict[str, Any]]:
@@ -156,8 +156,8 @@ class GraphQLAgencySystem:
         document = self._document(wanted)
         batches = await asyncio.gather(*(self._lookup(document, chunk)
                                          for chunk in _chunks(keys, self._config.max_batch)))
-        mapping = self._config.mapping
-        rows = [mapping.to_canonical(r, wanted) for batch in batches for r in batch]
+        read = self._config.mapping.reader(wanted)
+        rows = [read(r) for batch in batches for r in batch]
         return _finish(rows, row_filter)
 
     async def _lookup(self, document: str, ids: Sequence[str]) -> list[dict[str, Any]]:

@@ -57,12 +57,10 @@ class PopulationRegistry:
         chunks = [keys[i:i + size] for i in range(0, len(keys), size)]
         wanted = tuple(dict.fromkeys([*columns, *(c.column for c in row_filter)]))
         answers = await asyncio.gather(*(self._lookup(chunk) for chunk in chunks))
-        rows = []
-        for answer in answers:
-            for citizen in answer:
-                row = _CITIZEN.to_canonical(citizen, wanted)
-                if all(condition.matches(row) for condition in row_filter):
-                    rows.append(row)
+        read = _CITIZEN.reader(wanted)
+        rows = [read(citizen) for answer in answers for citizen in answer]
+        if row_filter:
+            rows = [r for r in rows if all(c.matches(r) for c in row_filter)]
         return rows
 
     async def _lookup(self, ids: Sequence[str]) -> list[dict[str, Any]]:

@@ -42,11 +42,17 @@ CONVERTERS: dict[str, Callable[[Any], Any]] = {
 }
 
 
+_Step = tuple[str, tuple[str, ...], Callable[[Any], Any] | None, Mapping[str, str] | None]
+
+
 @dataclass(frozen=True, slots=True)
 class RecordMapping:
     fields: Mapping[str, str]                                  # canonical -> vendor path
     types: Mapping[str, str] = field(default_factory=dict)     # canonical -> converter name
     codes: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    # Compiled readers per column list: the mapping is interpreted once, not per record.
+    _readers: dict[tuple[str, ...], Callable[[Mapping[str, Any]], dict[str, Any]]] = field(
+        default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         unknown = {t for t in self.types.values() if t not in CONVERTERS}
@@ -60,23 +66,48 @@ class RecordMapping:
         return self.fields[canonical]
 
     def to_canonical(self, record: Mapping[str, Any], columns: Sequence[str]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
+        return self.reader(columns)(record)
+
+    def reader(self, columns: Sequence[str]) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+        key = tuple(columns)
+        reader = self._readers.get(key)
+        if reader is None:
+            reader = self._readers[key] = self._compile(key)
+        return reader
+
+    def _compile(self, columns: tuple[str, ...]) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+        plain: list[tuple[str, str]] = []      # flat vendor field, no conversion
+        steps: list[_Step] = []
+        absent: list[str] = []
         for column in columns:
             path = self.fields.get(column)
             if path is None:
-                out[column] = None
+                absent.append(column)
                 continue
-            value: Any = record
-            for part in path.split("."):
-                value = value.get(part) if isinstance(value, Mapping) else None
-            converter = self.types.get(column)
-            if converter is not None:
-                try:
-                    value = CONVERTERS[converter](value)
-                except (TypeError, ValueError):
-                    value = None  # unreadable vendor value: shown as absent, not guessed
+            parts = tuple(path.split("."))
+            converter = CONVERTERS[self.types[column]] if column in self.types else None
             codes = self.codes.get(column)
-            if codes is not None and isinstance(value, str):
-                value = codes.get(value, value)
-            out[column] = value
-        return out
+            if len(parts) == 1 and converter is None and codes is None:
+                plain.append((column, parts[0]))
+            else:
+                steps.append((column, parts, converter, codes))
+
+        def read(record: Mapping[str, Any]) -> dict[str, Any]:
+            out = {column: record.get(name) for column, name in plain}
+            for column, parts, converter, codes in steps:
+                value: Any = record
+                for part in parts:
+                    value = value.get(part) if isinstance(value, Mapping) else None
+                if converter is not None:
+                    try:
+                        value = converter(value)
+                    except (TypeError, ValueError):
+                        value = None  # unreadable vendor value: shown as absent, not guessed
+                if codes is not None and isinstance(value, str):
+                    value = codes.get(value, value)
+                out[column] = value
+            for column in absent:
+                out[column] = None
+            return out
+
+        return read

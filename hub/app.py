@@ -59,7 +59,8 @@ class _Hub:
         self.clients: list[httpx.AsyncClient] = []
         self.limits = QueryLimits(max_page_size=settings.max_page_size,
                                   default_page_size=min(20, settings.max_page_size))
-        self.runner = OperationRunner(build_schema(), max_tokens=settings.max_query_tokens)
+        self.runner = OperationRunner(build_schema(), max_tokens=settings.max_query_tokens,
+                                      plan_executor=settings.plan_executor)
 
     async def open(self) -> None:
         config = load_source_config(self.settings.sources_file)

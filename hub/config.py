@@ -32,6 +32,7 @@ class Settings:
     workers: int = 1
     graphiql: bool = True
     expose_source_calls: bool = False
+    plan_executor: bool = True
     max_page_size: int = 100
     max_query_tokens: int = 10_000
     db_pool_min: int = 2
@@ -52,6 +53,7 @@ class Settings:
             workers=_int("HUB_WORKERS", 1),
             graphiql=_flag("HUB_GRAPHIQL", True),
             expose_source_calls=_flag("HUB_EXPOSE_SOURCE_CALLS", False),
+            plan_executor=_flag("HUB_PLAN_EXECUTOR", True),
             max_page_size=_int("HUB_MAX_PAGE_SIZE", 100),
             max_query_tokens=_int("HUB_MAX_QUERY_TOKENS", 10_000),
             db_pool_min=_int("HUB_DB_POOL_MIN", 2),

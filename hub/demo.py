@@ -11,7 +11,7 @@ import asyncpg
 
 from hub.databases import DatabaseSet, create_databases
 from hub.environment import resolve_databases
-from hub.launcher import Ports, port_is_free, start_hub, start_sandbox, stop
+from hub.launcher import Ports, ProcessGroup, port_is_free, start_hub, start_sandbox, stop
 from hub.migrate import apply_migrations
 
 __all__ = ["run_demo"]
@@ -65,7 +65,7 @@ def run_demo(*, employees: int, seed: int, port: int) -> int:
     asyncio.run(_prepare(databases, employees, seed))
     ports = _ports()
     sandbox = start_sandbox(databases, ports)
-    processes: list[subprocess.Popen[bytes]] = [sandbox]
+    processes: list[subprocess.Popen[bytes] | ProcessGroup] = [sandbox]
     try:
         hub = start_hub(databases, ports, port, quiet=False,
                         env={"HUB_EXPOSE_SOURCE_CALLS": "1"})

@@ -27,6 +27,8 @@ from graphql import (
 from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from resolvers.plan import PlanExecutor
+
 __all__ = ["OperationRunner", "Phase", "PhaseError"]
 
 # strawberry's faster awaitable check (a type look-up first for plain values).
@@ -49,8 +51,12 @@ class _Prepared:
 
 class OperationRunner:
     def __init__(self, schema: strawberry.Schema, *, max_tokens: int = 10_000,
-                 cache_size: int = 1_024) -> None:
+                 cache_size: int = 1_024, plan_executor: bool = True) -> None:
         self._schema = schema._schema
+        # The plan executor completes everything below the root fields level by level;
+        # graphql-core's own executor (field by field) is kept for comparison and fallback.
+        self._executor_class = PlanExecutor if plan_executor else (
+            StrawberryGraphQLCoreExecutionContext)
         self._max_tokens = max_tokens
         self._cache: OrderedDict[str, _Prepared] = OrderedDict()
         self._cache_size = cache_size
@@ -88,7 +94,7 @@ class OperationRunner:
                       ) -> tuple[dict[str, Any] | None, list[PhaseError]]:
         result = execute(
             self._schema, document, context_value=context, variable_values=variables,
-            operation_name=operation_name, executor_class=StrawberryGraphQLCoreExecutionContext,
+            operation_name=operation_name, executor_class=self._executor_class,
             is_awaitable=_is_awaitable, hide_suggestions=True)
         if not isinstance(result, ExecutionResult):
             result = await result

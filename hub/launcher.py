@@ -19,7 +19,8 @@ import httpx
 from hub.config import PROJECT_ROOT
 from hub.databases import DatabaseSet
 
-__all__ = ["Ports", "free_port", "start_hub", "start_sandbox", "stop", "wait_until_up"]
+__all__ = ["Ports", "ProcessGroup", "free_port", "start_hub", "start_sandbox", "stop",
+           "wait_until_up"]
 
 
 def free_port() -> int:
@@ -80,21 +81,38 @@ def _spawn(args: list[str], env: Mapping[str, str], quiet: bool) -> subprocess.P
                             stdout=output, stderr=output)
 
 
+class ProcessGroup:
+    """Several processes started and stopped together."""
+
+    def __init__(self, processes: list[subprocess.Popen[bytes]]) -> None:
+        self.processes = processes
+
+    @property
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.processes]
+
+    def poll(self) -> int | None:
+        """The exit code of the first process that has exited, if any."""
+        return next((p.returncode for p in self.processes if p.poll() is not None), None)
+
+
 def start_sandbox(databases: DatabaseSet, ports: Ports, *, quiet: bool = True,
-                  env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
-    process = _spawn([
-        sys.executable, "-m", "sandbox", "serve-all",
-        "--population-port", str(ports.population), "--population-dsn", databases.population,
-        "--agency-rest-port", str(ports.agency_rest), "--agency-rest-dsn", databases.agency_rest,
-        "--agency-graphql-port", str(ports.agency_graphql),
-        "--agency-graphql-dsn", databases.agency_graphql,
-    ], env or {}, quiet)
+                  env: Mapping[str, str] | None = None) -> ProcessGroup:
+    """Each simulated system in its own process, as separate systems would be."""
+    services = (("population", ports.population, databases.population),
+                ("agency_rest", ports.agency_rest, databases.agency_rest),
+                ("agency_graphql", ports.agency_graphql, databases.agency_graphql))
+    group = ProcessGroup([
+        _spawn([sys.executable, "-m", "sandbox", "serve", system, "--port", str(port),
+                "--dsn", dsn], env or {}, quiet)
+        for system, port, dsn in services])
     try:
-        wait_until_up(ports.health_urls(), process)
+        for process, url in zip(group.processes, ports.health_urls(), strict=True):
+            wait_until_up([url], process)
     except BaseException:
-        stop(process)
+        stop(group)
         raise
-    return process
+    return group
 
 
 def start_hub(databases: DatabaseSet, ports: Ports, hub_port: int, *, workers: int = 1,
@@ -112,11 +130,14 @@ def start_hub(databases: DatabaseSet, ports: Ports, hub_port: int, *, workers: i
     return process
 
 
-def stop(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
-    if process.poll() is None:
-        process.terminate()
+def stop(process: subprocess.Popen[bytes] | ProcessGroup, timeout: float = 10.0) -> None:
+    processes = process.processes if isinstance(process, ProcessGroup) else [process]
+    for each in processes:
+        if each.poll() is None:
+            each.terminate()
+    for each in processes:
         try:
-            process.wait(timeout)
+            each.wait(timeout)
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            each.kill()
+            each.wait()

@@ -24,7 +24,13 @@ from adapters import (
     SourceError,
 )
 from resolvers.code_lists import CodeLists
-from resolvers.shaping import shape_citizen, shape_discipline, shape_employee, shape_evaluation
+from resolvers.shaping import (
+    shape_agency,
+    shape_citizen,
+    shape_discipline,
+    shape_employee,
+    shape_evaluation,
+)
 from resolvers.sources import Sources
 
 __all__ = ["EMPLOYEE_RECORD_TABLES", "Loaders"]
@@ -90,6 +96,9 @@ class Loaders:
     def shape_employee(self, row: Row) -> Row:
         return shape_employee(row, self._code_lists)
 
+    def shape_agency(self, row: Row) -> Row:
+        return shape_agency(row, self._code_lists)
+
     # -- national database -------------------------------------------------------------------
 
     def _national_by_key(self, table: str, key: str, shaper: Shaper = _identity) -> Loader:
@@ -112,7 +121,7 @@ class Loaders:
 
     @cached_property
     def agency(self) -> Loader:
-        return self._national_by_key("agency", "code")
+        return self._national_by_key("agency", "code", self.shape_agency)
 
     @cached_property
     def agency_children(self) -> Loader:
@@ -123,7 +132,7 @@ class Loaders:
             rows = await national.fetch_many("agency", "parent_code", codes, columns,
                                              self.row_filter("agency"))
             rows.sort(key=lambda r: r["code"])
-            return _many_per_key(rows, "parent_code", codes)
+            return _many_per_key([self.shape_agency(r) for r in rows], "parent_code", codes)
 
         return _loader(batch)
 

@@ -158,7 +158,7 @@ class Query:
         rows = await info.context.sources.national.fetch_all(
             "agency", loaders.columns("agency"),
             (*conditions, *loaders.row_filter("agency")), order_by="code")
-        return cast("list[Agency]", rows)
+        return cast("list[Agency]", [loaders.shape_agency(r) for r in rows])
 
     @strawberry.field(description="Province-level units in force since 1 July 2025.")
     def provinces(self, info: Info) -> list[Province]:

@@ -11,7 +11,8 @@ from typing import Any
 
 from resolvers.code_lists import CodeLists
 
-__all__ = ["shape_citizen", "shape_discipline", "shape_employee", "shape_evaluation"]
+__all__ = ["shape_agency", "shape_citizen", "shape_discipline", "shape_employee",
+           "shape_evaluation"]
 
 Row = dict[str, Any]
 
@@ -28,6 +29,11 @@ def shape_employee(row: Row, code_lists: CodeLists) -> Row:
     position_code = row.get("position_code")
     if position_code is not None:
         row["position"] = code_lists.positions.get(position_code) or _unknown(position_code)
+    return row
+
+
+def shape_agency(row: Row, code_lists: CodeLists) -> Row:
+    row["province"] = code_lists.provinces.get(row["province_code"])
     return row
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING, Annotated, cast
 
 import strawberry
 
 from resolvers.info import Info, Row
+from resolvers.links import Link, link
 from resolvers.pagination import check_page_size, decode_cursor, make_page
 from resolvers.types.code_lists import Province
 from resolvers.types.enums import AgencyKind
@@ -23,24 +25,12 @@ ConnectionRef = Annotated["CivilServantConnection",
 AgencyRef = Annotated["Agency", strawberry.lazy("resolvers.types.agency")]
 
 
-async def _parent(root: strawberry.Parent[Row], info: Info) -> AgencyRef | None:
-    code = root.get("parent_code")
-    if code is None:
-        return None
-    return cast("Agency | None", await info.context.loaders.agency.load(code))
-
-
-async def _children(root: strawberry.Parent[Row], info: Info) -> list[AgencyRef]:
-    return cast("list[Agency]", await info.context.loaders.agency_children.load(root["code"]))
-
-
-def _province(root: strawberry.Parent[Row], info: Info) -> Province | None:
-    return cast("Province | None", info.context.code_lists.provinces.get(root["province_code"]))
-
-
-async def _headcount(root: strawberry.Parent[Row], info: Info) -> int:
-    result: int = await info.context.loaders.headcount.load(root["code"])
-    return result
+_parent = link("Agency", "parent", Link(key=itemgetter("parent_code"),
+                                        loader=attrgetter("agency")))
+_children = link("Agency", "children", Link(key=itemgetter("code"),
+                                            loader=attrgetter("agency_children")))
+_headcount = link("Agency", "headcount", Link(key=itemgetter("code"),
+                                              loader=attrgetter("headcount")))
 
 
 async def _employees(root: strawberry.Parent[Row], info: Info, first: int | None = None,
@@ -65,7 +55,7 @@ class Agency:
     province_code: str
     headcount_quota: int
 
-    province: Province | None = strawberry.field(resolver=_province)
+    province: Province | None
     parent: AgencyRef | None = strawberry.field(resolver=_parent)
     children: list[AgencyRef] = strawberry.field(
         resolver=_children, description="Units directly under this agency.")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from operator import attrgetter, itemgetter, methodcaller
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
 from resolvers.directives import Sensitive, SensitiveCategory
-from resolvers.info import Info, Row
+from resolvers.links import Link, link
+from resolvers.loaders import EMPLOYEE_RECORD_TABLES
 from resolvers.scalars import PersonalId
 from resolvers.types.agency_record import AgencyRecord
 from resolvers.types.code_lists import Position, Rank
@@ -36,25 +38,20 @@ AgencyRef = Annotated["Agency", strawberry.lazy("resolvers.types.agency")]
 PersonRef = Annotated["Person", strawberry.lazy("resolvers.types.person")]
 
 
-async def _person(root: strawberry.Parent[Row], info: Info) -> PersonRef | None:
-    return cast("Person | None", await info.context.loaders.citizen.load(root["personal_id"]))
+_TYPE = "CivilServant"
+_person = link(_TYPE, "person", Link(key=itemgetter("personal_id"),
+                                     loader=attrgetter("citizen")))
+_agency = link(_TYPE, "agency", Link(key=itemgetter("agency_code"),
+                                     loader=attrgetter("agency")))
+_agency_record = link(_TYPE, "agencyRecord", Link(
+    key=itemgetter("agency_code", "personal_id"), loader=attrgetter("agency_record")))
 
 
-async def _agency(root: strawberry.Parent[Row], info: Info) -> AgencyRef | None:
-    return cast("Agency | None", await info.context.loaders.agency.load(root["agency_code"]))
-
-
-async def _agency_record(root: strawberry.Parent[Row], info: Info) -> AgencyRecord | None:
-    return cast("AgencyRecord | None", await info.context.loaders.agency_record.load(
-        (root["agency_code"], root["personal_id"])))
-
-
-def _records(table: str) -> Any:
-    async def resolve(root: strawberry.Parent[Row], info: Info) -> Any:
-        return await info.context.loaders.records(table).load(root["employee_code"])
-
-    resolve.__name__ = f"resolve_{table}"
-    return resolve
+def _records(field: str, table: str) -> Any:
+    single, _ = EMPLOYEE_RECORD_TABLES[table]
+    return link(_TYPE, field, Link(key=itemgetter("employee_code"),
+                                   loader=methodcaller("records", table),
+                                   empty=None if single else []))
 
 
 @strawberry.type(description="A cadre, civil servant or public employee in the national "
@@ -86,21 +83,23 @@ class CivilServant:
     updated_by: str
 
     agency: AgencyRef | None = strawberry.field(resolver=_agency)
-    allowances: list[Allowance] = strawberry.field(resolver=_records("allowance"))
-    work_history: list[WorkHistoryEntry] = strawberry.field(resolver=_records("work_history"))
-    qualifications: list[Qualification] = strawberry.field(resolver=_records("qualification"))
-    trainings: list[Training] = strawberry.field(resolver=_records("training"))
-    awards: list[Award] = strawberry.field(resolver=_records("award"))
-    disciplines: list[Discipline] = strawberry.field(resolver=_records("discipline"))
-    evaluations: list[Evaluation] = strawberry.field(resolver=_records("evaluation"))
+    allowances: list[Allowance] = strawberry.field(resolver=_records("allowances", "allowance"))
+    work_history: list[WorkHistoryEntry] = strawberry.field(
+        resolver=_records("workHistory", "work_history"))
+    qualifications: list[Qualification] = strawberry.field(
+        resolver=_records("qualifications", "qualification"))
+    trainings: list[Training] = strawberry.field(resolver=_records("trainings", "training"))
+    awards: list[Award] = strawberry.field(resolver=_records("awards", "award"))
+    disciplines: list[Discipline] = strawberry.field(resolver=_records("disciplines", "discipline"))
+    evaluations: list[Evaluation] = strawberry.field(resolver=_records("evaluations", "evaluation"))
     party_membership: PartyMembership | None = strawberry.field(
-        resolver=_records("party_membership"),
+        resolver=_records("partyMembership", "party_membership"),
         directives=[Sensitive(category=SensitiveCategory.POLITICAL_VIEWS)])
     health: HealthRecord | None = strawberry.field(
-        resolver=_records("health_record"),
+        resolver=_records("health", "health_record"),
         directives=[Sensitive(category=SensitiveCategory.HEALTH)])
     asset_declarations: list[AssetDeclaration] = strawberry.field(
-        resolver=_records("asset_declaration"),
+        resolver=_records("assetDeclarations", "asset_declaration"),
         directives=[Sensitive(category=SensitiveCategory.FINANCIAL)])
     person: PersonRef | None = strawberry.field(
         resolver=_person,

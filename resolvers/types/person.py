@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, cast
+from operator import attrgetter, itemgetter
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
 from resolvers.directives import Sensitive, SensitiveCategory
-from resolvers.info import Info, Row
+from resolvers.links import Link, link
 from resolvers.scalars import PersonalId
 from resolvers.types.enums import Sex
 
@@ -23,27 +24,15 @@ CivilServantRef = Annotated["CivilServant", strawberry.lazy("resolvers.types.civ
 PersonRef = Annotated["Person", strawberry.lazy("resolvers.types.person")]
 
 
-async def _relative(info: Info, personal_id: str | None) -> PersonRef | None:
-    if personal_id is None:
-        return None
-    return cast("Person | None", await info.context.loaders.citizen.load(personal_id))
+def _relative(field: str, column: str) -> Any:
+    return link("Person", field, Link(key=itemgetter(column), loader=attrgetter("citizen")))
 
 
-async def _father(root: strawberry.Parent[Row], info: Info) -> PersonRef | None:
-    return await _relative(info, root.get("father_id"))
-
-
-async def _mother(root: strawberry.Parent[Row], info: Info) -> PersonRef | None:
-    return await _relative(info, root.get("mother_id"))
-
-
-async def _spouse(root: strawberry.Parent[Row], info: Info) -> PersonRef | None:
-    return await _relative(info, root.get("spouse_id"))
-
-
-async def _civil_servant(root: strawberry.Parent[Row], info: Info) -> CivilServantRef | None:
-    return cast("CivilServant | None",
-                await info.context.loaders.employee_by_personal_id.load(root["personal_id"]))
+_father = _relative("father", "father_id")
+_mother = _relative("mother", "mother_id")
+_spouse = _relative("spouse", "spouse_id")
+_civil_servant = link("Person", "civilServant", Link(
+    key=itemgetter("personal_id"), loader=attrgetter("employee_by_personal_id")))
 
 
 @strawberry.type(description="A person in the National Population Database (Ministry of Public "

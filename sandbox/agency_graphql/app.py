@@ -11,6 +11,7 @@ ids asked for as its items, so a test can tell one request carrying one batch fr
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from datetime import datetime
 from inspect import isawaitable
 from typing import Any
 
-from graphql import GraphQLError, GraphQLResolveInfo, execute, parse, validate
+from graphql import DocumentNode, GraphQLError, GraphQLResolveInfo, execute, parse, validate
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -130,6 +131,20 @@ SCHEMA = build_schema(staff_by_citizen_ids=_staff_by_citizen_ids, staff_member=_
                       staff_changes=_staff_changes)
 
 
+@functools.lru_cache(maxsize=256)
+def _prepare(query: str) -> tuple[DocumentNode | None, list[dict[str, Any]]]:
+    """Parse and validate once per distinct document: callers repeat the same few queries,
+    and parsing dominated the cost of small lookups. Returns the document or its errors."""
+    try:
+        document = parse(query, max_tokens=_MAX_TOKENS)
+    except GraphQLError as error:
+        return None, [_with_code(error, "GRAPHQL_PARSE_FAILED")]
+    invalid = validate(SCHEMA, document)
+    if invalid:
+        return None, [_with_code(e, "GRAPHQL_VALIDATION_FAILED") for e in invalid]
+    return document, []
+
+
 class AgencyGraphQLService(PooledService):
     def __init__(self, dsn: str, settings: AgencyGraphQLSettings) -> None:
         super().__init__(dsn, "agency_graphql", pool_size=settings.pool_size)
@@ -151,16 +166,9 @@ class AgencyGraphQLService(PooledService):
             raise InvalidInput("variables must be an object")
         if operation is not None and not isinstance(operation, str):
             raise InvalidInput("operationName must be a string")
-        try:
-            document = parse(query, max_tokens=_MAX_TOKENS)
-        except GraphQLError as error:
-            return JSONResponse({"errors": [_with_code(error, "GRAPHQL_PARSE_FAILED")]},
-                                status_code=400)
-        invalid = validate(SCHEMA, document)
-        if invalid:
-            return JSONResponse(
-                {"errors": [_with_code(e, "GRAPHQL_VALIDATION_FAILED") for e in invalid]},
-                status_code=400)
+        document, errors = _prepare(query)
+        if document is None:
+            return JSONResponse({"errors": errors}, status_code=400)
         result = execute(SCHEMA, document, context_value=self, variable_values=variables,
                          operation_name=operation)
         if isawaitable(result):

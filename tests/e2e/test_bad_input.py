@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
 from tests.conftest import GraphQLClient
 
 
-def _codes(result: dict[str, object]) -> set[str]:
+def _codes(result: dict[str, Any]) -> set[str]:
     errors = result.get("errors")
-    assert isinstance(errors, list) and errors, result
+    assert isinstance(errors, list), result
+    assert errors, result
     return {e["extensions"]["code"] for e in errors}
 
 
@@ -18,8 +21,8 @@ def _codes(result: dict[str, object]) -> set[str]:
                                          "001085O12345", "999085012345", "００１０８５０１２３４５",
                                          "001085012345' OR '1'='1"])
 def test_malformed_personal_id(graphql: GraphQLClient, personal_id: str) -> None:
-    literal = graphql.query('{ person(personalId: "%s") { fullName } }'
-                            % personal_id.replace('"', ""))
+    quoted = personal_id.replace('"', "")
+    literal = graphql.query(f'{{ person(personalId: "{quoted}") {{ fullName }} }}')
     assert _codes(literal) == {"BAD_USER_INPUT"}
     variable = graphql.query("query($id: PersonalId!) { person(personalId: $id) { fullName } }",
                              {"id": personal_id})
@@ -61,7 +64,7 @@ def test_unknown_agency(graphql: GraphQLClient) -> None:
 @pytest.mark.parametrize("filter_", ['{provinceCode: "63"}', '{rankCode: "99.999"}',
                                      '{namePrefix: ""}'])
 def test_unknown_codes_in_filters(graphql: GraphQLClient, filter_: str) -> None:
-    result = graphql.query("{ civilServants(filter: %s) { totalCount } }" % filter_)
+    result = graphql.query(f"{{ civilServants(filter: {filter_}) {{ totalCount }} }}")
     assert _codes(result) == {"BAD_USER_INPUT"}
 
 

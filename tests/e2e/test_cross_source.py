@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from hub.databases import DatabaseSet
-from tests.conftest import GraphQLClient, Sandbox
+from tests.conftest import GraphQLClient
 from tests.e2e.oracle import fetch, fetch_one
 
 PAGE_QUERY = """
@@ -30,7 +32,7 @@ HANOI_FIELDS = {"fullName": "name", "salaryStep": "pay_step",
                 "pendingDiscipline": "pending_discipline", "address": "address"}
 
 
-def _nodes(graphql: GraphQLClient, variables: dict[str, object]) -> list[dict[str, object]]:
+def _nodes(graphql: GraphQLClient, variables: dict[str, Any]) -> list[dict[str, Any]]:
     data = graphql.data(PAGE_QUERY, variables)
     return [edge["node"] for edge in data["civilServants"]["edges"]]
 
@@ -175,7 +177,8 @@ def test_links_round_trip_between_sources(graphql: GraphQLClient, databases: Dat
     assert servant["employeeCode"] == employee["employee_code"]
     agency = servant["agency"]
     assert agency["code"] == employee["agency_code"]
-    count = fetch_one(databases.national, "SELECT count(*) AS n FROM employee WHERE agency_code = $1",
+    count = fetch_one(databases.national,
+                      "SELECT count(*) AS n FROM employee WHERE agency_code = $1",
                       employee["agency_code"])
     assert count is not None
     assert agency["headcount"] == count["n"] == agency["employees"]["totalCount"]
@@ -214,8 +217,3 @@ def test_record_groups_are_served(graphql: GraphQLClient, databases: DatabaseSet
                         with_discipline["employee_code"])
     assert [e["year"] for e in servant["evaluations"]] == [e["year"] for e in evaluations]
     assert servant["workHistory"]
-
-
-def test_sandbox_fixture_is_clean(sandbox: Sandbox) -> None:
-    assert sandbox.stats("population")["requests"] == {} or all(
-        v == 0 for v in sandbox.stats("population")["requests"].values())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 from tests.conftest import GraphQLClient, Sandbox
@@ -11,7 +13,7 @@ QUERY = """{ civilServants(first: 40, filter: {provinceCode: "01"}) { edges { no
 } } } }"""
 
 
-def _run(graphql: GraphQLClient) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+def _run(graphql: GraphQLClient) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     result = graphql.query(QUERY)
     nodes = [e["node"] for e in result["data"]["civilServants"]["edges"]]
     return nodes, result.get("errors", [])
@@ -51,7 +53,7 @@ def test_slow_source_times_out(graphql: GraphQLClient, sandbox: Sandbox) -> None
 def test_malformed_and_failing_answers(graphql: GraphQLClient, sandbox: Sandbox) -> None:
     for switches in ({"malformed": True}, {"errorRate": 1.0}):
         sandbox.switch("agency_graphql", **switches)
-        nodes, errors = _run(graphql)
+        _nodes, errors = _run(graphql)
         assert {e["extensions"]["source"] for e in errors} == {"hanoi-hrm"}
         assert {e["extensions"]["code"] for e in errors} == {"SOURCE_UNAVAILABLE"}
         for error in errors:

@@ -17,7 +17,12 @@ from urllib.parse import urlsplit
 import asyncpg
 import httpx
 import pytest
-from sandbox_testkit import (
+
+from hub.databases import DatabaseSet, create_databases
+from hub.postgres_server import database_url, ensure_server
+from sandbox import SYSTEMS
+from sandbox.schemas import apply_schema
+from tests.sandbox.sandbox_testkit import (
     GRAPHQL_TOKEN,
     POPULATION_KEY,
     REPO,
@@ -27,11 +32,6 @@ from sandbox_testkit import (
     insert_rows,
     service_env,
 )
-
-from hub.databases import DatabaseSet, create_databases
-from hub.postgres_server import database_url, ensure_server
-from sandbox import SYSTEMS
-from sandbox.schemas import apply_schema
 
 T = TypeVar("T")
 

@@ -6,9 +6,16 @@ from typing import Any
 
 import httpx
 import pytest
-from sandbox_testkit import FEED_START, GRAPHQL_STAFF, GRAPHQL_TOKEN, UNKNOWN_ID, Services, graphql
 
 from sandbox.agency_graphql.codes import JOB_TITLES
+from tests.sandbox.sandbox_testkit import (
+    FEED_START,
+    GRAPHQL_STAFF,
+    GRAPHQL_TOKEN,
+    UNKNOWN_ID,
+    Services,
+    graphql,
+)
 
 STAFF_FIELDS = ("staffId citizenId name dob gender orgCode department jobTitle { code label } "
                 "grade payStep payCoefficient pendingDiscipline address modifiedAt")

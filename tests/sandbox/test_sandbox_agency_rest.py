@@ -7,9 +7,9 @@ from typing import Any
 
 import httpx
 import pytest
-from sandbox_testkit import FEED_START, REST_STAFF, REST_TOKEN, UNKNOWN_ID, Services
 
 from sandbox.agency_rest.codes import POSITION_CODES, national_rank_code
+from tests.sandbox.sandbox_testkit import FEED_START, REST_STAFF, REST_TOKEN, UNKNOWN_ID, Services
 
 NHAN_SU_FIELDS = {"ma_nhan_su", "so_cccd", "ho_va_ten", "ngay_sinh", "gioi_tinh", "ma_don_vi",
                   "ten_phong_ban", "chuc_vu", "ma_ngach", "bac_luong", "he_so_luong",

@@ -7,9 +7,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
-from sandbox_testkit import ServiceProcess, Services, service_env
 
 from sandbox import SYSTEMS
+from tests.sandbox.sandbox_testkit import ServiceProcess, Services, service_env
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])

@@ -8,12 +8,12 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-from sandbox_testkit import GRAPHQL_STAFF, REST_STAFF, Services
 from starlette.applications import Starlette
 
 from sandbox.agency_graphql.app import create_app as graphql_app
 from sandbox.agency_rest.app import create_app as rest_app
 from sandbox.population.app import create_app as population_app
+from tests.sandbox.sandbox_testkit import GRAPHQL_STAFF, REST_STAFF, Services
 
 
 class CountingPool:

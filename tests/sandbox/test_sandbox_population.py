@@ -7,7 +7,8 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from sandbox_testkit import CITIZENS, POPULATION_KEY, UNKNOWN_ID, Services
+
+from tests.sandbox.sandbox_testkit import CITIZENS, POPULATION_KEY, UNKNOWN_ID, Services
 
 CITIZEN_FIELDS = {"personalId", "fullName", "birthDate", "sex", "ethnicity", "religion",
                   "nationality", "placeOfOrigin", "permanentAddress", "currentAddress",

@@ -6,10 +6,10 @@ import asyncio
 
 import asyncpg
 import pytest
-from sandbox_testkit import Services
 
 from sandbox import SYSTEMS
 from sandbox.schemas import apply_schema, schema_sql
+from tests.sandbox.sandbox_testkit import Services
 
 
 async def test_apply_schema_is_idempotent_and_concurrency_safe(services: Services) -> None:

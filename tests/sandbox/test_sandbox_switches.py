@@ -8,9 +8,15 @@ from collections.abc import AsyncIterator
 import httpx
 import orjson
 import pytest
-from sandbox_testkit import CONTROL_HEADERS, GRAPHQL_STAFF, REST_STAFF, Services, graphql
 
 from sandbox import SYSTEMS
+from tests.sandbox.sandbox_testkit import (
+    CONTROL_HEADERS,
+    GRAPHQL_STAFF,
+    REST_STAFF,
+    Services,
+    graphql,
+)
 
 OFF = {"latencyMs": 0, "errorRate": 0.0, "outage": False, "malformed": False}
 

@@ -37,7 +37,8 @@ def test_wrong_sex_or_year_is_reported(province: str, born: date, sex: str, seri
 @given(st.text(max_size=20))
 def test_arbitrary_text_is_never_well_formed_unless_twelve_digits(text: str) -> None:
     if personal_id.is_well_formed(text):
-        assert len(text) == 12 and text.isdigit()
+        assert len(text) == 12
+        assert text.isdigit()
 
 
 @pytest.mark.parametrize("pid", ["", "00108501234", "0010850123456", "999085012345",

@@ -1,0 +1,233 @@
+"""The reference-query load benchmark: the hub beside a hand-written baseline, in one run.
+
+A page of 100 civil servants with 12 own fields, their ``person`` (6 fields, population
+registry) and their ``agencyRecord`` (4 fields, agency HR systems), at concurrency 32. Prints
+requests/s, p50 and p99 for both, the ratio hub/baseline, source calls per query and peak
+memory; with ``--scale`` also the hub's p50 at 1,000,000 employees beside 10,000.
+
+    python -m bench.reference [--employees 10000] [--seconds 15] [--scale]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import httpx
+import orjson
+
+from bench.loadgen import LoadResult, run_load
+from hub.databases import DatabaseSet, create_databases
+from hub.environment import STATE_DIR
+from hub.launcher import (
+    Ports,
+    ProcessGroup,
+    free_port,
+    start_hub,
+    start_sandbox,
+    stop,
+    wait_until_up,
+)
+from hub.migrate import apply_migrations
+from hub.postgres_server import ensure_server
+
+REFERENCE_QUERY = """query Reference {
+  civilServants(first: 100, filter: {provinceCode: "01"}) {
+    edges { node {
+      employeeCode personalId fullName birthDate sex category status agencyCode unitName
+      salaryStep salaryCoefficient hiredOn
+      person { fullName birthDate sex currentAddress permanentAddress nationality }
+      agencyRecord { system positionCode rankCode pendingDiscipline }
+    } }
+  }
+}"""
+
+
+@dataclass
+class Servers:
+    hub_url: str
+    baseline_url: str
+    hub: subprocess.Popen[bytes]
+    baseline: subprocess.Popen[bytes]
+
+
+async def _prepare(databases: DatabaseSet, employees: int, seed: int) -> None:
+    await create_databases(databases)
+    await apply_migrations(databases.national)
+    conn = await asyncpg.connect(databases.national)
+    try:
+        last = await conn.fetchrow("SELECT employees, seed FROM seed_run")
+    finally:
+        await conn.close()
+    if last is None or (last["employees"], last["seed"]) != (employees, seed):
+        from hub.seed import seed_all
+
+        started = time.perf_counter()
+        await seed_all(databases, employees=employees, seed=seed)
+        print(f"  seeded {employees:,} employees in {time.perf_counter() - started:.1f} s")
+
+
+def _tree(pid: int) -> list[int]:
+    """A process and its children (uvicorn's workers)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    return [pid, *(int(p) for p in children.read_text().split())] if children.exists() else [pid]
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by a process tree."""
+    ticks = 0
+    for each in _tree(pid):
+        stat = Path(f"/proc/{each}/stat")
+        if stat.exists():
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _peak_rss_mb(pid: int) -> float:
+    """Peak resident memory of a process and its children (uvicorn workers), in MiB."""
+    total = 0
+    for each in _tree(pid):
+        status = Path(f"/proc/{each}/status")
+        if status.exists():
+            for line in status.read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1])
+    return total / 1024
+
+
+@contextmanager
+def _servers(databases: DatabaseSet, workers: int) -> Iterator[Servers]:
+    ports = Ports()
+    sandbox = start_sandbox(databases, ports)
+    processes: list[subprocess.Popen[bytes] | ProcessGroup] = [sandbox]
+    try:
+        hub_port, baseline_port = free_port(), free_port()
+        hub = start_hub(databases, ports, hub_port, workers=workers,
+                        env={"HUB_EXPOSE_SOURCE_CALLS": "1", "HUB_GRAPHIQL": "0"})
+        processes.append(hub)
+        baseline = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "bench.baseline:app_from_env", "--factory",
+             "--port", str(baseline_port), "--workers", str(workers), "--log-level", "warning",
+             "--no-access-log"],
+            env={**ports.source_env(), "HUB_DATABASE_URL": databases.national,
+                 "PATH": "/usr/bin:/bin"})
+        processes.append(baseline)
+        wait_until_up([f"http://127.0.0.1:{baseline_port}/healthz"], baseline)
+        yield Servers(f"http://127.0.0.1:{hub_port}", f"http://127.0.0.1:{baseline_port}",
+                      hub, baseline)
+    finally:
+        for process in reversed(processes):
+            stop(process)
+
+
+def _check_same_answer(servers: Servers) -> dict[str, int]:
+    hub = httpx.post(f"{servers.hub_url}/graphql", json={"query": REFERENCE_QUERY}).json()
+    baseline = httpx.get(f"{servers.baseline_url}/reference").json()
+    if "errors" in hub:
+        raise SystemExit(f"the hub answered with errors: {hub['errors'][:2]}")
+    if hub["data"] != baseline["data"]:
+        raise SystemExit("the hub and the baseline disagree: the comparison would be unfair")
+    calls: dict[str, int] = hub["extensions"]["sourceCalls"]
+    return calls
+
+
+@dataclass
+class Measured:
+    load: LoadResult
+    cpu_ms_per_request: float
+
+
+def _load(url: str, body: bytes | None, method: str, args: argparse.Namespace,
+          pid: int) -> Measured:
+    cpu_before = _cpu_seconds(pid)
+    result = asyncio.run(run_load(url, body=body, method=method, concurrency=args.concurrency,
+                                  seconds=args.seconds))
+    cpu = _cpu_seconds(pid) - cpu_before
+    return Measured(result, cpu * 1000 / max(result.requests, 1))
+
+
+def _measure(databases: DatabaseSet, args: argparse.Namespace) -> tuple[Measured, Measured,
+                                                                         dict[str, int],
+                                                                         float, float]:
+    body = orjson.dumps({"query": REFERENCE_QUERY})
+    with _servers(databases, args.workers) as servers:
+        calls = _check_same_answer(servers)
+        hub_url, base_url = f"{servers.hub_url}/graphql", f"{servers.baseline_url}/reference"
+        # Warm both (connection pools, caches, JIT-free CPython but warm allocators).
+        asyncio.run(run_load(hub_url, body=body, concurrency=args.concurrency, seconds=2))
+        asyncio.run(run_load(base_url, method="GET", concurrency=args.concurrency, seconds=2))
+        hub_runs, base_runs = [], []
+        for _ in range(args.rounds):  # alternate, so drift on the machine hits both alike
+            hub_runs.append(_load(hub_url, body, "POST", args, servers.hub.pid))
+            base_runs.append(_load(base_url, None, "GET", args, servers.baseline.pid))
+        hub_memory = _peak_rss_mb(servers.hub.pid)
+        base_memory = _peak_rss_mb(servers.baseline.pid)
+    return _merge(hub_runs), _merge(base_runs), calls, hub_memory, base_memory
+
+
+def _merge(runs: list[Measured]) -> Measured:
+    loads = [r.load for r in runs]
+    merged = LoadResult(sum(r.requests for r in loads), sum(r.errors for r in loads),
+                        sum(r.seconds for r in loads), [x for r in loads for x in r.latencies_ms])
+    cpu = sum(r.cpu_ms_per_request * r.load.requests for r in runs) / max(merged.requests, 1)
+    return Measured(merged, cpu)
+
+
+def _databases(server_url: str, employees: int) -> DatabaseSet:
+    return DatabaseSet.on_server(server_url, f"hubbench_{employees}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.reference", description=__doc__)
+    parser.add_argument("--employees", type=int, default=10_000)
+    parser.add_argument("--scale-employees", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seconds", type=float, default=10.0, help="per round and server")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2, help="processes per server")
+    parser.add_argument("--scale", action="store_true",
+                        help="also measure the hub's p50 at --scale-employees")
+    args = parser.parse_args(argv)
+
+    server_url = ensure_server(STATE_DIR)
+    databases = _databases(server_url, args.employees)
+    print(f"reference query, {args.employees:,} employees, concurrency {args.concurrency}, "
+          f"{args.workers} worker(s) per server, {args.rounds}×{args.seconds:g} s each")
+    asyncio.run(_prepare(databases, args.employees, args.seed))
+    hub, base, calls, hub_mb, base_mb = _measure(databases, args)
+
+    print(f"\n{'server':<10}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}"
+          f"{'CPU ms/req':>12}{'peak MiB':>10}")
+    for name, measured, memory in (("hub", hub, hub_mb), ("baseline", base, base_mb)):
+        result = measured.load
+        print(f"{name:<10}{result.rps:>10.1f}{result.p50:>10.1f}{result.percentile(99):>10.1f}"
+              f"{result.errors:>8}{measured.cpu_ms_per_request:>12.2f}{memory:>10.0f}")
+    print(f"\nratio hub/baseline (req/s): {hub.load.rps / base.load.rps:.2f}   (target ≥ 0.5)")
+    print(f"ratio baseline/hub (server CPU per request): "
+          f"{base.cpu_ms_per_request / hub.cpu_ms_per_request:.2f}")
+    print(f"source calls per query: {calls}")
+
+    if args.scale:
+        big = _databases(server_url, args.scale_employees)
+        asyncio.run(_prepare(big, args.scale_employees, args.seed))
+        big_hub, _, _, _, _ = _measure(big, args)
+        small_p50, big_p50 = hub.load.p50, big_hub.load.p50
+        print(f"\nhub p50 at {args.employees:,} employees: {small_p50:.1f} ms; "
+              f"at {args.scale_employees:,}: {big_p50:.1f} ms "
+              f"(ratio {big_p50 / small_p50:.2f}, target ≤ 2)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,52 @@
+"""Link fields: a field whose value another source (or table) supplies, fetched in batches.
+
+Each link is declared once, here-by-type, as data: how to get its key from the parent row
+and which per-request loader resolves the key. The GraphQL resolvers are generated from these
+declarations, and the plan executor uses the same declarations to fetch a whole level of a
+query in one call per loader, so the two execution paths cannot disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Any
+
+import strawberry
+from aiodataloader import DataLoader
+
+from resolvers.context import RequestContext
+from resolvers.info import Info
+from resolvers.loaders import Loaders
+
+__all__ = ["LINKS", "Link", "link"]
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    key: Callable[[Row], Hashable | None]
+    loader: Callable[[Loaders], DataLoader[Any, Any]]
+    empty: Any = None  # the value when the key is None
+
+    async def load(self, root: Row, context: RequestContext) -> Any:
+        key = self.key(root)
+        if key is None:
+            return self.empty
+        return await self.loader(context.loaders).load(key)
+
+
+# (GraphQL type name, GraphQL field name) -> Link
+LINKS: dict[tuple[str, str], Link] = {}
+
+
+def link(type_name: str, field_name: str, definition: Link) -> Callable[..., Any]:
+    """Register a link and return the resolver strawberry calls for it."""
+    LINKS[(type_name, field_name)] = definition
+
+    async def resolve(root: strawberry.Parent[Row], info: Info) -> Any:
+        return await definition.load(root, info.context)
+
+    resolve.__name__ = f"resolve_{type_name}_{field_name}"
+    return resolve

@@ -1,0 +1,205 @@
+"""Compiling a selection set into a plan for one object type."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLBoolean,
+    GraphQLEnumType,
+    GraphQLField,
+    GraphQLFloat,
+    GraphQLInt,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLScalarType,
+    GraphQLString,
+    InlineFragmentNode,
+    SelectionSetNode,
+)
+from graphql.execution.values import get_argument_values, get_directive_values
+from graphql.type import GraphQLIncludeDirective, GraphQLSkipDirective
+
+from resolvers.links import LINKS, Link
+
+__all__ = ["FieldKind", "FieldPlan", "ObjectPlan", "PlanCompiler", "Unsupported"]
+
+
+class Unsupported(Exception):
+    """The selection needs something the plan executor does not do: use graphql-core."""
+
+
+class FieldKind(Enum):
+    VALUE = 1      # read from the parent dict (leaf or nested object)
+    LINK = 2       # batched through a loader, a level at a time
+    RESOLVER = 3   # the field's own resolver, called per object
+    TYPENAME = 4
+
+
+@dataclass(slots=True, eq=False)
+class ObjectPlan:
+    type_name: str
+    fields: list[FieldPlan] = field(default_factory=list)
+    fetches: bool = False   # does this object or anything below need fetching?
+
+
+@dataclass(slots=True, eq=False)
+class FieldPlan:
+    key: str                        # response key (alias or name)
+    name: str                       # dict key in the parent row (python name)
+    kind: FieldKind
+    nullable: bool
+    is_list: bool
+    item_nullable: bool
+    nodes: list[FieldNode]
+    parent_type: GraphQLObjectType
+    field_def: GraphQLField | None
+    serialize: Callable[[Any], Any] | None = None
+    sub: ObjectPlan | None = None
+    link: Link | None = None
+    args: dict[str, Any] = field(default_factory=dict)
+    type_name: str = ""
+
+    @property
+    def graphql_name(self) -> str:
+        return self.nodes[0].name.value
+
+
+def _serializer(named: GraphQLScalarType | GraphQLEnumType) -> Callable[[Any], Any]:
+    """The output coercion of a leaf type, with the common exact-type cases short-cut."""
+    if isinstance(named, GraphQLEnumType):
+        names = {value.value: name for name, value in named.values.items()}
+        serialize = named.serialize
+
+        def enum(value: Any) -> Any:
+            try:
+                return names[value]
+            except (KeyError, TypeError):
+                return serialize(value)
+
+        return enum
+    fast = {GraphQLString: str, GraphQLInt: int, GraphQLFloat: float,
+            GraphQLBoolean: bool}.get(named)
+    slow = named.serialize
+    if fast is None:
+        return slow
+
+    def scalar(value: Any) -> Any:
+        return value if type(value) is fast else slow(value)
+
+    return scalar
+
+
+class PlanCompiler:
+    """Builds plans for one operation, with that request's variables."""
+
+    def __init__(self, schema: Any, fragments: dict[str, FragmentDefinitionNode],
+                 variables: Any) -> None:
+        self._schema = schema
+        self._fragments = fragments
+        self._variables = variables
+
+    def object_plan(self, type_: GraphQLObjectType, nodes: Sequence[FieldNode]) -> ObjectPlan:
+        plan = ObjectPlan(type_.name)
+        grouped: dict[str, list[FieldNode]] = {}
+        for node in nodes:
+            if node.selection_set is not None:
+                self._collect(type_, node.selection_set, grouped, set())
+        for key, field_nodes in grouped.items():
+            plan.fields.append(self._field_plan(type_, key, field_nodes))
+        plan.fetches = any(f.kind in (FieldKind.LINK, FieldKind.RESOLVER)
+                           or (f.sub is not None and f.sub.fetches) for f in plan.fields)
+        return plan
+
+    def _included(self, node: Any) -> bool:
+        if not node.directives:
+            return True
+        for directive in node.directives:
+            if directive.name.value not in ("skip", "include"):
+                raise Unsupported(f"directive @{directive.name.value}")
+        skip = get_directive_values(GraphQLSkipDirective, node, self._variables)
+        if skip and skip.get("if") is True:
+            return False
+        include = get_directive_values(GraphQLIncludeDirective, node, self._variables)
+        return not (include and include.get("if") is False)
+
+    def _applies(self, type_: GraphQLObjectType, condition: Any) -> bool:
+        if condition is None:
+            return True
+        name = condition.name.value
+        return name == type_.name or any(i.name == name for i in type_.interfaces)
+
+    def _collect(self, type_: GraphQLObjectType, selection_set: SelectionSetNode,
+                 grouped: dict[str, list[FieldNode]], visited: set[str]) -> None:
+        for selection in selection_set.selections:
+            if not self._included(selection):
+                continue
+            if isinstance(selection, FieldNode):
+                key = selection.alias.value if selection.alias else selection.name.value
+                grouped.setdefault(key, []).append(selection)
+            elif isinstance(selection, InlineFragmentNode):
+                if self._applies(type_, selection.type_condition):
+                    self._collect(type_, selection.selection_set, grouped, visited)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = self._fragments.get(name)
+                if name in visited or fragment is None:
+                    continue
+                visited.add(name)
+                if self._applies(type_, fragment.type_condition):
+                    self._collect(type_, fragment.selection_set, grouped, visited)
+            else:
+                raise Unsupported(type(selection).__name__)
+
+    def _field_plan(self, parent: GraphQLObjectType, key: str,
+                    nodes: list[FieldNode]) -> FieldPlan:
+        name = nodes[0].name.value
+        if name == "__typename":
+            return FieldPlan(key, name, FieldKind.TYPENAME, False, False, False, nodes, parent,
+                             None, type_name=parent.name)
+        if name.startswith("__"):
+            raise Unsupported("introspection below the root")
+        field_def = parent.fields[name]
+        nullable, is_list, item_nullable, named = _shape(field_def.type)
+        definition = field_def.extensions.get("strawberry-definition")
+        python_name = definition.python_name if definition is not None else name
+        link = LINKS.get((parent.name, name))
+        if link is not None and not field_def.args:
+            kind = FieldKind.LINK
+        elif getattr(field_def.resolve, "_is_default", False) or field_def.resolve is None:
+            kind = FieldKind.VALUE
+        else:
+            kind = FieldKind.RESOLVER
+        plan = FieldPlan(key, python_name, kind, nullable, is_list, item_nullable, nodes,
+                         parent, field_def, link=link if kind is FieldKind.LINK else None)
+        if kind is FieldKind.RESOLVER and (field_def.args or nodes[0].arguments):
+            plan.args = get_argument_values(field_def, nodes[0], self._variables)
+        if isinstance(named, GraphQLObjectType):
+            plan.sub = self.object_plan(named, nodes)
+        elif isinstance(named, (GraphQLScalarType, GraphQLEnumType)):
+            plan.serialize = _serializer(named)
+        else:
+            raise Unsupported(f"abstract type {named}")
+        return plan
+
+
+def _shape(type_: GraphQLOutputType) -> tuple[bool, bool, bool, Any]:
+    """(nullable, is list, item nullable, named type); nested lists are not planned."""
+    nullable = not isinstance(type_, GraphQLNonNull)
+    inner = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
+    if isinstance(inner, GraphQLList):
+        item = inner.of_type
+        item_nullable = not isinstance(item, GraphQLNonNull)
+        named = item.of_type if isinstance(item, GraphQLNonNull) else item
+        if isinstance(named, (GraphQLList, GraphQLNonNull)):
+            raise Unsupported("nested lists")
+        return nullable, True, item_nullable, named
+    return nullable, False, False, inner

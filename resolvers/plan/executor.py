@@ -1,0 +1,81 @@
+"""The hook into graphql-core: root fields resolve as usual, everything below runs as a plan."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import (
+    GraphQLError,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLResolveInfo,
+)
+from graphql.pyutils import Path
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from resolvers.plan.compile import FieldKind, FieldPlan, ObjectPlan, PlanCompiler, Unsupported
+from resolvers.plan.run import PlanRun
+
+__all__ = ["PlanExecutor"]
+
+
+def _object_type(type_: GraphQLOutputType) -> GraphQLObjectType | None:
+    inner = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
+    if isinstance(inner, GraphQLList):
+        inner = inner.of_type
+        inner = inner.of_type if isinstance(inner, GraphQLNonNull) else inner
+    return inner if isinstance(inner, GraphQLObjectType) else None
+
+
+class PlanExecutor(StrawberryGraphQLCoreExecutionContext):
+    """graphql-core's executor, completing each root field's value with a plan."""
+
+    def complete_value(self, return_type: GraphQLOutputType, field_details_list: Any,
+                       info: GraphQLResolveInfo[Any], path: Path, result: Any,
+                       position_context: Any) -> Any:
+        object_type = _object_type(return_type)
+        if path.prev is not None or object_type is None or isinstance(result, Exception):
+            return super().complete_value(return_type, field_details_list, info, path, result,
+                                          position_context)
+        nodes = [details.node for details in field_details_list]
+        compiler = PlanCompiler(self.schema, self.fragment_definitions, self.variable_values)
+        try:
+            plan = compiler.object_plan(object_type, nodes)
+        except Unsupported:
+            return super().complete_value(return_type, field_details_list, info, path, result,
+                                          position_context)
+        return self._run(plan, return_type, nodes, path, result)
+
+    def _make_info(self, field: FieldPlan) -> GraphQLResolveInfo[Any]:
+        assert field.field_def is not None
+        return self.build_resolve_info(field.field_def, field.nodes, field.parent_type,
+                                       Path(None, field.key, field.parent_type.name))
+
+    def _record(self, error: GraphQLError) -> None:
+        path = Path(None, error.path[0], None) if error.path else None
+        for key in (error.path or [])[1:]:
+            path = Path(path, key, None)
+        self.collected_errors.add(error, path)
+
+    async def _run(self, plan: ObjectPlan, return_type: GraphQLOutputType, nodes: list[Any],
+                   path: Path, result: Any) -> Any:
+        nullable, is_list, item_nullable = _list_shape(return_type)
+        root_type = self.schema.query_type
+        assert root_type is not None
+        root = FieldPlan(str(path.key), str(path.key), FieldKind.VALUE, nullable, is_list,
+                         item_nullable, nodes, root_type, None, sub=plan)
+        run = PlanRun(self.context_value, path, self._record, self._make_info)
+        objects = [] if result is None else (
+            [r for r in result if r is not None] if is_list else [result])
+        await run.fetch(plan, objects)
+        return run.complete_root(root, result)
+
+
+def _list_shape(type_: GraphQLOutputType) -> tuple[bool, bool, bool]:
+    nullable = not isinstance(type_, GraphQLNonNull)
+    inner = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
+    if isinstance(inner, GraphQLList):
+        return nullable, True, not isinstance(inner.of_type, GraphQLNonNull)
+    return nullable, False, False

@@ -1,0 +1,209 @@
+"""Running a plan: fetch level by level, then build the response.
+
+Fetching walks the plan breadth-first: at each level every link field is loaded for all the
+level's objects at once (one loader call per field, which the loader turns into one source
+call), link fields of the same level concurrently. Building then walks the objects depth-first
+with dictionary reads, recording errors and propagating nulls exactly as graphql-core does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from graphql import GraphQLError, GraphQLResolveInfo, located_error
+from graphql.pyutils import Path
+
+from resolvers.plan.compile import FieldKind, FieldPlan, ObjectPlan
+
+__all__ = ["PlanRun"]
+
+# A lazily built response path: (parent path, key) pairs, turned into a list only for errors.
+PathLink = tuple[Any, str | int] | None
+ErrorSink = Callable[[GraphQLError], None]
+InfoFactory = Callable[[FieldPlan], GraphQLResolveInfo[Any]]
+
+
+class _Nulled(Exception):
+    """A position became null because of ``error``, which the nearest nullable position
+    above records (as graphql-core does when it propagates a null)."""
+
+    def __init__(self, error: GraphQLError) -> None:
+        self.error = error
+
+
+def _as_list(path: PathLink) -> list[str | int]:
+    keys: list[str | int] = []
+    while path is not None:
+        path, key = path
+        keys.append(key)
+    keys.reverse()
+    return keys
+
+
+class PlanRun:
+    def __init__(self, context: Any, root_path: Path, on_error: ErrorSink,
+                 make_info: InfoFactory) -> None:
+        self._context = context
+        self._root_path = root_path
+        self._on_error = on_error
+        self._make_info = make_info
+        # (id of parent object, id of field plan) -> resolved value or exception
+        self._resolved: dict[tuple[int, int], Any] = {}
+
+    # -- fetching ----------------------------------------------------------------------------
+
+    async def fetch(self, plan: ObjectPlan, objects: list[Any]) -> None:
+        if not plan.fetches or not objects:
+            return
+        loads = [self._load(f, objects) for f in plan.fields
+                 if f.kind is FieldKind.LINK or f.kind is FieldKind.RESOLVER]
+        if loads:
+            await asyncio.gather(*loads)
+        below = []
+        resolved = self._resolved
+        for f in plan.fields:
+            if f.sub is None or not f.sub.fetches:
+                continue
+            children: list[Any] = []
+            fetched = f.kind is not FieldKind.VALUE
+            for obj in objects:
+                value = resolved.get((id(obj), id(f))) if fetched else obj.get(f.name)
+                if value is None or isinstance(value, Exception):
+                    continue
+                if f.is_list:
+                    children.extend(v for v in value if v is not None)
+                else:
+                    children.append(value)
+            below.append(self.fetch(f.sub, children))
+        if below:
+            await asyncio.gather(*below)
+
+    async def _load(self, f: FieldPlan, objects: list[Any]) -> None:
+        resolved = self._resolved
+        field_id = id(f)
+        if f.kind is FieldKind.RESOLVER:
+            await self._resolve_each(f, objects)
+            return
+        link = f.link
+        assert link is not None
+        keys: dict[int, Hashable | None] = {}
+        for obj in objects:
+            keys[id(obj)] = link.key(obj)
+        wanted = list({k for k in keys.values() if k is not None})
+        loader = link.loader(self._context.loaders)
+        answers = await asyncio.gather(*(loader.load(k) for k in wanted),
+                                       return_exceptions=True)
+        by_key = dict(zip(wanted, answers, strict=True))
+        for obj in objects:
+            key = keys[id(obj)]
+            resolved[(id(obj), field_id)] = link.empty if key is None else by_key[key]
+
+    async def _resolve_each(self, f: FieldPlan, objects: list[Any]) -> None:
+        assert f.field_def is not None
+        resolve = f.field_def.resolve
+        assert resolve is not None
+        info = self._make_info(f)
+
+        async def one(obj: Any) -> None:
+            try:
+                value = resolve(obj, info, **f.args)
+                if asyncio.iscoroutine(value) or isinstance(value, asyncio.Future):
+                    value = await value
+            except Exception as error:  # recorded at the field's path when built
+                value = error
+            self._resolved[(id(obj), id(f))] = value
+
+        await asyncio.gather(*(one(obj) for obj in objects))
+
+    # -- building ----------------------------------------------------------------------------
+
+    def build(self, plan: ObjectPlan, obj: Any, path: PathLink) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        resolved = self._resolved
+        for f in plan.fields:
+            kind = f.kind
+            if kind is FieldKind.VALUE:
+                value = obj.get(f.name)
+                if f.serialize is not None and not f.is_list:
+                    if value is not None:
+                        try:
+                            out[f.key] = f.serialize(value)
+                            continue
+                        except Exception as error:
+                            value = error
+                    elif f.nullable:
+                        out[f.key] = None
+                        continue
+            elif kind is FieldKind.TYPENAME:
+                out[f.key] = f.type_name
+                continue
+            else:
+                value = resolved.get((id(obj), id(f)))
+            try:
+                out[f.key] = self._complete(f, value, (path, f.key))
+            except _Nulled as nulled:
+                if not f.nullable:
+                    raise
+                self._on_error(nulled.error)
+                out[f.key] = None
+        return out
+
+    def _complete(self, f: FieldPlan, value: Any, path: PathLink) -> Any:
+        if isinstance(value, Exception):
+            raise _Nulled(self._error(value, f, path))
+        if value is None:
+            if not f.nullable:
+                raise _Nulled(self._null_error(f, path))
+            return None
+        if not f.is_list:
+            return self._complete_item(f, value, path)
+        if not isinstance(value, (list, tuple)):
+            raise _Nulled(self._error(GraphQLError(
+                f"Expected Iterable, but did not find one for field "
+                f"'{f.parent_type.name}.{f.graphql_name}'."), f, path))
+        items: list[Any] = []
+        for index, item in enumerate(value):
+            item_path = (path, index)
+            try:
+                if item is None:
+                    if not f.item_nullable:
+                        raise _Nulled(self._null_error(f, item_path))
+                    items.append(None)
+                else:
+                    items.append(self._complete_item(f, item, item_path))
+            except _Nulled as nulled:
+                if not f.item_nullable:
+                    raise
+                self._on_error(nulled.error)
+                items.append(None)
+        return items
+
+    def _complete_item(self, f: FieldPlan, value: Any, path: PathLink) -> Any:
+        if f.sub is not None:
+            return self.build(f.sub, value, path)
+        assert f.serialize is not None
+        try:
+            return f.serialize(value)
+        except Exception as error:
+            raise _Nulled(self._error(error, f, path)) from None
+
+    def _full_path(self, path: PathLink) -> list[str | int]:
+        return [*self._root_path.as_list(), *_as_list(path)]
+
+    def _error(self, raw: Exception, f: FieldPlan, path: PathLink) -> GraphQLError:
+        return located_error(raw, f.nodes, self._full_path(path))
+
+    def _null_error(self, f: FieldPlan, path: PathLink) -> GraphQLError:
+        return GraphQLError(
+            f"Cannot return null for non-nullable field {f.parent_type.name}.{f.graphql_name}.",
+            f.nodes, path=self._full_path(path))
+
+    def complete_root(self, root: FieldPlan, value: Any) -> Any:
+        """The root field's completed value; a null that reaches it is raised as its error,
+        for graphql-core to record or propagate like any field error."""
+        try:
+            return self._complete(root, value, None)
+        except _Nulled as nulled:
+            raise nulled.error from None
