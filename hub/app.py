@@ -34,7 +34,7 @@ from resolvers.context import ANONYMOUS, QueryLimits, RequestContext
 from resolvers.schema import build_schema
 from resolvers.sources import Sources
 
-__all__ = ["create_app"]
+__all__ = ["HubRuntime", "create_app"]
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def _http_client() -> httpx.AsyncClient:
                                                  max_keepalive_connections=20))
 
 
-class _Hub:
+class HubRuntime:
     """Everything opened at start-up and closed at shutdown."""
 
     def __init__(self, settings: Settings) -> None:
@@ -90,6 +90,9 @@ class _Hub:
             await self.sources.national.close()
 
     def context(self, request: Request) -> RequestContext:
+        return self.new_context()
+
+    def new_context(self) -> RequestContext:
         assert self.sources is not None
         assert self.code_lists is not None
         return RequestContext(caller=ANONYMOUS, sources=self.sources,
@@ -121,7 +124,7 @@ async def _alive(request: Request) -> Response:
 
 
 def create_app(settings: Settings) -> Starlette:
-    hub = _Hub(settings)
+    hub = HubRuntime(settings)
     endpoint = GraphQLEndpoint(hub.runner, hub.context, graphiql=settings.graphiql,
                                expose_source_calls=settings.expose_source_calls)
 

@@ -54,12 +54,12 @@ def format_error(item: PhaseError, request_id: str) -> dict[str, Any]:
         message, extensions = hub_error.message, dict(hub_error.extensions or {})
     elif isinstance(original, InvalidPersonalId):
         message, extensions = f"{error.message}", {"code": "BAD_USER_INPUT"}
-    elif original is None:
-        message = error.message
-        extensions = {"code": _PHASE_CODES.get(item.phase, "BAD_USER_INPUT")}
+    elif original is None and item.phase in _PHASE_CODES:
+        message, extensions = error.message, {"code": _PHASE_CODES[item.phase]}
     else:
-        log.error("internal error in request %s at %s", request_id, error.path,
-                  exc_info=original)
+        # A bug or a broken invariant (graphql-core's own execution errors included).
+        log.error("internal error in request %s at %s: %s", request_id, error.path,
+                  error.message, exc_info=original)
         message = "internal error"
         extensions = {"code": "INTERNAL", "requestId": request_id}
     return _located(error, {"message": message, "extensions": extensions})

@@ -36,7 +36,8 @@ class PlanExecutor(StrawberryGraphQLCoreExecutionContext):
                        info: GraphQLResolveInfo[Any], path: Path, result: Any,
                        position_context: Any) -> Any:
         object_type = _object_type(return_type)
-        if path.prev is not None or object_type is None or isinstance(result, Exception):
+        if (path.prev is not None or object_type is None or isinstance(result, Exception)
+                or info.field_name.startswith("__")):  # introspection: graphql-core's own
             return super().complete_value(return_type, field_details_list, info, path, result,
                                           position_context)
         nodes = [details.node for details in field_details_list]

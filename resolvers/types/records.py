@@ -14,8 +14,12 @@ __all__ = ["Allowance", "AssetDeclaration", "Award", "Discipline", "Evaluation",
            "PartyMembership", "Qualification", "Training", "WorkHistoryEntry"]
 
 
-@strawberry.interface(description="Every record is versioned with who changed it and when.")
+@strawberry.type
 class Versioned:
+    """Every record is versioned with who changed it and when. A base class rather than a
+    GraphQL interface: objects here are dicts, and interface implementations make graphql-core
+    check each object's Python class."""
+
     version: int
     updated_at: datetime
     updated_by: str
