@@ -23,6 +23,7 @@ from hub.execution import OperationRunner
 from resolvers.schema import build_schema
 from tests.conftest import Sandbox
 
+FIXTURES = [HealthCheck.function_scoped_fixture]
 SCALARS = {
     "CivilServant": ["employeeCode", "personalId", "fullName", "birthDate", "sex", "category",
                      "status", "salaryStep", "salaryCoefficient", "updatedAt", "ethnicity"],
@@ -72,7 +73,8 @@ def documents(draw: st.DrawFn) -> str:
         return (f"{{ civilServants(first: {first}{filter_}) {{ totalCount pageInfo "
                 f"{{ hasNextPage endCursor }} edges {{ cursor node {{ {inner} }} }} }} }}")
     if root == "one":
-        return f'{{ civilServant(employeeCode: "CB00000003") {{ {draw(selections("CivilServant", 3))} }} }}'
+        inner = draw(selections("CivilServant", 3))
+        return f'{{ civilServant(employeeCode: "CB00000003") {{ {inner} }} }}'
     if root == "agencies":
         inner = draw(selections("Agency", 2))
         return (f'{{ agencies(filter: {{provinceCode: "01", kind: PROVINCE_DEPARTMENT}}) '
@@ -137,13 +139,13 @@ def _same(pair: Pair, query: str) -> None:
     assert plan == core, query
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, suppress_health_check=FIXTURES)
 @given(documents())
 def test_same_answers_as_graphql_core(pair: Pair, query: str) -> None:
     _same(pair, query)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=FIXTURES)
 @given(documents())
 def test_same_errors_and_nulls_when_sources_fail(pair: Pair, sandbox: Sandbox,
                                                  query: str) -> None:
