@@ -97,7 +97,7 @@ class RecordMapping:
             for column, parts, converter, codes in steps:
                 value: Any = record
                 for part in parts:
-                    value = value.get(part) if isinstance(value, Mapping) else None
+                    value = value.get(part) if isinstance(value, dict) else None
                 if converter is not None:
                     try:
                         value = converter(value)

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import glob
+import hashlib
 import os
 import shutil
 import socket
 import subprocess
+import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -72,15 +74,33 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _reachable_by(user: str, path: Path) -> bool:
+    """Can ``user`` traverse every directory down to ``path``?"""
+    result = subprocess.run(["runuser", "-u", user, "--", "test", "-x", str(path)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    return result.returncode == 0
+
+
 class _PrivateCluster:
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
-        self.data = self.root / "data"
-        self.port_file = self.root / "port"
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def port_file(self) -> Path:
+        return self.root / "port"
 
     def start(self) -> str:
-        self.root.mkdir(parents=True, exist_ok=True)
         as_root = os.geteuid() == 0
+        if as_root and not _reachable_by(PRIVATE_CLUSTER_USER, self.root.parent.parent):
+            # A checkout inside a private directory (e.g. mode 700) cannot hold a cluster the
+            # postgres user runs: keep it in the system temp dir, named after this checkout.
+            digest = hashlib.sha256(str(self.root).encode()).hexdigest()[:12]
+            self.root = Path(tempfile.gettempdir()) / f"hub-pg-{digest}"
+        self.root.mkdir(parents=True, exist_ok=True)
         if as_root:
             shutil.chown(self.root, PRIVATE_CLUSTER_USER, PRIVATE_CLUSTER_USER)
         if not (self.data / "PG_VERSION").exists():

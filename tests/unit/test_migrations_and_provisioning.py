@@ -73,8 +73,8 @@ def test_private_cluster_starts_from_the_server_binaries() -> None:
         assert asyncio.run(check()) == 1
         assert cluster.start() == url, "a running cluster is reused"
     finally:
-        command = [_server_binary("pg_ctl"), "-D", str(root / "data"), "-m", "fast", "stop"]
+        command = [_server_binary("pg_ctl"), "-D", str(cluster.data), "-m", "fast", "stop"]
         if os.geteuid() == 0:
             command = ["runuser", "-u", PRIVATE_CLUSTER_USER, "--", *command]
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-        shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(cluster.root, ignore_errors=True)
