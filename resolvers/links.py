@@ -9,7 +9,8 @@ query in one call per loader, so the two execution paths cannot disagree.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 import strawberry
@@ -26,9 +27,21 @@ Row = dict[str, Any]
 
 @dataclass(frozen=True, slots=True)
 class Link:
-    key: Callable[[Row], Hashable | None]
+    """``key_columns`` of the parent row make the key (a tuple when several); ``loader`` picks
+    the per-request loader that resolves it."""
+
+    key_columns: tuple[str, ...]
     loader: Callable[[Loaders], DataLoader[Any, Any]]
     empty: Any = None  # the value when the key is None
+    key: Callable[[Row], Hashable | None] = field(init=False)
+
+    def __post_init__(self) -> None:
+        getter = itemgetter(*self.key_columns)
+        if len(self.key_columns) == 1:
+            object.__setattr__(self, "key", getter)
+        else:
+            object.__setattr__(self, "key", lambda row: None if any(
+                row[c] is None for c in self.key_columns) else getter(row))
 
     async def load(self, root: Row, context: RequestContext) -> Any:
         key = self.key(root)

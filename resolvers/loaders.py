@@ -24,6 +24,7 @@ from adapters import (
     SourceError,
 )
 from resolvers.code_lists import CodeLists
+from resolvers.entities import ALWAYS_FETCHED
 from resolvers.shaping import (
     shape_agency,
     shape_citizen,
@@ -86,12 +87,28 @@ class Loaders:
         self._row_filters = row_filters or {}
         self._records: dict[str, Loader] = {}
         self._pages: dict[tuple[str, int, str | None], Loader] = {}
+        self._selected: dict[str, frozenset[str]] | None = None
 
     def row_filter(self, entity: str) -> RowFilter:
         return self._row_filters.get(entity, ())
 
-    def columns(self, table: str) -> tuple[str, ...]:
-        return tuple(self._sources.national.columns[table])
+    def select_columns(self, selected: dict[str, frozenset[str]]) -> None:
+        """Fetch only these columns per entity (plus the keys always needed); an entity not
+        named gets its keys only. Called before anything is fetched; without it, loaders
+        fetch every column."""
+        self._selected = selected
+
+    def columns(self, entity: str) -> tuple[str, ...]:
+        if entity == "citizen":
+            available: tuple[str, ...] = CITIZEN_COLUMNS
+        elif entity == "agency_record":
+            available = AGENCY_RECORD_COLUMNS
+        else:
+            available = tuple(self._sources.national.columns[entity])
+        if self._selected is None:
+            return available
+        wanted = self._selected.get(entity, frozenset()).union(ALWAYS_FETCHED.get(entity, ()))
+        return tuple(c for c in available if c in wanted)
 
     def shape_employee(self, row: Row) -> Row:
         return shape_employee(row, self._code_lists)
@@ -200,9 +217,10 @@ class Loaders:
     @cached_property
     def citizen(self) -> Loader:
         population = self._sources.population
+        columns = self.columns("citizen")
 
         async def batch(ids: list[str]) -> list[Row | None]:
-            rows = await population.fetch_many(ids, CITIZEN_COLUMNS, self.row_filter("citizen"))
+            rows = await population.fetch_many(ids, columns, self.row_filter("citizen"))
             return _one_per_key([shape_citizen(r) for r in rows], "personal_id", ids)
 
         return _loader(batch)
@@ -215,9 +233,10 @@ class Loaders:
         routed to the system serving that agency, one call per system touched."""
         registry = self._sources.agency_systems
         row_filter = self.row_filter("agency_record")
+        columns = self.columns("agency_record")
 
         async def from_system(system: AgencySystem, ids: list[str]) -> dict[str, Row]:
-            rows = await system.fetch_many(ids, AGENCY_RECORD_COLUMNS, row_filter)
+            rows = await system.fetch_many(ids, columns, row_filter)
             for row in rows:
                 row["system"] = system.name
             return {row["personal_id"]: row for row in rows}

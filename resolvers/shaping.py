@@ -1,7 +1,9 @@
 """Shaping source rows into the objects GraphQL reads, once per object in the loader.
 
 Fields are then plain dictionary reads (the schema's default resolver is ``dict.get``), so no
-per-field Python runs for them. Code-list references become nested objects here.
+per-field Python runs for them. Code-list references become nested objects here. ``SHAPED_FROM``
+says which source columns each shaped field is made of, so a query that asks for the field
+fetches those columns.
 """
 
 from __future__ import annotations
@@ -11,10 +13,21 @@ from typing import Any
 
 from resolvers.code_lists import CodeLists
 
-__all__ = ["shape_agency", "shape_citizen", "shape_discipline", "shape_employee",
+__all__ = ["SHAPED_FROM", "shape_agency", "shape_citizen", "shape_discipline", "shape_employee",
            "shape_evaluation"]
 
 Row = dict[str, Any]
+
+# (GraphQL type, python field name) -> the source columns the shaped field is made of
+SHAPED_FROM: dict[tuple[str, str], tuple[str, ...]] = {
+    ("CivilServant", "rank"): ("rank_code",),
+    ("CivilServant", "position"): ("position_code",),
+    ("Agency", "province"): ("province_code",),
+    ("Discipline", "form"): ("form_code",),
+    ("Discipline", "in_effect"): ("effective_from", "effective_to"),
+    ("Evaluation", "grade"): ("grade_code",),
+    ("Person", "alive"): ("death_date",),
+}
 
 
 def _unknown(code: str) -> Row:
@@ -33,23 +46,30 @@ def shape_employee(row: Row, code_lists: CodeLists) -> Row:
 
 
 def shape_agency(row: Row, code_lists: CodeLists) -> Row:
-    row["province"] = code_lists.provinces.get(row["province_code"])
+    province_code = row.get("province_code")
+    if province_code is not None:
+        row["province"] = code_lists.provinces.get(province_code)
     return row
 
 
 def shape_discipline(row: Row, code_lists: CodeLists, today: date) -> Row:
-    row["form"] = code_lists.discipline_forms.get(row["form_code"]) or _unknown(row["form_code"])
-    effective_to = row["effective_to"]
-    row["in_effect"] = row["effective_from"] <= today and (effective_to is None
-                                                           or effective_to >= today)
+    form_code = row.get("form_code")
+    if form_code is not None:
+        row["form"] = code_lists.discipline_forms.get(form_code) or _unknown(form_code)
+    effective_from = row.get("effective_from")
+    if effective_from is not None:
+        effective_to = row.get("effective_to")
+        row["in_effect"] = effective_from <= today and (effective_to is None
+                                                        or effective_to >= today)
     return row
 
 
 def shape_evaluation(row: Row, code_lists: CodeLists) -> Row:
-    row["grade"] = row["grade_code"]
+    row["grade"] = row.get("grade_code")
     return row
 
 
 def shape_citizen(row: Row) -> Row:
-    row["alive"] = row.get("death_date") is None
+    if "death_date" in row:
+        row["alive"] = row["death_date"] is None
     return row

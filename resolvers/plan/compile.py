@@ -107,13 +107,18 @@ class PlanCompiler:
         self._fragments = fragments
         self._variables = variables
 
-    def object_plan(self, type_: GraphQLObjectType, nodes: Sequence[FieldNode]) -> ObjectPlan:
-        plan = ObjectPlan(type_.name)
+    def group(self, type_: GraphQLObjectType, nodes: Sequence[Any]) -> dict[str, list[FieldNode]]:
+        """The fields selected on ``type_`` under ``nodes`` (fields or an operation), by
+        response key, with fragments expanded and @skip/@include applied."""
         grouped: dict[str, list[FieldNode]] = {}
         for node in nodes:
             if node.selection_set is not None:
                 self._collect(type_, node.selection_set, grouped, set())
-        for key, field_nodes in grouped.items():
+        return grouped
+
+    def object_plan(self, type_: GraphQLObjectType, nodes: Sequence[FieldNode]) -> ObjectPlan:
+        plan = ObjectPlan(type_.name)
+        for key, field_nodes in self.group(type_, nodes).items():
             plan.fields.append(self._field_plan(type_, key, field_nodes))
         plan.fetches = any(f.kind in (FieldKind.LINK, FieldKind.RESOLVER)
                            or (f.sub is not None and f.sub.fetches) for f in plan.fields)

@@ -15,6 +15,7 @@ from graphql import (
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from resolvers.plan.columns import columns_of
 from resolvers.plan.compile import FieldKind, FieldPlan, ObjectPlan, PlanCompiler, Unsupported
 from resolvers.plan.run import PlanRun
 
@@ -32,21 +33,56 @@ def _object_type(type_: GraphQLOutputType) -> GraphQLObjectType | None:
 class PlanExecutor(StrawberryGraphQLCoreExecutionContext):
     """graphql-core's executor, completing each root field's value with a plan."""
 
+    _root_plans: dict[str, ObjectPlan | None]
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        # Plan every root field before any resolver runs, so the loaders know which columns
+        # the whole query needs from each source before the first fetch.
+        self._root_plans = self._plan_root_fields()
+        return super().execute_operation(serially)
+
+    def _plan_root_fields(self) -> dict[str, ObjectPlan | None]:
+        root_type = self.schema.get_root_type(self.operation.operation)
+        if root_type is None:
+            return {}
+        compiler = PlanCompiler(self.schema, self.fragment_definitions, self.variable_values)
+        plans: dict[str, ObjectPlan | None] = {}
+        complete = True
+        try:
+            grouped = compiler.group(root_type, [self.operation])
+        except Unsupported:
+            return {}
+        for key, nodes in grouped.items():
+            name = nodes[0].name.value
+            field_def = root_type.fields.get(name)
+            object_type = None if field_def is None else _object_type(field_def.type)
+            if object_type is None or name.startswith("__"):  # leaves; introspection
+                plans[key] = None
+                continue
+            try:
+                plans[key] = compiler.object_plan(object_type, nodes)
+            except Unsupported:
+                plans[key] = None
+                complete = False
+        loaders = getattr(self.context_value, "loaders", None)
+        if complete and loaders is not None:
+            selected: dict[str, set[str]] = {}
+            for plan in plans.values():
+                for entity, columns in columns_of(plan).items() if plan else ():
+                    selected.setdefault(entity, set()).update(columns)
+            loaders.select_columns({e: frozenset(c) for e, c in selected.items()})
+        return plans
+
     def complete_value(self, return_type: GraphQLOutputType, field_details_list: Any,
                        info: GraphQLResolveInfo[Any], path: Path, result: Any,
                        position_context: Any) -> Any:
-        object_type = _object_type(return_type)
-        if (path.prev is not None or object_type is None or isinstance(result, Exception)
-                or info.field_name.startswith("__")):  # introspection: graphql-core's own
+        plan = None
+        if path.prev is None and not isinstance(result, Exception):
+            plan = self._root_plans.get(str(path.key))
+        if plan is None:
             return super().complete_value(return_type, field_details_list, info, path, result,
                                           position_context)
         nodes = [details.node for details in field_details_list]
-        compiler = PlanCompiler(self.schema, self.fragment_definitions, self.variable_values)
-        try:
-            plan = compiler.object_plan(object_type, nodes)
-        except Unsupported:
-            return super().complete_value(return_type, field_details_list, info, path, result,
-                                          position_context)
         return self._run(plan, return_type, nodes, path, result)
 
     def _make_info(self, field: FieldPlan) -> GraphQLResolveInfo[Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from operator import attrgetter, itemgetter
+from operator import attrgetter
 from typing import TYPE_CHECKING, Annotated, cast
 
 import strawberry
@@ -25,11 +25,11 @@ ConnectionRef = Annotated["CivilServantConnection",
 AgencyRef = Annotated["Agency", strawberry.lazy("resolvers.types.agency")]
 
 
-_parent = link("Agency", "parent", Link(key=itemgetter("parent_code"),
+_parent = link("Agency", "parent", Link(key_columns=("parent_code",),
                                         loader=attrgetter("agency")))
-_children = link("Agency", "children", Link(key=itemgetter("code"),
+_children = link("Agency", "children", Link(key_columns=("code",),
                                             loader=attrgetter("agency_children")))
-_headcount = link("Agency", "headcount", Link(key=itemgetter("code"),
+_headcount = link("Agency", "headcount", Link(key_columns=("code",),
                                               loader=attrgetter("headcount")))
 
 

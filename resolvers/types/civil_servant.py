@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from operator import attrgetter, itemgetter, methodcaller
+from operator import attrgetter, methodcaller
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -39,17 +39,17 @@ PersonRef = Annotated["Person", strawberry.lazy("resolvers.types.person")]
 
 
 _TYPE = "CivilServant"
-_person = link(_TYPE, "person", Link(key=itemgetter("personal_id"),
+_person = link(_TYPE, "person", Link(key_columns=("personal_id",),
                                      loader=attrgetter("citizen")))
-_agency = link(_TYPE, "agency", Link(key=itemgetter("agency_code"),
+_agency = link(_TYPE, "agency", Link(key_columns=("agency_code",),
                                      loader=attrgetter("agency")))
 _agency_record = link(_TYPE, "agencyRecord", Link(
-    key=itemgetter("agency_code", "personal_id"), loader=attrgetter("agency_record")))
+    key_columns=("agency_code", "personal_id"), loader=attrgetter("agency_record")))
 
 
 def _records(field: str, table: str) -> Any:
     single, _ = EMPLOYEE_RECORD_TABLES[table]
-    return link(_TYPE, field, Link(key=itemgetter("employee_code"),
+    return link(_TYPE, field, Link(key_columns=("employee_code",),
                                    loader=methodcaller("records", table),
                                    empty=None if single else []))
 

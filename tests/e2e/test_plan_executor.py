@@ -179,3 +179,33 @@ def test_the_plan_path_is_taken_and_falls_back_when_it_must(
     # Introspection is not planned: graphql-core answers it.
     _same(pair, '{ ranks { code __type: __typename } __schema { queryType { name } } }')
     assert completed == ["ranks"]
+
+
+def test_sources_are_asked_only_for_the_columns_the_query_needs(
+        pair: Pair, monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: dict[str, set[str]] = {}
+    sources = pair.runtime.sources
+    assert sources is not None
+
+    def spy(name: str, target: Any, method: str, position: int) -> None:
+        original = getattr(target, method)
+
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            asked.setdefault(name, set()).update(args[position])
+            return await original(*args, **kwargs)
+
+        monkeypatch.setattr(target, method, wrapper)
+
+    spy("employee", sources.national, "fetch_page", 1)
+    spy("citizen", sources.population, "fetch_many", 1)
+    for system in sources.agency_systems.systems:
+        spy("agency_record", system, "fetch_many", 1)
+    query = """{ civilServants(first: 40, filter: {provinceCode: "01"}) { edges { node {
+        fullName rank { name } person { alive } agencyRecord { positionCode } } } } }"""
+    result = pair.loop.run_until_complete(pair.run(pair.plan, query))
+    assert result["errors"] == []
+    assert asked == {
+        "employee": {"employee_code", "personal_id", "agency_code", "full_name", "rank_code"},
+        "citizen": {"personal_id", "death_date"},
+        "agency_record": {"personal_id", "position_code"},
+    }

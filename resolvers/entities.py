@@ -1,0 +1,44 @@
+"""Which source entity backs each GraphQL object type, and the columns always fetched for it.
+
+Loaders fetch only the columns a query needs (the adapter contract: fetch many by key, with
+the columns asked); these are the columns needed whatever the query asks: the keys loaders
+group and order by, and the keys links are resolved with.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ALWAYS_FETCHED", "ENTITY_OF_TYPE"]
+
+ENTITY_OF_TYPE: dict[str, str] = {
+    "CivilServant": "employee",
+    "Agency": "agency",
+    "Person": "citizen",
+    "AgencyRecord": "agency_record",
+    "Allowance": "allowance",
+    "WorkHistoryEntry": "work_history",
+    "Qualification": "qualification",
+    "Training": "training",
+    "Award": "award",
+    "Discipline": "discipline",
+    "Evaluation": "evaluation",
+    "PartyMembership": "party_membership",
+    "HealthRecord": "health_record",
+    "AssetDeclaration": "asset_declaration",
+}
+
+ALWAYS_FETCHED: dict[str, tuple[str, ...]] = {
+    "employee": ("employee_code", "personal_id", "agency_code"),
+    "agency": ("code", "parent_code"),
+    "citizen": ("personal_id",),
+    "agency_record": ("personal_id",),
+    "allowance": ("id", "employee_code", "since"),
+    "work_history": ("id", "employee_code", "from_date"),
+    "qualification": ("id", "employee_code", "awarded_on"),
+    "training": ("id", "employee_code", "from_date"),
+    "award": ("id", "employee_code", "decided_on"),
+    "discipline": ("id", "employee_code", "decided_on"),
+    "evaluation": ("employee_code", "year"),
+    "asset_declaration": ("id", "employee_code", "year"),
+    "party_membership": ("employee_code",),
+    "health_record": ("employee_code",),
+}
