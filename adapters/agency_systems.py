@@ -140,15 +140,22 @@ class GraphQLAgencySystem:
         self._config = config
         self.name = config.name
         self.serves = config.serves
+        self._documents: dict[tuple[str, ...], str] = {}
         for name in (config.lookup_field, config.ids_argument, *config.mapping.fields.values()):
             if not all(part.isidentifier() for part in name.split(".")):
                 raise ValueError(f"{config.name}: {name!r} is not a GraphQL name")
 
-    def _document(self, columns: Sequence[str]) -> str:
-        paths = [self._config.mapping.vendor_path(c) for c in columns
-                 if c in self._config.mapping.fields]
-        return (f"query HubLookup($ids: [String!]!) {{ {self._config.lookup_field}"
+    def _document(self, columns: tuple[str, ...]) -> str:
+        """The lookup query selecting the vendor fields behind ``columns`` (built once per
+        column list: the same text every time also lets the vendor cache its parse)."""
+        document = self._documents.get(columns)
+        if document is None:
+            paths = [self._config.mapping.vendor_path(c) for c in columns
+                     if c in self._config.mapping.fields]
+            document = self._documents[columns] = (
+                f"query HubLookup($ids: [String!]!) {{ {self._config.lookup_field}"
                 f"({self._config.ids_argument}: $ids) {{ {_selection(paths)} }} }}")
+        return document
 
     async def fetch_many(self, keys: Sequence[str], columns: Sequence[str],
                          row_filter: RowFilter = ()) -> list[dict[str, Any]]:

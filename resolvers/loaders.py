@@ -77,6 +77,58 @@ def _loader(batch: Callable[[list[Any]], Coroutine[Any, Any, list[Any]]]) -> Loa
     return DataLoader(batch)
 
 
+class _Level:
+    """Batching for the plan executor: one batch call per tick, results kept per request.
+    A key whose fetch failed keeps its exception for the request, so a failing source is
+    not asked again for it by every later level."""
+
+    def __init__(self, batch: Callable[[list[Any]], Coroutine[Any, Any, list[Any]]]) -> None:
+        self._batch = batch
+        self._values: dict[Hashable, Any] = {}
+        self._in_flight: dict[Hashable, asyncio.Future[None]] = {}
+        self._queued: dict[Hashable, None] = {}
+        self._next: asyncio.Future[None] | None = None
+        self._running: set[asyncio.Task[None]] = set()  # keeps dispatched batches alive
+
+    async def load(self, keys: Sequence[Hashable]) -> dict[Hashable, Any]:
+        for key in keys:
+            if key not in self._values and key not in self._in_flight:
+                if self._next is None:
+                    loop = asyncio.get_running_loop()
+                    self._next = loop.create_future()
+                    loop.call_soon(self._dispatch)
+                self._queued[key] = None
+                self._in_flight[key] = self._next
+        waits = {id(f): f for k in keys if (f := self._in_flight.get(k)) is not None}
+        for future in waits.values():
+            await asyncio.shield(future)
+        values = self._values
+        return {k: values[k] for k in keys}
+
+    def _dispatch(self) -> None:
+        keys, done = list(self._queued), self._next
+        self._queued, self._next = {}, None
+        assert done is not None
+        task = asyncio.ensure_future(self._run(keys, done))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    async def _run(self, keys: list[Hashable], done: asyncio.Future[None]) -> None:
+        try:
+            try:
+                values = await self._batch(keys)
+                if len(values) != len(keys):
+                    raise RuntimeError("a batch function answered the wrong number of values")
+            except Exception as error:  # the whole batch failed: every key carries it
+                values = [error] * len(keys)
+            self._values.update(zip(keys, values, strict=True))
+        finally:
+            for key in keys:
+                self._in_flight.pop(key, None)
+            if not done.done():
+                done.set_result(None)
+
+
 class Loaders:
     def __init__(self, sources: Sources, code_lists: CodeLists, today: date,
                  row_filters: dict[str, RowFilter] | None = None) -> None:
@@ -88,6 +140,19 @@ class Loaders:
         self._records: dict[str, Loader] = {}
         self._pages: dict[tuple[str, int, str | None], Loader] = {}
         self._selected: dict[str, frozenset[str]] | None = None
+        self._levels: dict[int, _Level] = {}
+
+    async def load_level(self, loader: Loader, keys: Sequence[Hashable]
+                         ) -> dict[Hashable, Any]:
+        """Values (or the exception that stands for one) for many keys at once.
+
+        The plan executor's path: like ``loader.load`` for every key — keys asked for in the
+        same tick share one call of the batch function, values are kept for the request —
+        but with one future per call instead of one per key."""
+        level = self._levels.get(id(loader))
+        if level is None:
+            level = self._levels[id(loader)] = _Level(loader.batch_load_fn)
+        return await level.load(keys)
 
     def row_filter(self, entity: str) -> RowFilter:
         return self._row_filters.get(entity, ())

@@ -55,50 +55,68 @@ class PlanRun:
     # -- fetching ----------------------------------------------------------------------------
 
     async def fetch(self, plan: ObjectPlan, objects: list[Any]) -> None:
-        if not plan.fetches or not objects:
-            return
-        loads = [self._load(f, objects) for f in plan.fields
-                 if f.kind is FieldKind.LINK or f.kind is FieldKind.RESOLVER]
-        if loads:
-            await asyncio.gather(*loads)
-        below = []
-        resolved = self._resolved
-        for f in plan.fields:
-            if f.sub is None or not f.sub.fetches:
-                continue
-            children: list[Any] = []
-            fetched = f.kind is not FieldKind.VALUE
-            for obj in objects:
-                value = resolved.get((id(obj), id(f))) if fetched else obj.get(f.name)
-                if value is None or isinstance(value, Exception):
-                    continue
-                if f.is_list:
-                    children.extend(v for v in value if v is not None)
-                else:
-                    children.append(value)
-            below.append(self.fetch(f.sub, children))
-        if below:
-            await asyncio.gather(*below)
+        """Fetch the whole tree below ``objects``, one level of the query at a time."""
+        frontier = [(plan, objects)] if plan.fetches and objects else []
+        while frontier:
+            await self._load_level(frontier)
+            frontier = self._next_level(frontier)
 
-    async def _load(self, f: FieldPlan, objects: list[Any]) -> None:
+    async def _load_level(self, frontier: list[tuple[ObjectPlan, list[Any]]]) -> None:
+        # Link fields that share a loader (father and mother, two aliases of person...) are
+        # loaded together: one call per loader per level, across every branch of the query.
+        loaders = self._context.loaders
+        groups: dict[int, tuple[Any, list[tuple[FieldPlan, list[Any]]]]] = {}
+        calls = []
+        for plan, objects in frontier:
+            for f in plan.fields:
+                if f.kind is FieldKind.LINK:
+                    assert f.link is not None
+                    loader = f.link.loader(loaders)
+                    groups.setdefault(id(loader), (loader, []))[1].append((f, objects))
+                elif f.kind is FieldKind.RESOLVER:
+                    calls.append(self._resolve_each(f, objects))
+        calls.extend(self._load_group(loader, fields) for loader, fields in groups.values())
+        await asyncio.gather(*calls)
+
+    async def _load_group(self, loader: Any, fields: list[tuple[FieldPlan, list[Any]]]) -> None:
         resolved = self._resolved
-        field_id = id(f)
-        if f.kind is FieldKind.RESOLVER:
-            await self._resolve_each(f, objects)
-            return
-        link = f.link
-        assert link is not None
-        keys: dict[int, Hashable | None] = {}
-        for obj in objects:
-            keys[id(obj)] = link.key(obj)
-        wanted = list({k for k in keys.values() if k is not None})
-        loader = link.loader(self._context.loaders)
-        answers = await asyncio.gather(*(loader.load(k) for k in wanted),
-                                       return_exceptions=True)
-        by_key = dict(zip(wanted, answers, strict=True))
-        for obj in objects:
-            key = keys[id(obj)]
-            resolved[(id(obj), field_id)] = link.empty if key is None else by_key[key]
+        keyed = []
+        wanted: dict[Hashable, None] = {}
+        for f, objects in fields:
+            assert f.link is not None
+            key_of = f.link.key
+            keys = [key_of(obj) for obj in objects]
+            keyed.append((f, objects, keys))
+            wanted.update(dict.fromkeys(k for k in keys if k is not None))
+        values = await self._context.loaders.load_level(loader, list(wanted)) if wanted else {}
+        for f, objects, keys in keyed:
+            assert f.link is not None
+            empty, field_id = f.link.empty, id(f)
+            for obj, key in zip(objects, keys, strict=True):
+                resolved[(id(obj), field_id)] = empty if key is None else values[key]
+
+    def _next_level(self, frontier: list[tuple[ObjectPlan, list[Any]]]
+                    ) -> list[tuple[ObjectPlan, list[Any]]]:
+        resolved = self._resolved
+        below = []
+        for plan, objects in frontier:
+            for f in plan.fields:
+                if f.sub is None or not f.sub.fetches:
+                    continue
+                children: list[Any] = []
+                fetched = f.kind is not FieldKind.VALUE
+                field_id = id(f)
+                for obj in objects:
+                    value = resolved.get((id(obj), field_id)) if fetched else obj.get(f.name)
+                    if value is None or isinstance(value, Exception):
+                        continue
+                    if f.is_list:
+                        children.extend(v for v in value if v is not None)
+                    else:
+                        children.append(value)
+                if children:
+                    below.append((f.sub, children))
+        return below
 
     async def _resolve_each(self, f: FieldPlan, objects: list[Any]) -> None:
         assert f.field_def is not None
