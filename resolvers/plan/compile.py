@@ -49,6 +49,7 @@ class ObjectPlan:
     type_name: str
     fields: list[FieldPlan] = field(default_factory=list)
     fetches: bool = False   # does this object or anything below need fetching?
+    builder: Callable[..., dict[str, Any]] | None = None  # generated on first use
 
 
 @dataclass(slots=True, eq=False)

@@ -15,6 +15,7 @@ from typing import Any
 from graphql import GraphQLError, GraphQLResolveInfo, located_error
 from graphql.pyutils import Path
 
+from resolvers.plan.codegen import builder_for
 from resolvers.plan.compile import FieldKind, FieldPlan, ObjectPlan
 
 __all__ = ["PlanRun"]
@@ -138,35 +139,28 @@ class PlanRun:
     # -- building ----------------------------------------------------------------------------
 
     def build(self, plan: ObjectPlan, obj: Any, path: PathLink) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        resolved = self._resolved
-        for f in plan.fields:
-            kind = f.kind
-            if kind is FieldKind.VALUE:
-                value = obj.get(f.name)
-                if f.serialize is not None and not f.is_list:
-                    if value is not None:
-                        try:
-                            out[f.key] = f.serialize(value)
-                            continue
-                        except Exception as error:
-                            value = error
-                    elif f.nullable:
-                        out[f.key] = None
-                        continue
-            elif kind is FieldKind.TYPENAME:
-                out[f.key] = f.type_name
-                continue
-            else:
-                value = resolved.get((id(obj), id(f)))
-            try:
-                out[f.key] = self._complete(f, value, (path, f.key))
-            except _Nulled as nulled:
-                if not f.nullable:
-                    raise
-                self._on_error(nulled.error)
-                out[f.key] = None
-        return out
+        builder = plan.builder
+        if builder is None:
+            builder = plan.builder = builder_for(plan)
+        return builder(obj, path, self, plan.fields)
+
+    def field_value(self, f: FieldPlan, obj: Any, path: PathLink) -> Any:
+        """One field of one object, completed; the generic path of the generated builders.
+        A null in a non-null field is raised (``_Nulled``) to the nearest nullable parent."""
+        kind = f.kind
+        if kind is FieldKind.VALUE:
+            value = obj.get(f.name)
+        elif kind is FieldKind.TYPENAME:
+            return f.type_name
+        else:
+            value = self._resolved.get((id(obj), id(f)))
+        try:
+            return self._complete(f, value, (path, f.key))
+        except _Nulled as nulled:
+            if not f.nullable:
+                raise
+            self._on_error(nulled.error)
+            return None
 
     def _complete(self, f: FieldPlan, value: Any, path: PathLink) -> Any:
         if isinstance(value, Exception):
