@@ -1,0 +1,81 @@
+"""Throwaway databases seeded once for the whole seeder test session.
+
+``seeded`` holds 2,000 employees generated in this process; the determinism test seeds the
+same (employees, seed) again through a worker process with another batching and compares every
+table's contents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import asyncpg
+import pytest
+
+from hub.databases import DatabaseSet, create_databases
+from hub.environment import STATE_DIR
+from hub.postgres_server import database_url, ensure_server
+from hub.seed import SeedSummary, seed_all
+
+SEED_EMPLOYEES = 2_000
+SEED = 11
+
+
+@dataclass(frozen=True)
+class Seeded:
+    databases: DatabaseSet
+    summary: SeedSummary
+
+
+@pytest.fixture(scope="session")
+def seed_server() -> str:
+    return ensure_server(STATE_DIR)  # the repository's .hub/, wherever pytest runs from
+
+
+async def drop_databases(databases: DatabaseSet) -> None:
+    admin = await asyncpg.connect(database_url(databases.national, "postgres"))
+    try:
+        for url in databases.all():
+            name = urlsplit(url).path.lstrip("/")
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+async def seeded(seed_server: str) -> AsyncIterator[Seeded]:
+    databases = DatabaseSet.on_server(seed_server, "seedtest")
+    await create_databases(databases, recreate=True)
+    summary = await seed_all(databases, employees=SEED_EMPLOYEES, seed=SEED, workers=0)
+    yield Seeded(databases, summary)
+    await drop_databases(databases)
+
+
+@pytest.fixture(scope="session")
+async def national(seeded: Seeded) -> AsyncIterator[asyncpg.Connection]:
+    conn = await asyncpg.connect(seeded.databases.national)
+    yield conn
+    await conn.close()
+
+
+@pytest.fixture(scope="session")
+async def population(seeded: Seeded) -> AsyncIterator[asyncpg.Connection]:
+    conn = await asyncpg.connect(seeded.databases.population)
+    yield conn
+    await conn.close()
+
+
+@pytest.fixture(scope="session")
+async def agency_rest(seeded: Seeded) -> AsyncIterator[asyncpg.Connection]:
+    conn = await asyncpg.connect(seeded.databases.agency_rest)
+    yield conn
+    await conn.close()
+
+
+@pytest.fixture(scope="session")
+async def agency_graphql(seeded: Seeded) -> AsyncIterator[asyncpg.Connection]:
+    conn = await asyncpg.connect(seeded.databases.agency_graphql)
+    yield conn
+    await conn.close()
