@@ -23,7 +23,9 @@ from graphql import (
     GraphQLScalarType,
     GraphQLString,
     InlineFragmentNode,
+    Node,
     SelectionSetNode,
+    VariableNode,
 )
 from graphql.execution.values import get_argument_values, get_directive_values
 from graphql.type import GraphQLIncludeDirective, GraphQLSkipDirective
@@ -74,7 +76,20 @@ class FieldPlan:
         return self.nodes[0].name.value
 
 
+_SERIALIZERS: dict[int, tuple[Any, Callable[[Any], Any]]] = {}
+
+
 def _serializer(named: GraphQLScalarType | GraphQLEnumType) -> Callable[[Any], Any]:
+    """The output coercion of a leaf type (made once per type)."""
+    cached = _SERIALIZERS.get(id(named))
+    if cached is not None and cached[0] is named:
+        return cached[1]
+    serializer = _make_serializer(named)
+    _SERIALIZERS[id(named)] = (named, serializer)
+    return serializer
+
+
+def _make_serializer(named: GraphQLScalarType | GraphQLEnumType) -> Callable[[Any], Any]:
     """The output coercion of a leaf type, with the common exact-type cases short-cut."""
     if isinstance(named, GraphQLEnumType):
         names = {value.value: name for name, value in named.values.items()}
@@ -107,6 +122,9 @@ class PlanCompiler:
         self._schema = schema
         self._fragments = fragments
         self._variables = variables
+        # Whether a plan made here read any variable (in an argument or @skip/@include below
+        # the root): only plans that did not can be reused for another request.
+        self.read_variables = False
 
     def group(self, type_: GraphQLObjectType, nodes: Sequence[Any]) -> dict[str, list[FieldNode]]:
         """The fields selected on ``type_`` under ``nodes`` (fields or an operation), by
@@ -128,6 +146,8 @@ class PlanCompiler:
     def _included(self, node: Any) -> bool:
         if not node.directives:
             return True
+        if _has_variable(node.directives):
+            self.read_variables = True
         for directive in node.directives:
             if directive.name.value not in ("skip", "include"):
                 raise Unsupported(f"directive @{directive.name.value}")
@@ -187,6 +207,8 @@ class PlanCompiler:
         plan = FieldPlan(key, python_name, kind, nullable, is_list, item_nullable, nodes,
                          parent, field_def, link=link if kind is FieldKind.LINK else None)
         if kind is FieldKind.RESOLVER and (field_def.args or nodes[0].arguments):
+            if _has_variable(nodes[0].arguments):
+                self.read_variables = True
             plan.args = get_argument_values(field_def, nodes[0], self._variables)
         if isinstance(named, GraphQLObjectType):
             plan.sub = self.object_plan(named, nodes)
@@ -195,6 +217,18 @@ class PlanCompiler:
         else:
             raise Unsupported(f"abstract type {named}")
         return plan
+
+
+def _has_variable(node: Any) -> bool:
+    """Does this AST (node, or list of nodes) refer to a variable anywhere?"""
+    if isinstance(node, VariableNode):
+        return True
+    if isinstance(node, (list, tuple)):
+        return any(_has_variable(n) for n in node)
+    if isinstance(node, Node):
+        return any(_has_variable(getattr(node, key)) for key in node.keys
+                   if key != "loc")
+    return False
 
 
 def _shape(type_: GraphQLOutputType) -> tuple[bool, bool, bool, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
 from graphql import (
@@ -11,6 +12,7 @@ from graphql import (
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLResolveInfo,
+    OperationDefinitionNode,
 )
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -20,6 +22,12 @@ from resolvers.plan.compile import FieldKind, FieldPlan, ObjectPlan, PlanCompile
 from resolvers.plan.run import PlanRun
 
 __all__ = ["PlanExecutor"]
+
+# Plans of operations that read no variable below their root fields, by operation node (the
+# node is kept alongside, so its id cannot be reused while the entry lives).
+_PLANS: OrderedDict[int, tuple[OperationDefinitionNode, dict[str, ObjectPlan | None],
+                               dict[str, frozenset[str]] | None]] = OrderedDict()
+_PLAN_CACHE_SIZE = 1_024
 
 
 def _object_type(type_: GraphQLOutputType) -> GraphQLObjectType | None:
@@ -37,21 +45,39 @@ class PlanExecutor(StrawberryGraphQLCoreExecutionContext):
 
     def execute_operation(self, serially: bool | None = None) -> Any:
         # Plan every root field before any resolver runs, so the loaders know which columns
-        # the whole query needs from each source before the first fetch.
-        self._root_plans = self._plan_root_fields()
+        # the whole query needs from each source before the first fetch. A plan that read no
+        # variable serves every later request of the same (cached) document.
+        cached = _PLANS.get(id(self.operation))
+        if cached is not None and cached[0] is self.operation:
+            plans, columns = cached[1], cached[2]
+        else:
+            compiler = PlanCompiler(self.schema, self.fragment_definitions,
+                                    self.variable_values)
+            plans, columns = self._plan_root_fields(compiler)
+            if not compiler.read_variables:
+                _PLANS[id(self.operation)] = (self.operation, plans, columns)
+                if len(_PLANS) > _PLAN_CACHE_SIZE:
+                    _PLANS.popitem(last=False)
+        self._root_plans = plans
+        loaders = getattr(self.context_value, "loaders", None)
+        if columns is not None and loaders is not None:
+            loaders.select_columns(columns)
         return super().execute_operation(serially)
 
-    def _plan_root_fields(self) -> dict[str, ObjectPlan | None]:
+    def _plan_root_fields(self, compiler: PlanCompiler
+                          ) -> tuple[dict[str, ObjectPlan | None],
+                                     dict[str, frozenset[str]] | None]:
+        """Plans per root field (None: graphql-core completes it) and, when every root field
+        could be planned, the columns the query needs per entity."""
         root_type = self.schema.get_root_type(self.operation.operation)
         if root_type is None:
-            return {}
-        compiler = PlanCompiler(self.schema, self.fragment_definitions, self.variable_values)
+            return {}, None
         plans: dict[str, ObjectPlan | None] = {}
         complete = True
         try:
             grouped = compiler.group(root_type, [self.operation])
         except Unsupported:
-            return {}
+            return {}, None
         for key, nodes in grouped.items():
             name = nodes[0].name.value
             field_def = root_type.fields.get(name)
@@ -64,14 +90,13 @@ class PlanExecutor(StrawberryGraphQLCoreExecutionContext):
             except Unsupported:
                 plans[key] = None
                 complete = False
-        loaders = getattr(self.context_value, "loaders", None)
-        if complete and loaders is not None:
-            selected: dict[str, set[str]] = {}
-            for plan in plans.values():
-                for entity, columns in columns_of(plan).items() if plan else ():
-                    selected.setdefault(entity, set()).update(columns)
-            loaders.select_columns({e: frozenset(c) for e, c in selected.items()})
-        return plans
+        if not complete:
+            return plans, None
+        selected: dict[str, set[str]] = {}
+        for plan in plans.values():
+            for entity, columns in columns_of(plan).items() if plan else ():
+                selected.setdefault(entity, set()).update(columns)
+        return plans, {e: frozenset(c) for e, c in selected.items()}
 
     def complete_value(self, return_type: GraphQLOutputType, field_details_list: Any,
                        info: GraphQLResolveInfo[Any], path: Path, result: Any,

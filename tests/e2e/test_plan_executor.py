@@ -209,3 +209,30 @@ def test_sources_are_asked_only_for_the_columns_the_query_needs(
         "citizen": {"personal_id", "death_date"},
         "agency_record": {"personal_id", "position_code"},
     }
+
+
+def test_plans_that_read_variables_are_not_reused(pair: Pair) -> None:
+    query = """query($n: Int, $show: Boolean!) {
+      agencies(filter: {provinceCode: "01", kind: PROVINCE_DEPARTMENT}) {
+        code employees(first: $n) { edges { node { employeeCode fullName @include(if: $show)
+      } } } } }"""
+
+    async def both(variables: dict[str, Any]) -> tuple[Any, Any]:
+        answers = []
+        for runner in (pair.plan, pair.core):
+            prepared = runner.prepare(query)
+            assert prepared.document is not None
+            data, errors = await runner.execute(prepared.document, variables=variables,
+                                                operation_name=None,
+                                                context=pair.runtime.new_context())
+            assert errors == []
+            answers.append(data)
+        return answers[0], answers[1]
+
+    first = pair.loop.run_until_complete(both({"n": 1, "show": True}))
+    second = pair.loop.run_until_complete(both({"n": 2, "show": False}))
+    assert first[0] == first[1]
+    assert second[0] == second[1]
+    pages = [a["employees"]["edges"] for a in second[0]["agencies"]]
+    assert max(len(edges) for edges in pages) == 2
+    assert all("fullName" not in e["node"] for edges in pages for e in edges)
