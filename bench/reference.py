@@ -106,14 +106,16 @@ def _peak_rss_mb(pid: int) -> float:
 
 
 @contextmanager
-def _servers(databases: DatabaseSet, workers: int) -> Iterator[Servers]:
+def _servers(databases: DatabaseSet, workers: int, plan_executor: bool = True
+             ) -> Iterator[Servers]:
     ports = Ports()
     sandbox = start_sandbox(databases, ports)
     processes: list[subprocess.Popen[bytes] | ProcessGroup] = [sandbox]
     try:
         hub_port, baseline_port = free_port(), free_port()
         hub = start_hub(databases, ports, hub_port, workers=workers,
-                        env={"HUB_EXPOSE_SOURCE_CALLS": "1", "HUB_GRAPHIQL": "0"})
+                        env={"HUB_EXPOSE_SOURCE_CALLS": "1", "HUB_GRAPHIQL": "0",
+                             "HUB_PLAN_EXECUTOR": "1" if plan_executor else "0"})
         processes.append(hub)
         baseline = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "bench.baseline:app_from_env", "--factory",
@@ -160,7 +162,7 @@ def _measure(databases: DatabaseSet, args: argparse.Namespace) -> tuple[Measured
                                                                          dict[str, int],
                                                                          float, float]:
     body = orjson.dumps({"query": REFERENCE_QUERY})
-    with _servers(databases, args.workers) as servers:
+    with _servers(databases, args.workers, not args.graphql_core) as servers:
         calls = _check_same_answer(servers)
         hub_url, base_url = f"{servers.hub_url}/graphql", f"{servers.baseline_url}/reference"
         # Warm both (connection pools, caches, JIT-free CPython but warm allocators).
@@ -173,6 +175,15 @@ def _measure(databases: DatabaseSet, args: argparse.Namespace) -> tuple[Measured
         hub_memory = _peak_rss_mb(servers.hub.pid)
         base_memory = _peak_rss_mb(servers.baseline.pid)
     return _merge(hub_runs), _merge(base_runs), calls, hub_memory, base_memory
+
+
+def _single_client_p50(databases: DatabaseSet, args: argparse.Namespace) -> float:
+    """The hub's p50 with one client: the query's own latency, without queueing."""
+    body = orjson.dumps({"query": REFERENCE_QUERY})
+    with _servers(databases, args.workers) as servers:
+        url = f"{servers.hub_url}/graphql"
+        asyncio.run(run_load(url, body=body, concurrency=1, seconds=2))
+        return asyncio.run(run_load(url, body=body, concurrency=1, seconds=args.seconds)).p50
 
 
 def _merge(runs: list[Measured]) -> Measured:
@@ -198,12 +209,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="processes per server")
     parser.add_argument("--scale", action="store_true",
                         help="also measure the hub's p50 at --scale-employees")
+    parser.add_argument("--graphql-core", action="store_true",
+                        help="run the hub without its plan executor (graphql-core alone)")
     args = parser.parse_args(argv)
 
     server_url = ensure_server(STATE_DIR)
     databases = _databases(server_url, args.employees)
     print(f"reference query, {args.employees:,} employees, concurrency {args.concurrency}, "
-          f"{args.workers} worker(s) per server, {args.rounds}×{args.seconds:g} s each")
+          f"{args.workers} worker(s) per server, {args.rounds}×{args.seconds:g} s each"
+          + (", hub on graphql-core alone" if args.graphql_core else ""))
     asyncio.run(_prepare(databases, args.employees, args.seed))
     hub, base, calls, hub_mb, base_mb = _measure(databases, args)
 
@@ -221,11 +235,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.scale:
         big = _databases(server_url, args.scale_employees)
         asyncio.run(_prepare(big, args.scale_employees, args.seed))
-        big_hub, _, _, _, _ = _measure(big, args)
+        big_hub, big_base, _, _, _ = _measure(big, args)
+        print(f"\nat {args.scale_employees:,} employees: hub {big_hub.load.rps:.1f} req/s, "
+              f"baseline {big_base.load.rps:.1f} req/s, "
+              f"ratio {big_hub.load.rps / big_base.load.rps:.2f}")
         small_p50, big_p50 = hub.load.p50, big_hub.load.p50
-        print(f"\nhub p50 at {args.employees:,} employees: {small_p50:.1f} ms; "
-              f"at {args.scale_employees:,}: {big_p50:.1f} ms "
+        print(f"hub p50, concurrency {args.concurrency}: {small_p50:.1f} ms at "
+              f"{args.employees:,}, {big_p50:.1f} ms at {args.scale_employees:,} "
               f"(ratio {big_p50 / small_p50:.2f}, target ≤ 2)")
+        one_small = _single_client_p50(databases, args)
+        one_big = _single_client_p50(big, args)
+        print(f"hub p50, one client: {one_small:.1f} ms at {args.employees:,}, "
+              f"{one_big:.1f} ms at {args.scale_employees:,} "
+              f"(ratio {one_big / one_small:.2f}, target ≤ 2)")
     return 0
 
 

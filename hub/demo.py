@@ -85,7 +85,10 @@ Press Ctrl-C to stop.""", flush=True)
         def interrupt(signum: int, frame: FrameType | None) -> None:
             raise KeyboardInterrupt
 
+        # Both, explicitly: a shell that starts the demo in the background ignores SIGINT in
+        # its children, and Python then installs no KeyboardInterrupt handler of its own.
         signal.signal(signal.SIGTERM, interrupt)
+        signal.signal(signal.SIGINT, interrupt)
         hub.wait()
     except KeyboardInterrupt:
         pass
