@@ -7,7 +7,6 @@ hub's canonical fields — and the registry routes each agency code to the syste
 
 from __future__ import annotations
 
-import asyncio
 import fnmatch
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from adapters.batch_lookup import fetch_in_batches, records_or_fail
 from adapters.errors import SourceUnavailable
 from adapters.filters import RowFilter
 from adapters.http_json import call_json
@@ -39,22 +39,6 @@ class AgencySystem(Protocol):
                          row_filter: RowFilter = ()) -> list[dict[str, Any]]: ...
 
     async def ping(self) -> None: ...
-
-
-def _chunks(keys: Sequence[str], size: int) -> list[Sequence[str]]:
-    return [keys[i:i + size] for i in range(0, len(keys), size)]
-
-
-def _records(source: str, records: Any) -> list[dict[str, Any]]:
-    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
-        raise SourceUnavailable(source, "answered in an unexpected shape")
-    return records
-
-
-def _finish(rows: list[dict[str, Any]], row_filter: RowFilter) -> list[dict[str, Any]]:
-    # A vendor API rarely filters by our fields: conditions are applied on arrival, before
-    # anything leaves the adapter.
-    return [r for r in rows if all(c.matches(r) for c in row_filter)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,20 +67,17 @@ class RestAgencySystem:
 
     async def fetch_many(self, keys: Sequence[str], columns: Sequence[str],
                          row_filter: RowFilter = ()) -> list[dict[str, Any]]:
-        wanted = tuple(dict.fromkeys([*columns, *(c.column for c in row_filter)]))
-        batches = await asyncio.gather(*(self._lookup(chunk)
-                                         for chunk in _chunks(keys, self._config.max_batch)))
-        read = self._config.mapping.reader(wanted)
-        rows = [read(r) for batch in batches for r in batch]
-        return _finish(rows, row_filter)
+        return await fetch_in_batches(self._lookup, self._config.mapping,
+                                      self._config.max_batch, keys, columns, row_filter)
 
-    async def _lookup(self, ids: Sequence[str]) -> list[dict[str, Any]]:
+    async def _lookup(self, ids: Sequence[str], wanted: tuple[str, ...]
+                      ) -> list[dict[str, Any]]:
         answer = await call_json(
             self._client, self.name, "POST", self._config.base_url + self._config.lookup_path,
             body={self._config.ids_field: list(ids)}, headers=self._config.headers,
             timeout=self._config.timeout_seconds)
         records = answer.get(self._config.records_field) if isinstance(answer, dict) else None
-        return _records(self.name, records)
+        return records_or_fail(self.name, records)
 
     async def ping(self) -> None:
         await call_json(self._client, self.name, "GET",
@@ -159,15 +140,12 @@ class GraphQLAgencySystem:
 
     async def fetch_many(self, keys: Sequence[str], columns: Sequence[str],
                          row_filter: RowFilter = ()) -> list[dict[str, Any]]:
-        wanted = tuple(dict.fromkeys([*columns, *(c.column for c in row_filter)]))
-        document = self._document(wanted)
-        batches = await asyncio.gather(*(self._lookup(document, chunk)
-                                         for chunk in _chunks(keys, self._config.max_batch)))
-        read = self._config.mapping.reader(wanted)
-        rows = [read(r) for batch in batches for r in batch]
-        return _finish(rows, row_filter)
+        return await fetch_in_batches(self._lookup, self._config.mapping,
+                                      self._config.max_batch, keys, columns, row_filter)
 
-    async def _lookup(self, document: str, ids: Sequence[str]) -> list[dict[str, Any]]:
+    async def _lookup(self, ids: Sequence[str], wanted: tuple[str, ...]
+                      ) -> list[dict[str, Any]]:
+        document = self._document(wanted)
         answer = await call_json(
             self._client, self.name, "POST", self._config.endpoint,
             body={"query": document, "variables": {"ids": list(ids)}},
@@ -176,7 +154,7 @@ class GraphQLAgencySystem:
             raise SourceUnavailable(self.name, "answered with GraphQL errors")
         data = answer.get("data")
         records = data.get(self._config.lookup_field) if isinstance(data, dict) else None
-        return _records(self.name, records)
+        return records_or_fail(self.name, records)
 
     async def ping(self) -> None:
         url = self._config.health_url

@@ -6,14 +6,13 @@ verification. Batches larger than the registry's cap are split and sent concurre
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from adapters.errors import SourceUnavailable
+from adapters.batch_lookup import fetch_in_batches, records_or_fail
 from adapters.filters import RowFilter
 from adapters.http_json import call_json
 from adapters.record_mapping import RecordMapping
@@ -53,25 +52,17 @@ class PopulationRegistry:
     async def fetch_many(self, keys: Sequence[str], columns: Sequence[str],
                          row_filter: RowFilter = ()) -> list[dict[str, Any]]:
         """Citizens by personal ID; ids the registry does not know are simply absent."""
-        size = self._config.max_batch
-        chunks = [keys[i:i + size] for i in range(0, len(keys), size)]
-        wanted = tuple(dict.fromkeys([*columns, *(c.column for c in row_filter)]))
-        answers = await asyncio.gather(*(self._lookup(chunk) for chunk in chunks))
-        read = _CITIZEN.reader(wanted)
-        rows = [read(citizen) for answer in answers for citizen in answer]
-        if row_filter:
-            rows = [r for r in rows if all(c.matches(r) for c in row_filter)]
-        return rows
+        return await fetch_in_batches(self._lookup, _CITIZEN, self._config.max_batch, keys,
+                                      columns, row_filter)
 
-    async def _lookup(self, ids: Sequence[str]) -> list[dict[str, Any]]:
+    async def _lookup(self, ids: Sequence[str], wanted: tuple[str, ...]
+                      ) -> list[dict[str, Any]]:
         answer = await call_json(
             self._client, self.name, "POST", f"{self._config.base_url}/v1/citizens/batch",
             body={"personalIds": list(ids)}, headers=self._headers,
             timeout=self._config.timeout_seconds)
         citizens = answer.get("citizens") if isinstance(answer, dict) else None
-        if not isinstance(citizens, list) or not all(isinstance(c, dict) for c in citizens):
-            raise SourceUnavailable(self.name, "answered in an unexpected shape")
-        return citizens
+        return records_or_fail(self.name, citizens)
 
     async def ping(self) -> None:
         await call_json(self._client, self.name, "GET", f"{self._config.base_url}/healthz",

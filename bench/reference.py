@@ -15,18 +15,16 @@ import asyncio
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import asyncpg
 import httpx
 import orjson
 
 from bench.loadgen import LoadResult, run_load
-from hub.databases import DatabaseSet, create_databases
+from hub.databases import DatabaseSet
 from hub.environment import STATE_DIR
 from hub.launcher import (
     Ports,
@@ -37,7 +35,6 @@ from hub.launcher import (
     stop,
     wait_until_up,
 )
-from hub.migrate import apply_migrations
 from hub.postgres_server import ensure_server
 
 REFERENCE_QUERY = """query Reference {
@@ -61,19 +58,11 @@ class Servers:
 
 
 async def _prepare(databases: DatabaseSet, employees: int, seed: int) -> None:
-    await create_databases(databases)
-    await apply_migrations(databases.national)
-    conn = await asyncpg.connect(databases.national)
-    try:
-        last = await conn.fetchrow("SELECT employees, seed FROM seed_run")
-    finally:
-        await conn.close()
-    if last is None or (last["employees"], last["seed"]) != (employees, seed):
-        from hub.seed import seed_all
+    from hub.seed import ensure_seeded
 
-        started = time.perf_counter()
-        await seed_all(databases, employees=employees, seed=seed)
-        print(f"  seeded {employees:,} employees in {time.perf_counter() - started:.1f} s")
+    summary = await ensure_seeded(databases, employees=employees, seed=seed)
+    if summary is not None:
+        print(f"  seeded {employees:,} employees in {summary.elapsed_seconds:.1f} s")
 
 
 def _tree(pid: int) -> list[int]:

@@ -7,12 +7,9 @@ import signal
 import subprocess
 from types import FrameType
 
-import asyncpg
-
-from hub.databases import DatabaseSet, create_databases
+from hub.databases import DatabaseSet
 from hub.environment import resolve_databases
 from hub.launcher import Ports, ProcessGroup, port_is_free, start_hub, start_sandbox, stop
-from hub.migrate import apply_migrations
 
 __all__ = ["run_demo"]
 
@@ -33,21 +30,14 @@ EXAMPLE_QUERY = """{
 
 
 async def _prepare(databases: DatabaseSet, employees: int, seed: int) -> None:
-    await create_databases(databases)
-    await apply_migrations(databases.national)
-    conn = await asyncpg.connect(databases.national)
-    try:
-        last = await conn.fetchrow("SELECT employees, seed FROM seed_run")
-    finally:
-        await conn.close()
-    if last is not None and (last["employees"], last["seed"]) == (employees, seed):
-        print(f"databases already hold the {employees:,}-employee seed {seed}; not re-seeding")
-        return
-    from hub.seed import seed_all
+    from hub.seed import ensure_seeded
 
-    summary = await seed_all(databases, employees=employees, seed=seed,
-                             report=lambda line: print("  " + line, flush=True))
-    print(f"seeded {employees:,} employees in {summary.elapsed_seconds:.1f} s")
+    summary = await ensure_seeded(databases, employees=employees, seed=seed,
+                                  report=lambda line: print("  " + line, flush=True))
+    if summary is None:
+        print(f"databases already hold the {employees:,}-employee seed {seed}; not re-seeding")
+    else:
+        print(f"seeded {employees:,} employees in {summary.elapsed_seconds:.1f} s")
 
 
 def _ports() -> Ports:

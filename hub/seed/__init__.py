@@ -4,6 +4,7 @@
 same bytes. See ``hub/seed/README.md`` for what is generated and how.
 """
 
+from hub.seed.ensure import ensure_seeded
 from hub.seed.run import SeedSummary, seed_all
 
-__all__ = ["SeedSummary", "seed_all"]
+__all__ = ["SeedSummary", "ensure_seeded", "seed_all"]

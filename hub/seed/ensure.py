@@ -1,0 +1,29 @@
+"""Seeding only when needed: the demo and the benchmarks keep their data between runs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import asyncpg
+
+from hub.databases import DatabaseSet, create_databases
+from hub.migrate import apply_migrations
+from hub.seed.run import SeedSummary, seed_all
+
+__all__ = ["ensure_seeded"]
+
+
+async def ensure_seeded(databases: DatabaseSet, *, employees: int, seed: int,
+                        report: Callable[[str], None] | None = None) -> SeedSummary | None:
+    """Create and migrate the databases, then seed them unless they already hold exactly
+    this (employees, seed) data set. Returns the summary of a seed run, None if skipped."""
+    await create_databases(databases)
+    await apply_migrations(databases.national)
+    conn = await asyncpg.connect(databases.national)
+    try:
+        last = await conn.fetchrow("SELECT employees, seed FROM seed_run")
+    finally:
+        await conn.close()
+    if last is not None and (last["employees"], last["seed"]) == (employees, seed):
+        return None
+    return await seed_all(databases, employees=employees, seed=seed, report=report)
