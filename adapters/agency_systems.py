@@ -8,6 +8,7 @@ hub's canonical fields — and the registry routes each agency code to the syste
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -97,6 +98,10 @@ class GraphQLAgencySystemConfig:
     health_url: str | None = None
     timeout_seconds: float = 2.0
     max_batch: int = 500
+    ids_type: str = "[String!]!"  # the GraphQL type of the vendor's ids argument
+
+
+_LIST_TYPE = re.compile(r"\[[A-Za-z_][A-Za-z0-9_]*!?\]!?")
 
 
 def _selection(paths: Sequence[str]) -> str:
@@ -125,6 +130,8 @@ class GraphQLAgencySystem:
         for name in (config.lookup_field, config.ids_argument, *config.mapping.fields.values()):
             if not all(part.isidentifier() for part in name.split(".")):
                 raise ValueError(f"{config.name}: {name!r} is not a GraphQL name")
+        if not _LIST_TYPE.fullmatch(config.ids_type):
+            raise ValueError(f"{config.name}: {config.ids_type!r} is not a list type")
 
     def _document(self, columns: tuple[str, ...]) -> str:
         """The lookup query selecting the vendor fields behind ``columns`` (built once per
@@ -134,7 +141,7 @@ class GraphQLAgencySystem:
             paths = [self._config.mapping.vendor_path(c) for c in columns
                      if c in self._config.mapping.fields]
             document = self._documents[columns] = (
-                f"query HubLookup($ids: [String!]!) {{ {self._config.lookup_field}"
+                f"query HubLookup($ids: {self._config.ids_type}) {{ {self._config.lookup_field}"
                 f"({self._config.ids_argument}: $ids) {{ {_selection(paths)} }} }}")
         return document
 

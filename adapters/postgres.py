@@ -184,7 +184,9 @@ class NationalDatabase:
     async def _fetch(self, sql: str, args: list[Any]) -> list[Row]:
         record_call(self.name)
         try:
-            records = await self._pool.fetch(sql, *args, timeout=self._timeout)
+            # Waiting for a free connection counts against the same budget as the query.
+            async with self._pool.acquire(timeout=self._timeout) as connection:
+                records = await connection.fetch(sql, *args, timeout=self._timeout)
         except (TimeoutError, asyncpg.QueryCanceledError) as exc:
             raise SourceTimeout(self.name, "the national database did not answer in time") from exc
         except _CONNECTION_ERRORS as exc:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from math import isfinite
 from typing import Any
 
 __all__ = ["CONVERTERS", "RecordMapping"]
@@ -25,11 +26,18 @@ def _to_datetime(value: Any) -> datetime | None:
 
 
 def _to_float(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float, str)) and value != "" else None
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)) or value == "":
+        return None
+    number = float(value)
+    return number if isfinite(number) else None  # NaN and infinities are not numbers here
 
 
 def _to_int(value: Any) -> int | None:
-    return int(value) if isinstance(value, (int, float, str)) and value != "" else None
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)) or value == "":
+        return None
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None  # never truncate silently
+    return int(value)
 
 
 def _to_str(value: Any) -> str | None:

@@ -54,9 +54,17 @@ def run_demo(*, employees: int, seed: int, port: int) -> int:
     print(f"national database: {databases.national}")
     asyncio.run(_prepare(databases, employees, seed))
     ports = _ports()
-    sandbox = start_sandbox(databases, ports)
-    processes: list[subprocess.Popen[bytes] | ProcessGroup] = [sandbox]
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    # Both, explicitly, before any child starts: a shell that starts the demo in the background
+    # ignores SIGINT in its children, and Python then installs no handler of its own.
+    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGINT, interrupt)
+    processes: list[subprocess.Popen[bytes] | ProcessGroup] = []
     try:
+        processes.append(start_sandbox(databases, ports))
         hub = start_hub(databases, ports, port, quiet=False,
                         env={"HUB_EXPOSE_SOURCE_CALLS": "1"})
         processes.append(hub)
@@ -72,13 +80,6 @@ Try this query in GraphiQL (or with curl -H 'content-type: application/json'):
 
 Press Ctrl-C to stop.""", flush=True)
 
-        def interrupt(signum: int, frame: FrameType | None) -> None:
-            raise KeyboardInterrupt
-
-        # Both, explicitly: a shell that starts the demo in the background ignores SIGINT in
-        # its children, and Python then installs no KeyboardInterrupt handler of its own.
-        signal.signal(signal.SIGTERM, interrupt)
-        signal.signal(signal.SIGINT, interrupt)
         hub.wait()
     except KeyboardInterrupt:
         pass

@@ -35,6 +35,7 @@ __all__ = ["OperationRunner", "Phase", "PhaseError"]
 _is_awaitable = cast("Callable[[Any], TypeGuard[Awaitable[Any]]]", optimized_is_awaitable)
 
 Phase = str  # "parse" | "validate" | "variables" | "execute"
+_CACHEABLE_CHARS = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,9 +75,10 @@ class OperationRunner:
             errors = validate(self._schema, document, hide_suggestions=True)
             prepared = _Prepared(None if errors else document,
                                  tuple(PhaseError("validate", e) for e in errors))
-        self._cache[query] = prepared
-        if len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
+        if len(query) <= _CACHEABLE_CHARS:  # big one-off documents must not fill memory
+            self._cache[query] = prepared
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
         return prepared
 
     @staticmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -21,12 +22,38 @@ from resolvers.context import RequestContext
 __all__ = ["GraphQLEndpoint"]
 
 MAX_BODY_BYTES = 1_000_000
+MAX_QUERY_CHARS = 100_000
 ContextFactory = Callable[[Request], RequestContext]
+log = logging.getLogger(__name__)
 
 
 def _json(body: dict[str, Any], status: int = 200) -> Response:
-    return Response(orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS), status_code=status,
-                    media_type="application/json")
+    try:
+        content = orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS)
+    except orjson.JSONEncodeError:
+        # A value no JSON can hold slipped through: answer with an error, never a bare 500.
+        log.exception("response could not be encoded")
+        content = orjson.dumps({"errors": [request_error("internal error", "INTERNAL")]})
+        status = 500
+    return Response(content, status_code=status, media_type="application/json")
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The request body, refusing (without reading it all) one over ``limit`` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _TooLarge
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _bad_request(message: str, status: int = 400) -> Response:
@@ -49,8 +76,9 @@ class GraphQLEndpoint:
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type != "application/json":
             return _bad_request("send the request as application/json", 415)
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
+        try:
+            body = await _read_body(request, MAX_BODY_BYTES)
+        except _TooLarge:
             return _bad_request(f"request body over {MAX_BODY_BYTES} bytes", 413)
         try:
             payload = orjson.loads(body)
@@ -80,6 +108,8 @@ class GraphQLEndpoint:
         operation_name = payload.get("operationName")
         if not isinstance(query, str) or not query.strip():
             return _bad_request("`query` must be a non-empty string")
+        if len(query) > MAX_QUERY_CHARS:
+            return _bad_request(f"`query` is longer than {MAX_QUERY_CHARS} characters")
         if variables is not None and not isinstance(variables, dict):
             return _bad_request("`variables` must be a JSON object")
         if operation_name is not None and not isinstance(operation_name, str):

@@ -11,12 +11,14 @@ import asyncio
 import glob
 import hashlib
 import os
+import pwd
+import secrets
 import shutil
 import socket
 import subprocess
 import tempfile
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import asyncpg
 
@@ -74,6 +76,10 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _uid_of(user: str) -> int:
+    return pwd.getpwnam(user).pw_uid
+
+
 def _reachable_by(user: str, path: Path) -> bool:
     """Can ``user`` traverse every directory down to ``path``?"""
     result = subprocess.run(["runuser", "-u", user, "--", "test", "-x", str(path)],
@@ -100,14 +106,28 @@ class _PrivateCluster:
             # postgres user runs: keep it in the system temp dir, named after this checkout.
             digest = hashlib.sha256(str(self.root).encode()).hexdigest()[:12]
             self.root = Path(tempfile.gettempdir()) / f"hub-pg-{digest}"
-        self.root.mkdir(parents=True, exist_ok=True)
+        if self.root.is_symlink():
+            raise RuntimeError(f"{self.root} is a symbolic link: refusing to put a cluster there")
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         if as_root:
-            shutil.chown(self.root, PRIVATE_CLUSTER_USER, PRIVATE_CLUSTER_USER)
+            owner = self.root.stat().st_uid
+            if owner not in (0, _uid_of(PRIVATE_CLUSTER_USER)):
+                raise RuntimeError(f"{self.root} belongs to another user: refusing to use it")
+            os.chown(self.root, _uid_of(PRIVATE_CLUSTER_USER), -1, follow_symlinks=False)
+        password_file = self.root / "password"
         if not (self.data / "PG_VERSION").exists():
-            self._run([_server_binary("initdb"), "-D", str(self.data), "-A", "trust",
-                       "-U", "postgres", "-E", "UTF8", "--no-locale"], as_root)
+            # A password, not trust: any local user could otherwise connect as superuser.
+            password_file.write_text(secrets.token_urlsafe(24))
+            password_file.chmod(0o600)
+            if as_root:
+                os.chown(password_file, _uid_of(PRIVATE_CLUSTER_USER), -1)
+            self._run([_server_binary("initdb"), "-D", str(self.data), "-A", "scram-sha-256",
+                       "--pwfile", str(password_file), "-U", "postgres", "-E", "UTF8",
+                       "--no-locale"], as_root)
+        password = password_file.read_text().strip() if password_file.exists() else ""
+        credentials = f"postgres:{quote(password, safe='')}" if password else "postgres"
         port = int(self.port_file.read_text()) if self.port_file.exists() else _free_port()
-        url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        url = f"postgresql://{credentials}@127.0.0.1:{port}/postgres"
         if server_answers(url):
             return url
         self.port_file.write_text(str(port))
@@ -115,7 +135,7 @@ class _PrivateCluster:
         self._run([_server_binary("pg_ctl"), "-D", str(self.data), "-l", str(self.root / "log"),
                    "-o", options, "-w", "start"], as_root)
         if not server_answers(url):
-            raise RuntimeError(f"private PostgreSQL cluster did not answer at {url}; "
+            raise RuntimeError(f"private PostgreSQL cluster did not answer on port {port}; "
                                f"see {self.root / 'log'}")
         return url
 

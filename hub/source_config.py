@@ -27,6 +27,18 @@ __all__ = ["SourceRegistryConfig", "load_source_config"]
 _REFERENCE = re.compile(r"\$\{([A-Z0-9_]+)(?::-([^}]*))?\}")
 
 
+def _interpolated(node: Any) -> Any:
+    """Environment references replaced in every string of the parsed document (after
+    parsing, so a value is never re-read as YAML: '0123' stays '0123', 'yes' stays 'yes')."""
+    if isinstance(node, str):
+        return _interpolate(node)
+    if isinstance(node, list):
+        return [_interpolated(item) for item in node]
+    if isinstance(node, dict):
+        return {key: _interpolated(value) for key, value in node.items()}
+    return node
+
+
 def _interpolate(text: str) -> str:
     def replace(match: re.Match[str]) -> str:
         name, default = match.group(1), match.group(2)
@@ -70,13 +82,14 @@ def _agency_system(entry: dict[str, Any]) -> RestAgencySystemConfig | GraphQLAge
             name=name, serves=serves, endpoint=str(entry["endpoint"]),
             lookup_field=str(lookup["field"]), ids_argument=str(lookup["ids_argument"]),
             mapping=_mapping(entry), headers=headers, health_url=entry.get("health_url"),
-            timeout_seconds=timeout, max_batch=max_batch)
+            timeout_seconds=timeout, max_batch=max_batch,
+            ids_type=str(lookup.get("ids_type", "[String!]!")))
     raise ValueError(f"agency system {entry.get('name')!r}: unknown kind {entry['kind']!r}")
 
 
 def load_source_config(path: Path) -> SourceRegistryConfig:
     try:
-        document = yaml.safe_load(_interpolate(path.read_text(encoding="utf-8")))
+        document = _interpolated(yaml.safe_load(path.read_text(encoding="utf-8")))
         population = document["population"]
         return SourceRegistryConfig(
             population=PopulationRegistryConfig(

@@ -73,22 +73,29 @@ def _many_per_key(rows: list[Row], key: str, keys: Sequence[Hashable]) -> list[l
 Loader = DataLoader[Any, Any]
 
 
-def _loader(batch: Callable[[list[Any]], Coroutine[Any, Any, list[Any]]]) -> Loader:
-    return DataLoader(batch)
+Batch = Callable[[list[Any]], Coroutine[Any, Any, list[Any]]]
 
 
 class _Level:
     """Batching for the plan executor: one batch call per tick, results kept per request.
     A key whose fetch failed keeps its exception for the request, so a failing source is
-    not asked again for it by every later level."""
+    not asked again for it by every later level. ``values`` is shared with the DataLoader of
+    the same batch function (see ``Loaders._loader``), so neither path fetches what the other
+    already has."""
 
-    def __init__(self, batch: Callable[[list[Any]], Coroutine[Any, Any, list[Any]]]) -> None:
+    def __init__(self, batch: Batch, values: dict[Hashable, Any],
+                 prime: Callable[[Any, Any], Any]) -> None:
         self._batch = batch
-        self._values: dict[Hashable, Any] = {}
+        self._prime = prime
+        self._values = values
         self._in_flight: dict[Hashable, asyncio.Future[None]] = {}
         self._queued: dict[Hashable, None] = {}
         self._next: asyncio.Future[None] | None = None
         self._running: set[asyncio.Task[None]] = set()  # keeps dispatched batches alive
+
+    @property
+    def values(self) -> dict[Hashable, Any]:
+        return self._values
 
     async def load(self, keys: Sequence[Hashable]) -> dict[Hashable, Any]:
         for key in keys:
@@ -122,6 +129,9 @@ class _Level:
             except Exception as error:  # the whole batch failed: every key carries it
                 values = [error] * len(keys)
             self._values.update(zip(keys, values, strict=True))
+            for key, value in zip(keys, values, strict=True):
+                if not isinstance(value, Exception):
+                    self._prime(key, value)  # resolvers' loader.load() finds it too
         finally:
             for key in keys:
                 self._in_flight.pop(key, None)
@@ -149,10 +159,30 @@ class Loaders:
         The plan executor's path: like ``loader.load`` for every key — keys asked for in the
         same tick share one call of the batch function, values are kept for the request —
         but with one future per call instead of one per key."""
-        level = self._levels.get(id(loader))
-        if level is None:
-            level = self._levels[id(loader)] = _Level(loader.batch_load_fn)
-        return await level.load(keys)
+        return await self._levels[id(loader)].load(keys)
+
+    def remember(self, loader: Loader, rows: Sequence[Row], key: str) -> None:
+        """Rows fetched another way (a list query) that ``loader`` would fetch by ``key``:
+        later look-ups of the same keys cost nothing."""
+        values = self._levels[id(loader)].values
+        for row in rows:
+            values[row[key]] = row
+            loader.prime(row[key], row)
+
+    def _loader(self, batch: Batch) -> Loader:
+        """A DataLoader for ``batch`` and its level-at-a-time twin, sharing what they fetch."""
+        values: dict[Hashable, Any] = {}
+
+        async def recording(keys: list[Any]) -> list[Any]:
+            results = await batch(keys)
+            for key, value in zip(keys, results, strict=False):
+                if not isinstance(value, Exception):
+                    values[key] = value
+            return results
+
+        loader: Loader = DataLoader(recording)
+        self._levels[id(loader)] = _Level(batch, values, loader.prime)
+        return loader
 
     def row_filter(self, entity: str) -> RowFilter:
         return self._row_filters.get(entity, ())
@@ -191,7 +221,7 @@ class Loaders:
             rows = await national.fetch_many(table, key, keys, columns, self.row_filter(table))
             return _one_per_key([shaper(r) for r in rows], key, keys)
 
-        return _loader(batch)
+        return self._loader(batch)
 
     @cached_property
     def employee(self) -> Loader:
@@ -216,7 +246,7 @@ class Loaders:
             rows.sort(key=lambda r: r["code"])
             return _many_per_key([self.shape_agency(r) for r in rows], "parent_code", codes)
 
-        return _loader(batch)
+        return self._loader(batch)
 
     @cached_property
     def headcount(self) -> Loader:
@@ -227,7 +257,7 @@ class Loaders:
                                                  self.row_filter("employee"))
             return [counts.get(code, 0) for code in codes]
 
-        return _loader(batch)
+        return self._loader(batch)
 
     def records(self, table: str) -> Loader:
         """Rows of an employee record table, per employee code (a list, or one row or None)."""
@@ -256,7 +286,7 @@ class Loaders:
                 rows.sort(key=lambda r: r[order])
             return _many_per_key(rows, "employee_code", keys)
 
-        loader = self._records[table] = _loader(batch)
+        loader = self._records[table] = self._loader(batch)
         return loader
 
     def employees_of_agency(self, first: int, after: str | None) -> Loader:
@@ -274,7 +304,7 @@ class Loaders:
                 order_by="employee_code", after=after, limit=first + 1)
             return _many_per_key([self.shape_employee(r) for r in rows], "agency_code", codes)
 
-        loader = self._pages[cache_key] = _loader(batch)
+        loader = self._pages[cache_key] = self._loader(batch)
         return loader
 
     # -- population registry -----------------------------------------------------------------
@@ -288,7 +318,7 @@ class Loaders:
             rows = await population.fetch_many(ids, columns, self.row_filter("citizen"))
             return _one_per_key([shape_citizen(r) for r in rows], "personal_id", ids)
 
-        return _loader(batch)
+        return self._loader(batch)
 
     # -- agency HR systems -------------------------------------------------------------------
 
@@ -331,4 +361,4 @@ class Loaders:
                     results.append(answer.get(personal_id))
             return results
 
-        return _loader(batch)
+        return self._loader(batch)

@@ -28,7 +28,7 @@ def decode_cursor(cursor: str | None) -> str | None:
         text = base64.urlsafe_b64decode(cursor.encode("ascii")).decode()
     except (UnicodeError, ValueError, binascii.Error):
         text = ""
-    if not text.startswith(_PREFIX) or len(text) > 64:
+    if not text.startswith(_PREFIX) or len(text) > 64 or not text.isprintable():
         raise BadUserInput("`after` is not a cursor this API issued", argument="after")
     return text[len(_PREFIX):]
 

@@ -79,9 +79,9 @@ async def _employee_filter(info: Info, where: CivilServantFilter | None) -> RowF
     if where.status is not None:
         conditions.append(eq("status", where.status.value))
     if where.name_prefix is not None:
-        if not 1 <= len(where.name_prefix) <= MAX_NAME_PREFIX:
-            raise BadUserInput(f"`filter.namePrefix` must be 1 to {MAX_NAME_PREFIX} characters",
-                               argument="filter.namePrefix")
+        if not 1 <= len(where.name_prefix) <= MAX_NAME_PREFIX or "\x00" in where.name_prefix:
+            raise BadUserInput(f"`filter.namePrefix` must be 1 to {MAX_NAME_PREFIX} characters"
+                               " of text", argument="filter.namePrefix")
         conditions.append(prefix("full_name", where.name_prefix))
     return tuple(conditions)
 
@@ -148,6 +148,9 @@ class Query:
         conditions: list[Condition] = []
         if filter is not None:
             if filter.province_code is not None:
+                if filter.province_code not in info.context.code_lists.provinces:
+                    raise BadUserInput(f"unknown province code {filter.province_code!r}",
+                                       argument="filter.provinceCode")
                 conditions.append(eq("province_code", filter.province_code))
             if filter.kind is not None:
                 conditions.append(eq("kind", filter.kind.value))
@@ -158,7 +161,10 @@ class Query:
         rows = await info.context.sources.national.fetch_all(
             "agency", loaders.columns("agency"),
             (*conditions, *loaders.row_filter("agency")), order_by="code")
-        return cast("list[Agency]", [loaders.shape_agency(r) for r in rows])
+        shaped = [loaders.shape_agency(r) for r in rows]
+        if set(loaders.columns("agency")) <= set(shaped[0] if shaped else ()):
+            loaders.remember(loaders.agency, shaped, "code")  # only complete rows
+        return cast("list[Agency]", shaped)
 
     @strawberry.field(description="Province-level units in force since 1 July 2025.")
     def provinces(self, info: Info) -> list[Province]:

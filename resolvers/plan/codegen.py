@@ -22,9 +22,7 @@ from typing import Any
 from graphql import (
     GraphQLBoolean,
     GraphQLEnumType,
-    GraphQLFloat,
     GraphQLID,
-    GraphQLInt,
     GraphQLNonNull,
     GraphQLString,
 )
@@ -35,8 +33,9 @@ __all__ = ["Builder", "builder_for"]
 
 Builder = Callable[[Any, Any, Any, list[FieldPlan]], dict[str, Any]]
 
-_EXACT_TYPES: dict[object, type] = {GraphQLString: str, GraphQLID: str, GraphQLInt: int,
-                                    GraphQLFloat: float, GraphQLBoolean: bool}
+# Int and Float are not here: a value of the right class may still be out of range (Int is
+# 32-bit) or not finite, so they take the checked serializer.
+_EXACT_TYPES: dict[object, type] = {GraphQLString: str, GraphQLID: str, GraphQLBoolean: bool}
 _CACHE: OrderedDict[tuple[Any, ...], Builder] = OrderedDict()
 _CACHE_SIZE = 2_048
 
@@ -51,6 +50,8 @@ def _leaf_kind(field: FieldPlan) -> tuple[str, Any]:
     """How a leaf can be written inline: ('exact', type), ('enum', names), ('iso', class)."""
     if field.kind is not FieldKind.VALUE or field.is_list or field.serialize is None:
         return "slow", None
+    if field.serialize is not None and _named(field).name in ("Int", "Float"):
+        return "call", None
     named = _named(field)
     exact = _EXACT_TYPES.get(named)
     if exact is not None:
@@ -70,16 +71,17 @@ def _signature(plan: ObjectPlan) -> tuple[Any, ...]:
     parts: list[Any] = [plan.type_name]
     for field in plan.fields:
         kind, detail = _leaf_kind(field)
-        name = detail.name if isinstance(detail, GraphQLEnumType) else detail
-        # Keys and row names are part of the shape: they are bound into the generated function.
-        parts.append((field.key, field.name, kind, name, field.nullable))
+        # Keys, row names, enum types and serializers are part of the shape: they are bound
+        # into the generated function.
+        parts.append((field.key, field.name, kind, detail, field.nullable, field.serialize))
     return tuple(parts)
 
 
 def _generate(plan: ObjectPlan) -> Builder:
     keys = tuple(f.key for f in plan.fields)
     names = tuple(f.name for f in plan.fields)
-    constants: dict[str, Any] = {"K": keys, "N": names}
+    constants: dict[str, Any] = {"K": keys, "N": names,
+                                 "S": tuple(f.serialize for f in plan.fields)}
     params = []
     lines = []
     for index, field in enumerate(plan.fields):
@@ -88,6 +90,18 @@ def _generate(plan: ObjectPlan) -> Builder:
         slow = f"run.field_value(fields[{index}], obj, path)"
         if kind == "slow":
             lines.append(f"    out[_k{index}] = {slow}")
+            continue
+        if kind == "call":  # the field's own checked serializer, then the generic path
+            params.append(f"_n{index}=N[{index}]")
+            params.append(f"_s{index}=S[{index}]")
+            lines += [f"    v = obj.get(_n{index})",
+                      "    if v is None:",
+                      f"        out[_k{index}] = {'None' if field.nullable else slow}",
+                      "    else:",
+                      "        try:",
+                      f"            out[_k{index}] = _s{index}(v)",
+                      "        except Exception:",
+                      f"            out[_k{index}] = {slow}"]
             continue
         params.append(f"_n{index}=N[{index}]")
         lines.append(f"    v = obj.get(_n{index})")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from math import isfinite
 from typing import Any
 
 from graphql import (
@@ -77,6 +78,7 @@ class FieldPlan:
 
 
 _SERIALIZERS: dict[int, tuple[Any, Callable[[Any], Any]]] = {}
+_INT32 = 2**31
 
 
 def _serializer(named: GraphQLScalarType | GraphQLEnumType) -> Callable[[Any], Any]:
@@ -102,9 +104,18 @@ def _make_serializer(named: GraphQLScalarType | GraphQLEnumType) -> Callable[[An
                 return serialize(value)
 
         return enum
-    fast = {GraphQLString: str, GraphQLInt: int, GraphQLFloat: float,
-            GraphQLBoolean: bool}.get(named)
     slow = named.serialize
+    if named is GraphQLInt:
+        def int32(value: Any) -> Any:  # GraphQL Int is 32-bit: larger values go to coercion
+            return value if type(value) is int and -_INT32 <= value < _INT32 else slow(value)
+
+        return int32
+    if named is GraphQLFloat:
+        def finite(value: Any) -> Any:  # NaN and infinities are not GraphQL Floats
+            return value if type(value) is float and isfinite(value) else slow(value)
+
+        return finite
+    fast = {GraphQLString: str, GraphQLBoolean: bool}.get(named)
     if fast is None:
         return slow
 

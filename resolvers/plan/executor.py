@@ -12,6 +12,7 @@ from graphql import (
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLResolveInfo,
+    GraphQLSchema,
     OperationDefinitionNode,
 )
 from graphql.pyutils import Path
@@ -23,10 +24,12 @@ from resolvers.plan.run import PlanRun
 
 __all__ = ["PlanExecutor"]
 
-# Plans of operations that read no variable below their root fields, by operation node (the
-# node is kept alongside, so its id cannot be reused while the entry lives).
-_PLANS: OrderedDict[int, tuple[OperationDefinitionNode, dict[str, ObjectPlan | None],
-                               dict[str, frozenset[str]] | None]] = OrderedDict()
+# Plans of operations that read no variable below their root fields, by schema and operation
+# node (both kept alongside, so their ids cannot be reused while the entry lives; a schema per
+# client will then never share a plan with another client's).
+_PLANS: OrderedDict[tuple[int, int], tuple[GraphQLSchema, OperationDefinitionNode,
+                                           dict[str, ObjectPlan | None],
+                                           dict[str, frozenset[str]] | None]] = OrderedDict()
 _PLAN_CACHE_SIZE = 1_024
 
 
@@ -47,17 +50,24 @@ class PlanExecutor(StrawberryGraphQLCoreExecutionContext):
         # Plan every root field before any resolver runs, so the loaders know which columns
         # the whole query needs from each source before the first fetch. A plan that read no
         # variable serves every later request of the same (cached) document.
-        cached = _PLANS.get(id(self.operation))
-        if cached is not None and cached[0] is self.operation:
-            plans, columns = cached[1], cached[2]
+        key = (id(self.schema), id(self.operation))
+        cached = _PLANS.get(key)
+        if cached is not None and cached[0] is self.schema and cached[1] is self.operation:
+            plans, columns = cached[2], cached[3]
         else:
             compiler = PlanCompiler(self.schema, self.fragment_definitions,
                                     self.variable_values)
-            plans, columns = self._plan_root_fields(compiler)
-            if not compiler.read_variables:
-                _PLANS[id(self.operation)] = (self.operation, plans, columns)
-                if len(_PLANS) > _PLAN_CACHE_SIZE:
-                    _PLANS.popitem(last=False)
+            try:
+                plans, columns = self._plan_root_fields(compiler)
+            except GraphQLError:
+                # A bad argument or directive value below the root: graphql-core completes
+                # the fields and reports the error where it belongs.
+                plans, columns = {}, None
+            else:
+                if not compiler.read_variables:
+                    _PLANS[key] = (self.schema, self.operation, plans, columns)
+                    if len(_PLANS) > _PLAN_CACHE_SIZE:
+                        _PLANS.popitem(last=False)
         self._root_plans = plans
         loaders = getattr(self.context_value, "loaders", None)
         if columns is not None and loaders is not None:

@@ -142,3 +142,40 @@ def test_get_is_for_queries(hub_url: str) -> None:
     bad_variables = httpx.get(f"{hub_url}/graphql",
                               params={"query": "{ ranks { code } }", "variables": "{"})
     assert bad_variables.status_code == 400
+
+
+def test_bad_directive_values_are_client_errors(graphql: GraphQLClient) -> None:
+    for query in ("query($s: Boolean = false) { provinces @skip(if: $s) { code } }",
+                  "query($s: Boolean = false) { civilServants(first: 2) { edges { node { "
+                  "fullName @include(if: $s) } } } }"):
+        response = graphql.post(query, {"s": None})
+        assert response.status_code in (200, 400), response.text
+        assert response.headers["content-type"].startswith("application/json")
+        assert _codes(response.json()) <= {"BAD_USER_INPUT", "INTERNAL"}
+
+
+@pytest.mark.parametrize("query", [
+    'query($p: String) { civilServants(filter: {namePrefix: $p}) { totalCount } }',
+    'query($p: String) { agencies(filter: {provinceCode: $p}) { code } }',
+])
+def test_nul_characters_are_refused_as_input(graphql: GraphQLClient, query: str) -> None:
+    result = graphql.query(query, {"p": "Nguy\u0000"})
+    assert _codes(result) == {"BAD_USER_INPUT"}
+
+
+def test_cursor_with_control_characters(graphql: GraphQLClient) -> None:
+    import base64
+    cursor = base64.urlsafe_b64encode(b"cs:CB\x0000").decode()
+    result = graphql.query("query($c: String) { civilServants(after: $c) { totalCount } }",
+                           {"c": cursor})
+    assert _codes(result) == {"BAD_USER_INPUT"}
+
+
+def test_streamed_oversized_body_is_refused(hub_url: str) -> None:
+    def chunks() -> Any:
+        for _ in range(300):
+            yield b"x" * 10_000
+
+    response = httpx.post(f"{hub_url}/graphql", content=chunks(),
+                          headers={"content-type": "application/json"})
+    assert response.status_code == 413

@@ -48,9 +48,9 @@ def test_nested_levels_cost_one_call_each(graphql: GraphQLClient) -> None:
     agencies = result["data"]["agencies"]
     assert len(agencies) > 3
     calls = result["extensions"]["sourceCalls"]
-    # agencies + headcount + parents + employee pages + employees' agencies = 5 queries,
-    # and one registry call for every person on every page.
-    assert calls["national"] == 5
+    # agencies + headcount + parents + employee pages = 4 queries (the employees' agencies are
+    # the listed ones, already known), and one registry call for every person on every page.
+    assert calls["national"] == 4
     assert calls["population"] == 1
 
 
@@ -61,3 +61,14 @@ def test_repeated_keys_are_fetched_once(graphql: GraphQLClient, sandbox: Sandbox
     assert "errors" not in result
     assert result["extensions"]["sourceCalls"]["population"] == 1
     assert sandbox.stats("population")["items"] == {"citizens.batch": 50}
+
+
+def test_the_plan_path_reuses_what_resolvers_fetched(graphql: GraphQLClient) -> None:
+    # Root resolvers and nested levels share what they fetch: the agency the filter checked
+    # is not fetched again for every node, nor the headcount for totalCount.
+    result = graphql.query("""{ agencies(filter: {provinceCode: "01",
+                                                 kind: PROVINCE_DEPARTMENT}) {
+        headcount employees(first: 3) { totalCount nodes { agency { name } } } } }""")
+    assert "errors" not in result
+    # agencies, headcount (shared with totalCount), pages; node agencies are already known
+    assert result["extensions"]["sourceCalls"] == {"national": 3}

@@ -72,6 +72,12 @@ def test_private_cluster_starts_from_the_server_binaries() -> None:
 
         assert asyncio.run(check()) == 1
         assert cluster.start() == url, "a running cluster is reused"
+        # Not trust: a local user without the password is refused.
+        without_password = "postgresql://postgres@127.0.0.1:" + url.rsplit(":", 1)[1]
+        refused = (asyncpg.InvalidPasswordError,
+                   asyncpg.InvalidAuthorizationSpecificationError)
+        with pytest.raises(refused):
+            asyncio.run(asyncpg.connect(without_password))
     finally:
         command = [_server_binary("pg_ctl"), "-D", str(cluster.data), "-m", "fast", "stop"]
         if os.geteuid() == 0:

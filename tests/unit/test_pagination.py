@@ -9,7 +9,7 @@ from resolvers.errors import BadUserInput
 from resolvers.pagination import check_page_size, decode_cursor, encode_cursor, make_page
 
 
-@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=40))
+@given(st.text(alphabet=st.characters(categories=("L", "N", "P", "S")), max_size=40))
 def test_cursors_round_trip(key: str) -> None:
     assert decode_cursor(encode_cursor(key)) == key
 

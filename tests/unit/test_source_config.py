@@ -34,3 +34,14 @@ def test_invalid_registries_are_refused(tmp_path: Path, text: str) -> None:
     path.write_text(text)
     with pytest.raises(ValueError, match="invalid source registry"):
         load_source_config(path)
+
+
+def test_values_from_the_environment_are_not_reparsed_as_yaml(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REGISTRY_KEY", "0123")
+    monkeypatch.setenv("REGISTRY_URL", "http://r.example:9/*x")
+    path = tmp_path / "sources.yaml"
+    path.write_text("population:\n  base_url: ${REGISTRY_URL}\n  api_key: ${REGISTRY_KEY}\n")
+    config = load_source_config(path)
+    assert config.population.api_key == "0123"
+    assert config.population.base_url == "http://r.example:9/*x"
