@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute
 from starlette.types import Lifespan
 
-from sandbox.settings import env_int
+from sandbox.settings import env_int, env_str
 from sandbox.switches import SandboxControl
 
 __all__ = ["build_app", "pool_size_from_env"]
@@ -33,3 +34,22 @@ def build_app(*, routes: Sequence[BaseRoute], control: SandboxControl, service: 
     app.state.control = control
     app.state.service = service
     return app
+
+
+@dataclass(frozen=True, slots=True)
+class TokenServiceSettings:
+    """Settings of an agency HR system: a batch cap, one API token, a connection pool."""
+
+    max_batch: int
+    token: str
+    pool_size: int
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str], prefix: str,
+                 default_token: str) -> TokenServiceSettings:
+        return cls(
+            max_batch=env_int(environ, f"{prefix}_MAX_BATCH", 1000, minimum=1,
+                              maximum=100_000),
+            token=env_str(environ, f"{prefix}_TOKEN", default_token),
+            pool_size=pool_size_from_env(environ),
+        )

@@ -14,7 +14,6 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from inspect import isawaitable
 from typing import Any
@@ -26,7 +25,7 @@ from starlette.responses import Response
 
 from sandbox.agency_graphql.codes import job_title_label
 from sandbox.agency_graphql.graphql_schema import DEFAULT_PAGE, build_schema
-from sandbox.apps import build_app, pool_size_from_env
+from sandbox.apps import TokenServiceSettings, build_app
 from sandbox.cursor import decode_cursor, encode_cursor
 from sandbox.database import PooledService
 from sandbox.http import (
@@ -38,10 +37,9 @@ from sandbox.http import (
     secret_matches,
 )
 from sandbox.inputs import json_object, personal_id
-from sandbox.settings import env_int, env_str
 from sandbox.switches import SandboxControl, Stats
 
-__all__ = ["AgencyGraphQLSettings", "create_app"]
+__all__ = ["create_app"]
 
 ROUTE_GRAPHQL = "graphql"
 _MAX_PAGE = 1000
@@ -71,22 +69,6 @@ DIALECT = ErrorDialect(
            503: "SERVICE_UNAVAILABLE"},
     envelope=_errors,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class AgencyGraphQLSettings:
-    max_batch: int
-    token: str
-    pool_size: int
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> AgencyGraphQLSettings:
-        return cls(
-            max_batch=env_int(environ, "SANDBOX_AGENCY_GRAPHQL_MAX_BATCH", 1000, minimum=1,
-                              maximum=100_000),
-            token=env_str(environ, "SANDBOX_AGENCY_GRAPHQL_TOKEN", "demo-hanoi-token"),
-            pool_size=pool_size_from_env(environ),
-        )
 
 
 def _staff(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -146,7 +128,7 @@ def _prepare(query: str) -> tuple[DocumentNode | None, list[dict[str, Any]]]:
 
 
 class AgencyGraphQLService(PooledService):
-    def __init__(self, dsn: str, settings: AgencyGraphQLSettings) -> None:
+    def __init__(self, dsn: str, settings: TokenServiceSettings) -> None:
         super().__init__(dsn, "agency_graphql", pool_size=settings.pool_size)
         self.settings = settings
         self.stats = Stats()
@@ -234,7 +216,8 @@ def _with_code(error: GraphQLError, code: str) -> dict[str, Any]:
 def create_app(dsn: str, *, environ: Mapping[str, str] | None = None) -> Starlette:
     """The provincial HR system as an ASGI app; settings from ``environ`` (default os.environ)."""
     env = os.environ if environ is None else environ
-    service = AgencyGraphQLService(dsn, AgencyGraphQLSettings.from_env(env))
+    settings = TokenServiceSettings.from_env(env, "SANDBOX_AGENCY_GRAPHQL", "demo-hanoi-token")
+    service = AgencyGraphQLService(dsn, settings)
     control = SandboxControl.from_env(env, service="Hà Nội HR system", dialect=DIALECT,
                                       authenticate=service.authenticate, stats=service.stats)
     routes = [control.api_route("/graphql", service.endpoint, name=ROUTE_GRAPHQL,

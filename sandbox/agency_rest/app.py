@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sandbox.apps import build_app, pool_size_from_env
+from sandbox.apps import TokenServiceSettings, build_app
 from sandbox.cursor import decode_cursor, encode_cursor
 from sandbox.database import PooledService
 from sandbox.http import (
@@ -30,10 +30,9 @@ from sandbox.http import (
     secret_matches,
 )
 from sandbox.inputs import iso_datetime, json_list, json_object, personal_id, preview
-from sandbox.settings import env_int, env_str
 from sandbox.switches import SandboxControl, Stats
 
-__all__ = ["AgencyRestSettings", "create_app"]
+__all__ = ["create_app"]
 
 ROUTE_LOOKUP = "nhan_su.tra_cuu"
 ROUTE_GET = "nhan_su.chi_tiet"
@@ -63,22 +62,6 @@ DIALECT = ErrorDialect(
            500: "LOI_HE_THONG", 503: "HE_THONG_TAM_NGUNG"},
     envelope=lambda code, message, extra: {"loi": {"ma": code, "thong_bao": message, **extra}},
 )
-
-
-@dataclass(frozen=True, slots=True)
-class AgencyRestSettings:
-    max_batch: int
-    token: str
-    pool_size: int
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> AgencyRestSettings:
-        return cls(
-            max_batch=env_int(environ, "SANDBOX_AGENCY_REST_MAX_BATCH", 1000, minimum=1,
-                              maximum=100_000),
-            token=env_str(environ, "SANDBOX_AGENCY_REST_TOKEN", "demo-mof-token"),
-            pool_size=pool_size_from_env(environ),
-        )
 
 
 def _nhan_su(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -120,7 +103,7 @@ def _feed_query(params: Mapping[str, str], multi: list[tuple[str, str]]) -> _Fee
 
 
 class AgencyRestService(PooledService):
-    def __init__(self, dsn: str, settings: AgencyRestSettings) -> None:
+    def __init__(self, dsn: str, settings: TokenServiceSettings) -> None:
         super().__init__(dsn, "agency_rest", pool_size=settings.pool_size)
         self.settings = settings
         self.stats = Stats()
@@ -176,7 +159,8 @@ class AgencyRestService(PooledService):
 def create_app(dsn: str, *, environ: Mapping[str, str] | None = None) -> Starlette:
     """The ministry HR system as an ASGI app; settings from ``environ`` (default os.environ)."""
     env = os.environ if environ is None else environ
-    service = AgencyRestService(dsn, AgencyRestSettings.from_env(env))
+    settings = TokenServiceSettings.from_env(env, "SANDBOX_AGENCY_REST", "demo-mof-token")
+    service = AgencyRestService(dsn, settings)
     control = SandboxControl.from_env(env, service="MOF HR system", dialect=DIALECT,
                                       authenticate=service.authenticate, stats=service.stats)
     routes = [
