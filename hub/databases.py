@@ -14,7 +14,7 @@ import asyncpg
 
 from hub.postgres_server import database_url
 
-__all__ = ["DatabaseSet", "create_databases"]
+__all__ = ["DatabaseSet", "create_databases", "drop_databases"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,5 +56,16 @@ async def create_databases(databases: DatabaseSet, *, recreate: bool = False) ->
             if not exists:
                 await admin.execute(
                     f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'")
+        finally:
+            await admin.close()
+
+
+async def drop_databases(databases: DatabaseSet) -> None:
+    """Drop every database of the set (closing their connections first)."""
+    for url in databases.all():
+        name = urlsplit(url).path.lstrip("/")
+        admin = await asyncpg.connect(database_url(url, "postgres"))
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await admin.close()

@@ -12,14 +12,12 @@ import concurrent.futures
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TypeVar
-from urllib.parse import urlsplit
 
-import asyncpg
 import httpx
 import pytest
 
-from hub.databases import DatabaseSet, create_databases
-from hub.postgres_server import database_url, ensure_server
+from hub.databases import DatabaseSet, create_databases, drop_databases
+from hub.postgres_server import ensure_server
 from sandbox import SYSTEMS
 from sandbox.schemas import apply_schema
 from tests.sandbox.sandbox_testkit import (
@@ -49,23 +47,13 @@ async def _create(databases: DatabaseSet) -> None:
     await insert_rows(databases)
 
 
-async def _drop(databases: DatabaseSet) -> None:
-    admin = await asyncpg.connect(database_url(databases.national, "postgres"))
-    try:
-        for url in databases.all():
-            name = urlsplit(url).path.lstrip("/")
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
-
-
 @pytest.fixture(scope="session")
 def databases() -> Iterator[DatabaseSet]:
     server_url = in_thread(lambda: ensure_server(REPO / ".hub"))
     dbs = DatabaseSet.on_server(server_url, f"sandboxtest_{os.getpid()}")
     in_thread(lambda: asyncio.run(_create(dbs)))
     yield dbs
-    in_thread(lambda: asyncio.run(_drop(dbs)))
+    in_thread(lambda: asyncio.run(drop_databases(dbs)))
 
 
 @pytest.fixture(scope="session")

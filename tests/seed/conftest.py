@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
 
-from hub.databases import DatabaseSet, create_databases
+from hub.databases import DatabaseSet, create_databases, drop_databases
 from hub.environment import STATE_DIR
-from hub.postgres_server import database_url, ensure_server
+from hub.postgres_server import ensure_server
 from hub.seed import SeedSummary, seed_all
 
 SEED_EMPLOYEES = 2_000
@@ -32,16 +31,6 @@ class Seeded:
 @pytest.fixture(scope="session")
 def seed_server() -> str:
     return ensure_server(STATE_DIR)  # the repository's .hub/, wherever pytest runs from
-
-
-async def drop_databases(databases: DatabaseSet) -> None:
-    admin = await asyncpg.connect(database_url(databases.national, "postgres"))
-    try:
-        for url in databases.all():
-            name = urlsplit(url).path.lstrip("/")
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
 
 
 @pytest.fixture(scope="session")

@@ -9,10 +9,10 @@ import asyncpg
 import pytest
 
 import hub.seed.run
-from hub.databases import DatabaseSet, create_databases
+from hub.databases import DatabaseSet, create_databases, drop_databases
 from hub.postgres_server import database_url
 from hub.seed import seed_all
-from tests.seed.conftest import SEED, SEED_EMPLOYEES, Seeded, drop_databases
+from tests.seed.conftest import SEED, SEED_EMPLOYEES, Seeded
 
 TABLES = {
     "national": ("agency", "employee", "allowance", "work_history", "qualification", "training",
