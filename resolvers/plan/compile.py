@@ -141,9 +141,10 @@ class PlanCompiler:
         """The fields selected on ``type_`` under ``nodes`` (fields or an operation), by
         response key, with fragments expanded and @skip/@include applied."""
         grouped: dict[str, list[FieldNode]] = {}
+        visited: set[str] = set()  # shared, as in graphql-core: a fragment counts once
         for node in nodes:
             if node.selection_set is not None:
-                self._collect(type_, node.selection_set, grouped, set())
+                self._collect(type_, node.selection_set, grouped, visited)
         return grouped
 
     def object_plan(self, type_: GraphQLObjectType, nodes: Sequence[FieldNode]) -> ObjectPlan:

@@ -236,3 +236,11 @@ def test_plans_that_read_variables_are_not_reused(pair: Pair) -> None:
     pages = [a["employees"]["edges"] for a in second[0]["agencies"]]
     assert max(len(edges) for edges in pages) == 2
     assert all("fullName" not in e["node"] for edges in pages for e in edges)
+
+
+def test_a_fragment_spread_twice_under_one_key_counts_once(pair: Pair,
+                                                           sandbox: Sandbox) -> None:
+    sandbox.switch("population", outage=True)
+    _same(pair, """{ a: civilServant(employeeCode: "CB00000003") { ...F }
+                     a: civilServant(employeeCode: "CB00000003") { ...F } }
+                   fragment F on CivilServant { person { fullName } }""")
