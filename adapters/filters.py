@@ -11,9 +11,9 @@ from collections.abc import Collection, Hashable
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["Condition", "RowFilter", "eq", "one_of", "prefix"]
+__all__ = ["Condition", "Related", "RowFilter", "eq", "one_of", "prefix", "related"]
 
-Operator = Literal["eq", "in", "prefix"]
+Operator = Literal["eq", "in", "prefix", "related"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,11 +29,26 @@ class Condition:
         if self.op == "in":
             assert isinstance(self.value, tuple)
             return actual in self.value
+        if self.op == "related":
+            # Only a database can follow a link; a source filtering on arrival cannot, and a
+            # condition it cannot check must exclude the row, never let it through.
+            return False
         return isinstance(actual, str) and isinstance(self.value, str) and actual.startswith(
             self.value)
 
 
 RowFilter = tuple[Condition, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    """Rows of ``table`` whose ``key`` the condition's column must hold, selected by
+    ``conditions`` (a sub-select: the provincial office's employees are those whose agency is
+    in its province)."""
+
+    table: str
+    key: str
+    conditions: tuple[Condition, ...]
 
 
 def eq(column: str, value: Hashable) -> Condition:
@@ -46,3 +61,7 @@ def one_of(column: str, values: Collection[Hashable]) -> Condition:
 
 def prefix(column: str, value: str) -> Condition:
     return Condition(column, "prefix", value)
+
+
+def related(column: str, table: str, key: str, conditions: tuple[Condition, ...]) -> Condition:
+    return Condition(column, "related", Related(table, key, conditions))

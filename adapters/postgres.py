@@ -15,7 +15,7 @@ import asyncpg
 
 from adapters.call_log import record_call
 from adapters.errors import SourceTimeout, SourceUnavailable
-from adapters.filters import RowFilter
+from adapters.filters import Related, RowFilter
 
 __all__ = ["NationalDatabase", "Row"]
 
@@ -66,6 +66,13 @@ class _Sql:
             elif condition.op == "in":
                 args.append(list(condition.value))  # type: ignore[arg-type]
                 clauses.append(f"{column} = ANY(${len(args)})")
+            elif condition.op == "related":
+                target = condition.value
+                assert isinstance(target, Related)
+                inner = self.where(target.table, target.conditions, args)
+                where = f" WHERE {' AND '.join(inner)}" if inner else ""
+                clauses.append(f"{column} IN (SELECT {self.column(target.table, target.key)} "
+                               f"FROM {self.table(target.table)}{where})")
             else:
                 assert isinstance(condition.value, str)
                 escaped = (condition.value.replace("\\", "\\\\").replace("%", "\\%")

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from resolvers.code_lists import CodeLists
+from resolvers.grants import UNRESTRICTED, Grants
 from resolvers.loaders import Loaders
 from resolvers.sources import Sources
 
@@ -19,7 +20,8 @@ __all__ = ["ANONYMOUS", "Caller", "QueryLimits", "RequestContext", "Sources"]
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """Who is asking. Until authentication lands every request is the anonymous developer."""
+    """Who is asking: the authenticated client, its agency, the declared purpose of use and,
+    when the client passes one, the end user on whose behalf it asks."""
 
     client_id: str
     agency_code: str | None = None
@@ -27,6 +29,7 @@ class Caller:
     end_user: str | None = None
 
 
+# The hub's own internal calls (schema export, benchmarks' in-process runs): no client.
 ANONYMOUS = Caller(client_id="anonymous")
 
 
@@ -43,7 +46,8 @@ class RequestContext:
     code_lists: CodeLists
     limits: QueryLimits
     today: date
+    grants: Grants = UNRESTRICTED
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
-        self.loaders = Loaders(self.sources, self.code_lists, self.today)
+        self.loaders = Loaders(self.sources, self.code_lists, self.today, self.grants)

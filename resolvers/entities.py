@@ -7,7 +7,7 @@ group and order by, and the keys links are resolved with.
 
 from __future__ import annotations
 
-__all__ = ["ALWAYS_FETCHED", "ENTITY_OF_TYPE"]
+__all__ = ["ALWAYS_FETCHED", "ENTITY_OF_TYPE", "NATIONAL_ENTITIES", "REFERENCE_TYPES"]
 
 ENTITY_OF_TYPE: dict[str, str] = {
     "CivilServant": "employee",
@@ -42,3 +42,12 @@ ALWAYS_FETCHED: dict[str, tuple[str, ...]] = {
     "party_membership": ("employee_code",),
     "health_record": ("employee_code",),
 }
+
+# Entities held in the national database: row filters on them may follow a link into another
+# national table (an SQL sub-select); the HTTP sources can only compare their own fields.
+NATIONAL_ENTITIES = frozenset(ENTITY_OF_TYPE.values()) - {"citizen", "agency_record"}
+
+# Types that hold no personal data: published code lists, and the structure of a page. A
+# client that may reach one through a granted field sees all of it; no grant is needed.
+REFERENCE_TYPES = frozenset({"Province", "LegacyProvince", "Rank", "Position", "DisciplineForm",
+                             "CivilServantConnection", "CivilServantEdge", "PageInfo"})

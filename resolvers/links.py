@@ -28,11 +28,14 @@ Row = dict[str, Any]
 @dataclass(frozen=True, slots=True)
 class Link:
     """``key_columns`` of the parent row make the key (a tuple when several); ``loader`` picks
-    the per-request loader that resolves it."""
+    the per-request loader that resolves it. ``target_key`` names the column of the linked
+    entity the key matches, when that entity is a national table: a row filter may then follow
+    the link (``agency.provinceCode``) as a sub-select."""
 
     key_columns: tuple[str, ...]
     loader: Callable[[Loaders], DataLoader[Any, Any]]
     empty: Any = None  # the value when the key is None
+    target_key: str | None = None
     key: Callable[[Row], Hashable | None] = field(init=False)
 
     def __post_init__(self) -> None:

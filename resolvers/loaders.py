@@ -25,6 +25,7 @@ from adapters import (
 )
 from resolvers.code_lists import CodeLists
 from resolvers.entities import ALWAYS_FETCHED
+from resolvers.grants import UNRESTRICTED, Grants
 from resolvers.shaping import (
     shape_agency,
     shape_citizen,
@@ -141,12 +142,14 @@ class _Level:
 
 class Loaders:
     def __init__(self, sources: Sources, code_lists: CodeLists, today: date,
-                 row_filters: dict[str, RowFilter] | None = None) -> None:
+                 grants: Grants = UNRESTRICTED) -> None:
         self._sources = sources
         self._code_lists = code_lists
         self._today = today
-        # Row filters per entity: the seam where access policies will narrow what is fetched.
-        self._row_filters = row_filters or {}
+        # The caller's grants: columns that may be fetched, row filters pushed down into every
+        # source query, masks applied once per row as it arrives.
+        self._grants = grants
+        self._finishers: dict[str, Shaper] = {}
         self._records: dict[str, Loader] = {}
         self._pages: dict[tuple[str, int, str | None], Loader] = {}
         self._selected: dict[str, frozenset[str]] | None = None
@@ -185,7 +188,40 @@ class Loaders:
         return loader
 
     def row_filter(self, entity: str) -> RowFilter:
-        return self._row_filters.get(entity, ())
+        return self._grants.row_filters.get(entity, ())
+
+    def finish(self, entity: str) -> Shaper:
+        """Shape a row of ``entity`` into the object GraphQL reads, then mask what the
+        caller's grants mask: one call per row, nothing per field."""
+        finisher = self._finishers.get(entity)
+        if finisher is not None:
+            return finisher
+        shape = self._shaper(entity)
+        masks = self._grants.masks.get(entity, ())
+        if not masks:
+            finisher = shape
+        else:
+            def finisher(row: Row) -> Row:
+                row = shape(row)
+                for masked in masks:
+                    row[masked.key] = masked.apply(row.get(masked.column))
+                return row
+        self._finishers[entity] = finisher
+        return finisher
+
+    def _shaper(self, entity: str) -> Shaper:
+        code_lists, today = self._code_lists, self._today
+        if entity == "employee":
+            return lambda row: shape_employee(row, code_lists)
+        if entity == "agency":
+            return lambda row: shape_agency(row, code_lists)
+        if entity == "discipline":
+            return lambda row: shape_discipline(row, code_lists, today)
+        if entity == "evaluation":
+            return lambda row: shape_evaluation(row, code_lists)
+        if entity == "citizen":
+            return shape_citizen
+        return _identity
 
     def select_columns(self, selected: dict[str, frozenset[str]]) -> None:
         """Fetch only these columns per entity (plus the keys always needed); an entity not
@@ -200,22 +236,27 @@ class Loaders:
             available = AGENCY_RECORD_COLUMNS
         else:
             available = tuple(self._sources.national.columns[entity])
+        granted = self._grants.columns
+        if granted is not None:
+            allowed = granted.get(entity, frozenset()).union(ALWAYS_FETCHED.get(entity, ()))
+            available = tuple(c for c in available if c in allowed)
         if self._selected is None:
             return available
         wanted = self._selected.get(entity, frozenset()).union(ALWAYS_FETCHED.get(entity, ()))
         return tuple(c for c in available if c in wanted)
 
     def shape_employee(self, row: Row) -> Row:
-        return shape_employee(row, self._code_lists)
+        return self.finish("employee")(row)
 
     def shape_agency(self, row: Row) -> Row:
-        return shape_agency(row, self._code_lists)
+        return self.finish("agency")(row)
 
     # -- national database -------------------------------------------------------------------
 
-    def _national_by_key(self, table: str, key: str, shaper: Shaper = _identity) -> Loader:
+    def _national_by_key(self, table: str, key: str) -> Loader:
         national = self._sources.national
         columns = self.columns(table)
+        shaper = self.finish(table)
 
         async def batch(keys: list[Hashable]) -> list[Row | None]:
             rows = await national.fetch_many(table, key, keys, columns, self.row_filter(table))
@@ -225,15 +266,15 @@ class Loaders:
 
     @cached_property
     def employee(self) -> Loader:
-        return self._national_by_key("employee", "employee_code", self.shape_employee)
+        return self._national_by_key("employee", "employee_code")
 
     @cached_property
     def employee_by_personal_id(self) -> Loader:
-        return self._national_by_key("employee", "personal_id", self.shape_employee)
+        return self._national_by_key("employee", "personal_id")
 
     @cached_property
     def agency(self) -> Loader:
-        return self._national_by_key("agency", "code", self.shape_agency)
+        return self._national_by_key("agency", "code")
 
     @cached_property
     def agency_children(self) -> Loader:
@@ -267,14 +308,7 @@ class Loaders:
         single, order = EMPLOYEE_RECORD_TABLES[table]
         national = self._sources.national
         columns = self.columns(table)
-        code_lists, today = self._code_lists, self._today
-        shaper: Shaper = _identity
-        if table == "discipline":
-            def shaper(row: Row) -> Row:
-                return shape_discipline(row, code_lists, today)
-        elif table == "evaluation":
-            def shaper(row: Row) -> Row:
-                return shape_evaluation(row, code_lists)
+        shaper = self.finish(table)
 
         async def batch(keys: list[str]) -> list[Any]:
             rows = await national.fetch_many(table, "employee_code", keys, columns,
@@ -316,7 +350,8 @@ class Loaders:
 
         async def batch(ids: list[str]) -> list[Row | None]:
             rows = await population.fetch_many(ids, columns, self.row_filter("citizen"))
-            return _one_per_key([shape_citizen(r) for r in rows], "personal_id", ids)
+            finish = self.finish("citizen")
+            return _one_per_key([finish(r) for r in rows], "personal_id", ids)
 
         return self._loader(batch)
 
@@ -330,11 +365,13 @@ class Loaders:
         row_filter = self.row_filter("agency_record")
         columns = self.columns("agency_record")
 
+        finish = self.finish("agency_record")
+
         async def from_system(system: AgencySystem, ids: list[str]) -> dict[str, Row]:
             rows = await system.fetch_many(ids, columns, row_filter)
             for row in rows:
                 row["system"] = system.name
-            return {row["personal_id"]: row for row in rows}
+            return {row["personal_id"]: finish(row) for row in rows}
 
         async def batch(keys: list[tuple[str, str]]) -> list[Row | Exception | None]:
             wanted: dict[AgencySystem, list[str]] = defaultdict(list)

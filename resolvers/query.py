@@ -19,7 +19,7 @@ from resolvers.types.connection import CivilServantConnection
 from resolvers.types.enums import AgencyKind, Category, ServiceStatus
 from resolvers.types.person import Person
 
-__all__ = ["Query"]
+__all__ = ["REVEALS", "Query"]
 
 AGENCY_CODE = re.compile(r"\d{3}\.\d{2}\.\d{2}\.[GH]\d{2}")
 EMPLOYEE_CODE = re.compile(r"[A-Z0-9]{1,32}")
@@ -31,6 +31,29 @@ def _check_agency_code(code: str, argument: str) -> str:
         raise BadUserInput(f"`{argument}` is not an agency code (000.SS.MM.X, X = Gnn or Hpp)",
                            argument=argument)
     return code
+
+
+# What a filter input or a structural field lets a client learn: (type, field) -> the fields
+# whose values it reveals. A client's schema keeps it only if every one of them is granted
+# unmasked; otherwise filtering would be an oracle for a field the client may not read (a name
+# prefix filter answers "is there a Nguyễn Văn A?"), and a cursor would carry an employee code.
+REVEALS: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {
+    ("CivilServantFilter", "agencyCode"): (("CivilServant", "agencyCode"),),
+    ("CivilServantFilter", "provinceCode"): (("CivilServant", "agency"),
+                                             ("Agency", "provinceCode")),
+    ("CivilServantFilter", "rankCode"): (("CivilServant", "rank"),),
+    ("CivilServantFilter", "category"): (("CivilServant", "category"),),
+    ("CivilServantFilter", "status"): (("CivilServant", "status"),),
+    ("CivilServantFilter", "namePrefix"): (("CivilServant", "fullName"),),
+    ("AgencyFilter", "provinceCode"): (("Agency", "provinceCode"),),
+    ("AgencyFilter", "kind"): (("Agency", "kind"),),
+    ("AgencyFilter", "parentCode"): (("Agency", "parentCode"),),
+    ("CivilServantEdge", "cursor"): (("CivilServant", "employeeCode"),),
+    ("PageInfo", "endCursor"): (("CivilServant", "employeeCode"),),
+    # arguments, as ("Type.field", argument): a forged `after` would bisect employee codes
+    ("Query.civilServants", "after"): (("CivilServant", "employeeCode"),),
+    ("Agency.employees", "after"): (("CivilServant", "employeeCode"),),
+}
 
 
 @strawberry.input(description="Conditions a civil servant must meet; all given ones apply.")

@@ -31,6 +31,7 @@ from graphql import (
 from graphql.execution.values import get_argument_values, get_directive_values
 from graphql.type import GraphQLIncludeDirective, GraphQLSkipDirective
 
+from resolvers.grants import ROW_KEY_EXTENSION
 from resolvers.links import LINKS, Link
 
 __all__ = ["FieldKind", "FieldPlan", "ObjectPlan", "PlanCompiler", "Unsupported"]
@@ -208,7 +209,8 @@ class PlanCompiler:
         field_def = parent.fields[name]
         nullable, is_list, item_nullable, named = _shape(field_def.type)
         definition = field_def.extensions.get("strawberry-definition")
-        python_name = definition.python_name if definition is not None else name
+        python_name = field_def.extensions.get(ROW_KEY_EXTENSION) or (
+            definition.python_name if definition is not None else name)
         link = LINKS.get((parent.name, name))
         if link is not None and not field_def.args:
             kind = FieldKind.LINK

@@ -26,7 +26,7 @@ AgencyRef = Annotated["Agency", strawberry.lazy("resolvers.types.agency")]
 
 
 _parent = link("Agency", "parent", Link(key_columns=("parent_code",),
-                                        loader=attrgetter("agency")))
+                                        loader=attrgetter("agency"), target_key="code"))
 _children = link("Agency", "children", Link(key_columns=("code",),
                                             loader=attrgetter("agency_children")))
 _headcount = link("Agency", "headcount", Link(key_columns=("code",),

@@ -42,7 +42,7 @@ _TYPE = "CivilServant"
 _person = link(_TYPE, "person", Link(key_columns=("personal_id",),
                                      loader=attrgetter("citizen")))
 _agency = link(_TYPE, "agency", Link(key_columns=("agency_code",),
-                                     loader=attrgetter("agency")))
+                                     loader=attrgetter("agency"), target_key="code"))
 _agency_record = link(_TYPE, "agencyRecord", Link(
     key_columns=("agency_code", "personal_id"), loader=attrgetter("agency_record")))
 
