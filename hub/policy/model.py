@@ -1,0 +1,86 @@
+"""Policies as data: what each client may read, per purpose of use, per GraphQL type.
+
+These classes are what a policy file says, checked for shape and nothing else: whether the
+types and fields exist, and what a grant means for a query, is decided against the schema by
+``hub.policy.compile``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+__all__ = ["AttributeRef", "ClientPolicy", "PolicySet", "PolicyTest", "Purpose", "RowCondition",
+           "TypeGrant"]
+
+Scalar = str | int | bool
+
+
+@dataclass(frozen=True, slots=True)
+class AttributeRef:
+    """A value taken from the client's own attributes (its province, its agency...)."""
+
+    attribute: str
+
+
+@dataclass(frozen=True, slots=True)
+class RowCondition:
+    field: str                     # "status" or, one link away, "agency.provinceCode"
+    op: Literal["equals", "in"]
+    value: Scalar | tuple[Scalar, ...] | AttributeRef
+
+    def describe(self) -> str:
+        if isinstance(self.value, AttributeRef):
+            shown = f"client.{self.value.attribute}"
+        elif isinstance(self.value, tuple):
+            shown = "[" + ", ".join(str(v) for v in self.value) + "]"
+        else:
+            shown = str(self.value)
+        return f"{self.field} {'=' if self.op == 'equals' else 'in'} {shown}"
+
+
+@dataclass(frozen=True, slots=True)
+class TypeGrant:
+    fields: frozenset[str]
+    masks: Mapping[str, str] = field(default_factory=dict)
+    legal_basis: Mapping[str, str] = field(default_factory=dict)
+    rows: tuple[RowCondition, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Purpose:
+    name: str
+    description: str
+    grants: Mapping[str, TypeGrant]
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyTest:
+    name: str
+    purpose: str
+    query: str
+    expect: Mapping[str, Any]
+    variables: Mapping[str, Any] | None = None
+    operation: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClientPolicy:
+    client_id: str
+    name: str
+    agency: str
+    attributes: Mapping[str, Scalar | tuple[Scalar, ...]]
+    purposes: Mapping[str, Purpose]
+    tests: tuple[PolicyTest, ...]
+    source: Path
+
+
+@dataclass(frozen=True, slots=True)
+class PolicySet:
+    """Every client's policy, as loaded together from one folder. ``digest`` identifies the
+    exact contents: views compiled from one set are never mixed with another's."""
+
+    clients: Mapping[str, ClientPolicy]
+    digest: str
