@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 from collections.abc import AsyncIterator
 from datetime import date
 
@@ -25,12 +26,17 @@ from adapters import (
     RestAgencySystemConfig,
     SourceError,
 )
+from hub.access import Access, AccessControl, Identity
+from hub.auth import AuthenticationError, AuthRuntime, AuthSettings, auth_routes
 from hub.config import Settings
 from hub.execution import OperationRunner
 from hub.graphql_http import GraphQLEndpoint
+from hub.mask_secret import load_mask_secret
+from hub.policy.store import PolicyStore
 from hub.source_config import load_source_config
 from resolvers.code_lists import CodeLists
-from resolvers.context import ANONYMOUS, QueryLimits, RequestContext
+from resolvers.context import ANONYMOUS, Caller, QueryLimits, RequestContext
+from resolvers.grants import UNRESTRICTED, Grants
 from resolvers.schema import build_schema
 from resolvers.sources import Sources
 
@@ -59,8 +65,22 @@ class HubRuntime:
         self.clients: list[httpx.AsyncClient] = []
         self.limits = QueryLimits(max_page_size=settings.max_page_size,
                                   default_page_size=min(20, settings.max_page_size))
-        self.runner = OperationRunner(build_schema(), max_tokens=settings.max_query_tokens,
+        schema = build_schema()
+        self.runner = OperationRunner(schema, max_tokens=settings.max_query_tokens,
                                       plan_executor=settings.plan_executor)
+        # Policies load (and must be valid) before the server takes a request.
+        self.policies = PolicyStore(settings.policy_dir, schema._schema,
+                                    load_mask_secret(settings.mask_secret_file))
+        self.auth = AuthRuntime(AuthSettings.from_env(),
+                                purposes_of=lambda c: self.policies.engine.purposes_of(c))
+        self.access = AccessControl(self._identify, self.policies,
+                                    lambda e: isinstance(e, AuthenticationError))
+        self._stop_watching = asyncio.Event()
+        self._background: list[asyncio.Task[None]] = []
+
+    async def _identify(self, authorization: str | None) -> Identity:
+        token = await self.auth.verifier.verify(authorization)
+        return Identity(client_id=token.client_id, purpose=token.purpose)
 
     async def open(self) -> None:
         config = load_source_config(self.settings.sources_file)
@@ -82,22 +102,46 @@ class HubRuntime:
             population=PopulationRegistry(population_client, config.population),
             agency_systems=AgencySystemRegistry(systems))
         self.code_lists = await CodeLists.load(national)
+        auth_client = _http_client()  # for trusted issuers' key sets
+        self.clients.append(auth_client)
+        await self.auth.open(self.settings.database_url, auth_client)
+        self._watch_policies()
+
+    def _watch_policies(self) -> None:
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            # SIGHUP reloads the policies, as daemons do (not where signals cannot be set).
+            loop.add_signal_handler(signal.SIGHUP, self.policies.reload)
+        if self.settings.policy_watch:
+            self._background.append(asyncio.create_task(
+                self.policies.watch(self._stop_watching)))
 
     async def close(self) -> None:
+        self._stop_watching.set()
+        for task in self._background:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+        await self.auth.close()
         for client in self.clients:
             await client.aclose()
         if self.sources is not None:
             await self.sources.national.close()
 
-    def context(self, request: Request) -> RequestContext:
-        return self.new_context()
+    def context(self, access: Access) -> RequestContext:
+        return self.new_context(access.caller, access.view.grants)
 
-    def new_context(self) -> RequestContext:
+    def new_context(self, caller: Caller = ANONYMOUS,
+                    grants: Grants = UNRESTRICTED) -> RequestContext:
+        """A request's context. Without grants it is unrestricted: only for the hub's own
+        in-process use (tests comparing executors, benchmarks), never for a client."""
         assert self.sources is not None
         assert self.code_lists is not None
-        return RequestContext(caller=ANONYMOUS, sources=self.sources,
+        return RequestContext(caller=caller, sources=self.sources,
                               code_lists=self.code_lists, limits=self.limits,
-                              today=date.today())
+                              today=date.today(), grants=grants)
 
     async def readiness(self, request: Request) -> Response:
         """Ready when every source answers; names the ones that do not."""
@@ -125,7 +169,8 @@ async def _alive(request: Request) -> Response:
 
 def create_app(settings: Settings) -> Starlette:
     hub = HubRuntime(settings)
-    endpoint = GraphQLEndpoint(hub.runner, hub.context, graphiql=settings.graphiql,
+    endpoint = GraphQLEndpoint(hub.runner, hub.access, hub.context,
+                               graphiql=settings.graphiql,
                                expose_source_calls=settings.expose_source_calls)
 
     @contextlib.asynccontextmanager
@@ -141,6 +186,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/graphql", endpoint.handle, methods=["GET", "POST"]),
             Route("/healthz", _alive),
             Route("/readyz", hub.readiness),
+            *auth_routes(hub.auth),
         ],
         lifespan=lifespan,
     )

@@ -38,6 +38,9 @@ class Settings:
     db_pool_min: int = 2
     db_pool_max: int = 10
     db_timeout_seconds: float = 5.0
+    policy_dir: Path = PROJECT_ROOT / "policies"
+    policy_watch: bool = True
+    mask_secret_file: Path = PROJECT_ROOT / ".hub/keys/mask.secret"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -59,4 +62,8 @@ class Settings:
             db_pool_min=_int("HUB_DB_POOL_MIN", 2),
             db_pool_max=_int("HUB_DB_POOL_MAX", 10),
             db_timeout_seconds=float(os.environ.get("HUB_DB_TIMEOUT_SECONDS", "5")),
+            policy_dir=Path(os.environ.get("HUB_POLICY_DIR", PROJECT_ROOT / "policies")),
+            policy_watch=_flag("HUB_POLICY_WATCH", True),
+            mask_secret_file=Path(os.environ.get("HUB_MASK_SECRET_FILE",
+                                                 PROJECT_ROOT / ".hub/keys/mask.secret")),
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import subprocess
 from types import FrameType
@@ -29,6 +30,61 @@ EXAMPLE_QUERY = """{
 }"""
 
 
+# The client the example query runs as, and a purpose its policy declares.
+DEMO_CLIENT = ("moha-personnel-db", "administration")
+GRAPHIQL_TOKEN_SECONDS = 3600
+
+
+async def _register_clients(databases: DatabaseSet) -> dict[str, tuple[str, list[str]]]:
+    """Every client that has a policy, registered with a secret made for this run:
+    client id -> (secret, purposes)."""
+    import asyncpg
+
+    from hub.auth import generate_secret, register_client
+    from hub.policy import load_policy_dir
+
+    policies = load_policy_dir()
+    issued = {}
+    conn = await asyncpg.connect(databases.national)
+    try:
+        for client_id, policy in sorted(policies.clients.items()):
+            secret = generate_secret()
+            await register_client(conn, client_id, policy.name, secret=secret, jwks=None)
+            issued[client_id] = (secret, sorted(policy.purposes))
+    finally:
+        await conn.close()
+    return issued
+
+
+def _credentials_text(port: int, issued: dict[str, tuple[str, list[str]]]) -> str:
+    from hub.auth import AuthSettings, SigningKeys, mint_token
+
+    settings = AuthSettings.from_env()
+    keys = SigningKeys.load_or_create(settings.signing_key_file, settings.algorithm)
+    client_id, purpose = DEMO_CLIENT
+    graphiql_token = mint_token(keys, settings, client_id, purpose, GRAPHIQL_TOKEN_SECONDS)
+    width = max(len(c) for c in issued)
+    rows = "\n".join(f"  {c:<{width}}  {secret}  {', '.join(purposes)}"
+                     for c, (secret, purposes) in issued.items())
+    secret = issued[client_id][0]
+    base = f"http://127.0.0.1:{port}"
+    return f"""
+Example clients (policies/*.yaml), each with a secret generated for this run:
+  {'client':<{width}}  {'secret':<{len(secret)}}  purposes
+{rows}
+
+Get a token (OAuth 2.0 client credentials) and query with it:
+  TOKEN=$(curl -s -u {client_id}:{secret} -d grant_type=client_credentials \\
+      {base}/oauth/token | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+  curl -s {base}/graphql -H "authorization: Bearer $TOKEN" -H 'x-purpose: {purpose}' \\
+      -H 'content-type: application/json' -d '{{"query": "{{ ranks {{ code name }} }}"}}'
+
+In GraphiQL, paste into the Headers tab (a {client_id} token valid for one hour):
+  {{"Authorization": "Bearer {graphiql_token}", "X-Purpose": "{purpose}"}}
+Try the same query as another client to see its policy at work, e.g. mof-payroll
+(salary-budget) sees no names, gov-inspectorate (inspection) sees masked personal IDs."""
+
+
 async def _prepare(databases: DatabaseSet, employees: int, seed: int) -> None:
     from hub.seed import ensure_seeded
 
@@ -53,6 +109,9 @@ def run_demo(*, employees: int, seed: int, port: int) -> int:
     databases = resolve_databases("hub")
     print(f"national database: {databases.national}")
     asyncio.run(_prepare(databases, employees, seed))
+    issued = asyncio.run(_register_clients(databases))
+    os.environ["HUB_PORT"] = str(port)  # the issuer the hub names in its tokens
+    credentials = _credentials_text(port, issued)
     ports = _ports()
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
@@ -66,7 +125,7 @@ def run_demo(*, employees: int, seed: int, port: int) -> int:
     try:
         processes.append(start_sandbox(databases, ports))
         hub = start_hub(databases, ports, port, quiet=False,
-                        env={"HUB_EXPOSE_SOURCE_CALLS": "1"})
+                        env={"HUB_EXPOSE_SOURCE_CALLS": "1", "HUB_PORT": str(port)})
         processes.append(hub)
         print(f"""
 The hub is running.
@@ -75,7 +134,9 @@ The hub is running.
   sandbox    population registry :{ports.population}, Ministry of Finance HR (REST)
              :{ports.agency_rest}, Hà Nội HR (GraphQL) :{ports.agency_graphql}
 
-Try this query in GraphiQL (or with curl -H 'content-type: application/json'):
+{credentials}
+
+Try this query in GraphiQL as {DEMO_CLIENT[0]}:
 {EXAMPLE_QUERY}
 
 Press Ctrl-C to stop.""", flush=True)

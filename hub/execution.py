@@ -18,6 +18,7 @@ from graphql import (
     DocumentNode,
     ExecutionResult,
     GraphQLError,
+    GraphQLSchema,
     OperationDefinitionNode,
     OperationType,
     execute,
@@ -51,32 +52,55 @@ class _Prepared:
 
 
 class OperationRunner:
-    def __init__(self, schema: strawberry.Schema, *, max_tokens: int = 10_000,
+    """Runs operations against a schema: the full one by default, or the client's own (each
+    client and purpose has its schema, built from its grants)."""
+
+    def __init__(self, schema: strawberry.Schema | GraphQLSchema, *, max_tokens: int = 10_000,
                  cache_size: int = 1_024, plan_executor: bool = True) -> None:
-        self._schema = schema._schema
+        self._schema = schema._schema if isinstance(schema, strawberry.Schema) else schema
         # The plan executor completes everything below the root fields level by level;
         # graphql-core's own executor (field by field) is kept for comparison and fallback.
         self._executor_class = PlanExecutor if plan_executor else (
             StrawberryGraphQLCoreExecutionContext)
         self._max_tokens = max_tokens
-        self._cache: OrderedDict[str, _Prepared] = OrderedDict()
+        # Parsing depends on the text only; validation on the text and the schema. An entry
+        # keeps its schema, so a schema's id cannot be reused while it is cached.
+        self._parsed: OrderedDict[str, DocumentNode | GraphQLError] = OrderedDict()
+        self._cache: OrderedDict[tuple[int, str], tuple[GraphQLSchema, _Prepared]] = (
+            OrderedDict())
         self._cache_size = cache_size
 
-    def prepare(self, query: str) -> _Prepared:
-        prepared = self._cache.get(query)
-        if prepared is not None:
-            self._cache.move_to_end(query)
-            return prepared
+    def _parse(self, query: str) -> DocumentNode | GraphQLError:
+        parsed = self._parsed.get(query)
+        if parsed is not None:
+            self._parsed.move_to_end(query)
+            return parsed
         try:
-            document = parse(query, max_tokens=self._max_tokens)
+            parsed = parse(query, max_tokens=self._max_tokens)
         except GraphQLError as error:
-            prepared = _Prepared(None, (PhaseError("parse", error),))
-        else:
-            errors = validate(self._schema, document, hide_suggestions=True)
-            prepared = _Prepared(None if errors else document,
-                                 tuple(PhaseError("validate", e) for e in errors))
+            parsed = error
         if len(query) <= _CACHEABLE_CHARS:  # big one-off documents must not fill memory
-            self._cache[query] = prepared
+            self._parsed[query] = parsed
+            if len(self._parsed) > self._cache_size:
+                self._parsed.popitem(last=False)
+        return parsed
+
+    def prepare(self, query: str, schema: GraphQLSchema | None = None) -> _Prepared:
+        schema = schema or self._schema
+        key = (id(schema), query)
+        cached = self._cache.get(key)
+        if cached is not None and cached[0] is schema:
+            self._cache.move_to_end(key)
+            return cached[1]
+        parsed = self._parse(query)
+        if isinstance(parsed, GraphQLError):
+            prepared = _Prepared(None, (PhaseError("parse", parsed),))
+        else:
+            errors = validate(schema, parsed, hide_suggestions=True)
+            prepared = _Prepared(None if errors else parsed,
+                                 tuple(PhaseError("validate", e) for e in errors))
+        if len(query) <= _CACHEABLE_CHARS:
+            self._cache[key] = (schema, prepared)
             if len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
         return prepared
@@ -92,10 +116,11 @@ class OperationRunner:
         return None
 
     async def execute(self, document: DocumentNode, *, variables: dict[str, Any] | None,
-                      operation_name: str | None, context: Any
+                      operation_name: str | None, context: Any,
+                      schema: GraphQLSchema | None = None
                       ) -> tuple[dict[str, Any] | None, list[PhaseError]]:
         result = execute(
-            self._schema, document, context_value=context, variable_values=variables,
+            schema or self._schema, document, context_value=context, variable_values=variables,
             operation_name=operation_name, executor_class=self._executor_class,
             is_awaitable=_is_awaitable, hide_suggestions=True)
         if not isinstance(result, ExecutionResult):

@@ -5,8 +5,10 @@ provisioned (a private PostgreSQL cluster under .hub/ when none answers)."""
 from __future__ import annotations
 
 import asyncio
+import secrets
+import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -85,14 +87,48 @@ def sandbox(sandbox_session: Sandbox) -> Iterator[Sandbox]:
     sandbox_session.reset()
 
 
+# The client the functional tests query as: the Ministry of Home Affairs' administration
+# purpose grants every field (see policies/moha-personnel-db.yaml).
+ADMIN = ("moha-personnel-db", "administration")
+
+
 @pytest.fixture(scope="session")
-def hub_url(databases: DatabaseSet, sandbox_session: Sandbox) -> Iterator[str]:
+def client_secrets(databases: DatabaseSet) -> dict[str, str]:
+    """Every client with a policy, registered with a fresh secret in the test database."""
+    import asyncpg
+
+    from hub.auth import register_client
+    from hub.policy import load_policy_dir
+
+    policies = load_policy_dir()
+    issued = {client_id: secrets.token_urlsafe(24) for client_id in policies.clients}
+
+    async def register() -> None:
+        conn = await asyncpg.connect(databases.national)
+        try:
+            for client_id, secret in issued.items():
+                await register_client(conn, client_id, policies.clients[client_id].name,
+                                      secret=secret, jwks=None)
+        finally:
+            await conn.close()
+
+    asyncio.run(register())
+    return issued
+
+
+@pytest.fixture(scope="session")
+def hub_url(databases: DatabaseSet, sandbox_session: Sandbox, client_secrets: dict[str, str],
+            tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
+    keys = tmp_path_factory.mktemp("keys")
     process = start_hub(databases, sandbox_session.ports, port, env={
         "HUB_EXPOSE_SOURCE_CALLS": "1",
         "POPULATION_TIMEOUT_SECONDS": "0.5",
         "AGENCY_MOF_TIMEOUT_SECONDS": "0.5",
         "AGENCY_HANOI_TIMEOUT_SECONDS": "0.5",
+        "HUB_AUTH_ISSUER": f"http://127.0.0.1:{port}",
+        "HUB_SIGNING_KEY_FILE": str(keys / "signing.jwks"),
+        "HUB_MASK_SECRET_FILE": str(keys / "mask.secret"),
     })
     try:
         yield f"http://127.0.0.1:{port}"
@@ -101,15 +137,62 @@ def hub_url(databases: DatabaseSet, sandbox_session: Sandbox) -> Iterator[str]:
 
 
 @dataclass
+class Tokens:
+    """Access tokens from the hub's real token endpoint, per client, renewed before expiry."""
+
+    base_url: str
+    secrets: dict[str, str]
+    _cache: dict[str, tuple[str, float]] = field(default_factory=dict)
+
+    def token(self, client_id: str) -> str:
+        cached = self._cache.get(client_id)
+        if cached is not None and cached[1] > time.monotonic() + 30:
+            return cached[0]
+        response = httpx.post(f"{self.base_url}/oauth/token",
+                              data={"grant_type": "client_credentials"},
+                              auth=(client_id, self.secrets[client_id]), timeout=30)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        self._cache[client_id] = (body["access_token"],
+                                  time.monotonic() + float(body["expires_in"]))
+        return str(body["access_token"])
+
+    def headers(self, client_id: str, purpose: str) -> dict[str, str]:
+        return {"authorization": f"Bearer {self.token(client_id)}", "x-purpose": purpose}
+
+
+@pytest.fixture(scope="session")
+def tokens(hub_url: str, client_secrets: dict[str, str]) -> Tokens:
+    return Tokens(hub_url, client_secrets)
+
+
+@pytest.fixture
+def admin_headers(tokens: Tokens) -> dict[str, str]:
+    """Authorization and purpose headers of the administration client, with a live token."""
+    return tokens.headers(*ADMIN)
+
+
+@dataclass
 class GraphQLClient:
     base_url: str
+    tokens: Tokens
+    client_id: str = ADMIN[0]
+    purpose: str = ADMIN[1]
+
+    def as_client(self, client_id: str, purpose: str) -> GraphQLClient:
+        return GraphQLClient(self.base_url, self.tokens, client_id, purpose)
+
+    def headers(self) -> dict[str, str]:
+        return self.tokens.headers(self.client_id, self.purpose)
 
     def post(self, query: str, variables: dict[str, Any] | None = None,
              **kwargs: Any) -> httpx.Response:
         body: dict[str, Any] = {"query": query}
         if variables is not None:
             body["variables"] = variables
-        return httpx.post(f"{self.base_url}/graphql", json=body, timeout=30, **kwargs)
+        headers = {**self.headers(), **kwargs.pop("headers", {})}
+        return httpx.post(f"{self.base_url}/graphql", json=body, timeout=30, headers=headers,
+                          **kwargs)
 
     def query(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         response = self.post(query, variables)
@@ -125,5 +208,5 @@ class GraphQLClient:
 
 
 @pytest.fixture(scope="session")
-def graphql(hub_url: str) -> GraphQLClient:
-    return GraphQLClient(hub_url)
+def graphql(hub_url: str, tokens: Tokens) -> GraphQLClient:
+    return GraphQLClient(hub_url, tokens)

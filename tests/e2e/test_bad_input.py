@@ -135,12 +135,14 @@ def test_oversized_documents_are_refused(graphql: GraphQLClient, hub_url: str) -
     assert huge.status_code == 413
 
 
-def test_get_is_for_queries(hub_url: str) -> None:
-    ok = httpx.get(f"{hub_url}/graphql", params={"query": "{ ranks { code } }"})
+def test_get_is_for_queries(hub_url: str, admin_headers: dict[str, str]) -> None:
+    ok = httpx.get(f"{hub_url}/graphql", params={"query": "{ ranks { code } }"},
+                   headers=admin_headers)
     assert ok.status_code == 200
     assert ok.json()["data"]["ranks"]
     bad_variables = httpx.get(f"{hub_url}/graphql",
-                              params={"query": "{ ranks { code } }", "variables": "{"})
+                              params={"query": "{ ranks { code } }", "variables": "{"},
+                              headers=admin_headers)
     assert bad_variables.status_code == 400
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
-import time
+import threading
 from pathlib import Path
 
 import httpx
@@ -52,34 +54,64 @@ def test_bad_arguments_are_refused() -> None:
     assert "invalid int value" in result.stderr
 
 
-def test_demo_serves_graphiql_and_stops_cleanly(server_url: str) -> None:
+def _read_until(process: subprocess.Popen[str], marker: str, timeout: float) -> str:
+    """The process's output up to the line holding ``marker`` (read on a thread: a pipe read
+    blocks)."""
+    lines: list[str] = []
+    done = threading.Event()
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if marker in line:
+                done.set()
+                return
+        done.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    assert done.wait(timeout), "the demo did not come up:\n" + "".join(lines)
+    output = "".join(lines)
+    assert marker in output, output
+    return output
+
+
+def test_demo_prints_working_credentials_and_stops_cleanly(server_url: str) -> None:
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "hub", "demo", "--employees", "200", "--port", str(port)],
         cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env={**os.environ, "HUB_DATABASE_URL": database_url(server_url, "hubtest_demo")})
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert process.poll() is None, process.stdout.read() if process.stdout else ""
-            try:
-                page = httpx.get(f"http://127.0.0.1:{port}/graphql",
-                                 headers={"accept": "text/html"})
-                if page.status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the demo did not come up"
-            time.sleep(0.5)
-        answer = httpx.post(f"http://127.0.0.1:{port}/graphql", json={
-            "query": '{ civilServants(first: 3, filter: {provinceCode: "01"}) '
-                     "{ totalCount edges { node { fullName person { alive } } } } }"}).json()
-        assert "errors" not in answer
+        output = _read_until(process, "Press Ctrl-C to stop.", timeout=180)
+        base = f"http://127.0.0.1:{port}"
+        assert f"{base}/graphql" in output
+        page = httpx.get(f"{base}/graphql", headers={"accept": "text/html"})
+        assert page.status_code == 200
+        # The printed secret gets a token at the token endpoint...
+        secret = re.search(r"-u moha-personnel-db:(\S+) ", output)
+        assert secret is not None, output
+        token = httpx.post(f"{base}/oauth/token", data={"grant_type": "client_credentials"},
+                           auth=("moha-personnel-db", secret.group(1)))
+        assert token.status_code == 200, token.text
+        query = {"query": '{ civilServants(first: 3, filter: {provinceCode: "01"}) '
+                          "{ totalCount edges { node { fullName person { alive } } } } }"}
+        answer = httpx.post(f"{base}/graphql", json=query, headers={
+            "authorization": f"Bearer {token.json()['access_token']}",
+            "x-purpose": "administration"}).json()
+        assert "errors" not in answer, answer
         assert len(answer["data"]["civilServants"]["edges"]) == 3
+        # ...and the printed GraphiQL headers work as they are.
+        headers = re.search(r'(\{"Authorization": "Bearer [^"]+", "X-Purpose": "[a-z-]+"\})',
+                            output)
+        assert headers is not None, output
+        pasted = httpx.post(f"{base}/graphql", json=query, headers=json.loads(headers.group(1)))
+        assert pasted.status_code == 200 and "errors" not in pasted.json(), pasted.text
+        # Without a token nothing is disclosed.
+        refused = httpx.post(f"{base}/graphql", json=query)
+        assert refused.status_code == 401
     finally:
         process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=60)
-    assert process.returncode == 0, output
-    assert f"http://127.0.0.1:{port}/graphql" in output
-    assert "Try this query" in output
+        rest, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, rest
     assert port_is_free(port)

@@ -40,25 +40,26 @@ def _check(response: httpx.Response) -> None:
 @settings(max_examples=150, deadline=None, suppress_health_check=FIXTURES)
 @given(document=documents, variables=st.none() | st.dictionaries(
     st.sampled_from(["x", "id", "f", "first"]), json_values, max_size=3))
-def test_hostile_documents(hub_url: str, document: str, variables: dict[str, Any] | None) -> None:
+def test_hostile_documents(hub_url: str, admin_headers: dict[str, str], document: str,
+                           variables: dict[str, Any] | None) -> None:
     _check(httpx.post(f"{hub_url}/graphql", json={"query": document, "variables": variables},
-                      timeout=30))
+                      headers=admin_headers, timeout=30))
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=FIXTURES)
 @given(value=json_values)
-def test_hostile_variable_values(hub_url: str, value: Any) -> None:
+def test_hostile_variable_values(hub_url: str, admin_headers: dict[str, str], value: Any) -> None:
     query = """query($id: PersonalId!, $f: CivilServantFilter, $n: Int, $c: String) {
       person(personalId: $id) { fullName }
       civilServants(filter: $f, first: $n, after: $c) { totalCount } }"""
     for name in ("id", "f", "n", "c"):
         variables = {"id": "001085012345", "f": None, "n": 1, "c": None, name: value}
         _check(httpx.post(f"{hub_url}/graphql", json={"query": query, "variables": variables},
-                          timeout=30))
+                          headers=admin_headers, timeout=30))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=FIXTURES)
 @given(body=st.binary(max_size=200))
-def test_hostile_bodies(hub_url: str, body: bytes) -> None:
+def test_hostile_bodies(hub_url: str, admin_headers: dict[str, str], body: bytes) -> None:
     _check(httpx.post(f"{hub_url}/graphql", content=body,
-                      headers={"content-type": "application/json"}, timeout=30))
+                      headers={**admin_headers, "content-type": "application/json"}, timeout=30))
