@@ -9,6 +9,7 @@ import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -116,22 +117,38 @@ def client_secrets(databases: DatabaseSet) -> dict[str, str]:
     return issued
 
 
+@dataclass(frozen=True)
+class HubAuthFiles:
+    """Where the test hub keeps its signing keys, and the issuer it names in tokens: tests
+    mint hostile tokens with them."""
+
+    port: int
+    keys_dir: Path
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {"HUB_AUTH_ISSUER": f"http://127.0.0.1:{self.port}",
+                "HUB_SIGNING_KEY_FILE": str(self.keys_dir / "signing.jwks"),
+                "HUB_MASK_SECRET_FILE": str(self.keys_dir / "mask.secret")}
+
+
+@pytest.fixture(scope="session")
+def hub_auth(tmp_path_factory: pytest.TempPathFactory) -> HubAuthFiles:
+    return HubAuthFiles(free_port(), tmp_path_factory.mktemp("keys"))
+
+
 @pytest.fixture(scope="session")
 def hub_url(databases: DatabaseSet, sandbox_session: Sandbox, client_secrets: dict[str, str],
-            tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    keys = tmp_path_factory.mktemp("keys")
-    process = start_hub(databases, sandbox_session.ports, port, env={
+            hub_auth: HubAuthFiles) -> Iterator[str]:
+    process = start_hub(databases, sandbox_session.ports, hub_auth.port, env={
         "HUB_EXPOSE_SOURCE_CALLS": "1",
         "POPULATION_TIMEOUT_SECONDS": "0.5",
         "AGENCY_MOF_TIMEOUT_SECONDS": "0.5",
         "AGENCY_HANOI_TIMEOUT_SECONDS": "0.5",
-        "HUB_AUTH_ISSUER": f"http://127.0.0.1:{port}",
-        "HUB_SIGNING_KEY_FILE": str(keys / "signing.jwks"),
-        "HUB_MASK_SECRET_FILE": str(keys / "mask.secret"),
+        **hub_auth.env,
     })
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{hub_auth.port}"
     finally:
         stop(process)
 

@@ -10,10 +10,18 @@ from __future__ import annotations
 from collections import defaultdict
 
 from resolvers.entities import ENTITY_OF_TYPE
-from resolvers.plan.compile import FieldKind, ObjectPlan
+from resolvers.plan.compile import FieldKind, FieldPlan, ObjectPlan
 from resolvers.shaping import SHAPED_FROM
 
 __all__ = ["columns_of"]
+
+
+def _column(field: FieldPlan) -> str:
+    """The source column behind a value field. Usually the row key the field reads; a masked
+    field reads the masked value kept beside the column, and needs the column itself."""
+    definition = (field.field_def.extensions.get("strawberry-definition")
+                  if field.field_def is not None else None)
+    return definition.python_name if definition is not None else field.name
 
 
 def columns_of(plan: ObjectPlan) -> dict[str, frozenset[str]]:
@@ -29,7 +37,8 @@ def columns_of(plan: ObjectPlan) -> dict[str, frozenset[str]]:
             if entity is not None:
                 wanted = found[entity]
                 if field.kind is FieldKind.VALUE:
-                    wanted.update(SHAPED_FROM.get((node.type_name, field.name), (field.name,)))
+                    column = _column(field)
+                    wanted.update(SHAPED_FROM.get((node.type_name, column), (column,)))
                 elif field.kind is FieldKind.LINK and field.link is not None:
                     wanted.update(field.link.key_columns)
             if field.sub is not None:
