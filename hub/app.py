@@ -160,7 +160,8 @@ class HubRuntime:
             else:
                 status[name] = {"ok": True}
         ready = all(s["ok"] for s in status.values())
-        return _json({"ready": ready, "sources": status}, 200 if ready else 503)
+        return _json({"ready": ready, "sources": status, "policies": self.policies.status()},
+                     200 if ready else 503)
 
 
 async def _alive(request: Request) -> Response:

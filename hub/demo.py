@@ -75,7 +75,8 @@ Example clients (policies/*.yaml), each with a secret generated for this run:
 
 Get a token (OAuth 2.0 client credentials) and query with it:
   TOKEN=$(curl -s -u {client_id}:{secret} -d grant_type=client_credentials \\
-      {base}/oauth/token | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+      {base}/oauth/token \\
+      | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
   curl -s {base}/graphql -H "authorization: Bearer $TOKEN" -H 'x-purpose: {purpose}' \\
       -H 'content-type: application/json' -d '{{"query": "{{ ranks {{ code name }} }}"}}'
 

@@ -32,6 +32,7 @@ class PolicyStore:
         self._listeners: list[Callable[[PolicyEngine], None]] = []
         self.reloads = 0
         self.refused = 0
+        self.last_refusal: list[str] | None = None
 
     @property
     def engine(self) -> PolicyEngine:
@@ -46,9 +47,11 @@ class PolicyStore:
             engine = PolicyEngine(load_policy_dir(self.directory), self._schema, self._secret)
         except PolicyError as error:
             self.refused += 1
+            self.last_refusal = error.problems
             log.error("policy reload refused, the previous policies (%s) keep serving: %s",
                       self._engine.digest, "; ".join(error.problems))
             return False
+        self.last_refusal = None
         if engine.digest == self._engine.digest:
             return False
         self._engine = engine  # one reference swap: a request sees the old set or the new one
@@ -66,3 +69,9 @@ class PolicyStore:
         async for _ in awatch(self.directory, stop_event=stop, debounce=200,
                               recursive=False):
             self.reload()
+
+    def status(self) -> dict[str, object]:
+        """For /readyz: which policy set serves, and why the last change was refused."""
+        return {"digest": self._engine.digest, "clients": len(self._engine.policies.clients),
+                "reloads": self.reloads, "refused": self.refused,
+                "lastRefusal": self.last_refusal}

@@ -157,7 +157,8 @@ def test_revoked_client(hub_url: str, databases: DatabaseSet, hub_auth: HubAuthF
 def test_purpose_is_required(hub_url: str, tokens: Tokens) -> None:
     headers = {"authorization": f"Bearer {tokens.token(ADMIN[0])}"}
     message = _refusal(_post(hub_url, headers), 403, "FORBIDDEN")
-    assert "declare the purpose" in message and "administration" in message
+    assert "declare the purpose" in message
+    assert "administration" in message
 
 
 def test_undeclared_purpose_is_refused(hub_url: str, tokens: Tokens) -> None:
@@ -238,7 +239,8 @@ def test_forbidden_field_in_another_operation_or_batch(graphql: GraphQLClient,
         response = httpx.post(f"{hub_url}/graphql", headers=payroll.headers(),
                               json={"query": document, "operationName": name})
         # The whole document is validated: the forbidden operation spoils the allowed one.
-        assert response.status_code == 400 and "data" not in response.json()
+        assert response.status_code == 400
+        assert "data" not in response.json()
     batch = [{"query": "{ ranks { code } }"},
              {"query": "{ civilServants(first: 1) { nodes { fullName } } }"}]
     answers = httpx.post(f"{hub_url}/graphql", headers=payroll.headers(), json=batch).json()
@@ -251,8 +253,10 @@ def test_introspection_shows_only_the_grants(graphql: GraphQLClient) -> None:
     payroll = graphql.as_client("mof-payroll", "salary-budget")
     schema = payroll.data("{ __schema { types { name fields { name } } } }")["__schema"]
     types = {t["name"]: {f["name"] for f in t["fields"] or []} for t in schema["types"]}
-    assert "HealthRecord" not in types and "Person" not in types
-    assert "Discipline" not in types and "AgencyRecord" not in types
+    assert "HealthRecord" not in types
+    assert "Person" not in types
+    assert "Discipline" not in types
+    assert "AgencyRecord" not in types
     assert types["CivilServant"] == {
         "employeeCode", "personalId", "category", "status", "agencyCode", "position", "rank",
         "salaryStep", "salaryCoefficient", "hiredOn", "allowances", "agency"}
@@ -269,7 +273,8 @@ def test_filters_that_would_reveal_an_ungranted_field_are_gone(graphql: GraphQLC
     names = {f["name"] for f in fields["__type"]["inputFields"]}
     # fullName is granted (namePrefix stays); provinceCode needs Agency.provinceCode, which
     # the inspectorate may not read.
-    assert "namePrefix" in names and "provinceCode" not in names
+    assert "namePrefix" in names
+    assert "provinceCode" not in names
 
 
 # -- rows ------------------------------------------------------------------------------------
@@ -365,7 +370,8 @@ def test_person_civil_servant_obeys_the_row_filter(graphql: GraphQLClient,
     outside = _values(databases, IN_HANOI.format("personal_id", "<>"))[0]
     assert recruitment.data(query, {"p": inside})["person"]["civilServant"] is not None
     answer = recruitment.data(query, {"p": outside})["person"]
-    assert answer["fullName"] and answer["civilServant"] is None
+    assert answer["fullName"]
+    assert answer["civilServant"] is None
 
 
 def test_row_filter_on_status(graphql: GraphQLClient, databases: DatabaseSet) -> None:
@@ -394,7 +400,8 @@ def test_masks(graphql: GraphQLClient) -> None:
         assert seen["birthDate"] == int(person["birthDate"][:4])
         paid = payroll.data(query.replace("$CODE", code).replace(" birthDate", ""))
         token = paid["civilServant"]["personalId"]
-        assert re.fullmatch(r"[0-9a-f]{32}", token) and person["personalId"] not in token
+        assert re.fullmatch(r"[0-9a-f]{32}", token)
+        assert person["personalId"] not in token
         assert payroll.data(query.replace("$CODE", code).replace(" birthDate", "")) == paid
         hashes.add(token)
     assert len(hashes) == len(admin)  # pseudonyms still tell people apart

@@ -106,7 +106,8 @@ def test_demo_prints_working_credentials_and_stops_cleanly(server_url: str) -> N
                             output)
         assert headers is not None, output
         pasted = httpx.post(f"{base}/graphql", json=query, headers=json.loads(headers.group(1)))
-        assert pasted.status_code == 200 and "errors" not in pasted.json(), pasted.text
+        assert pasted.status_code == 200, pasted.text
+        assert "errors" not in pasted.json(), pasted.text
         # Without a token nothing is disclosed.
         refused = httpx.post(f"{base}/graphql", json=query)
         assert refused.status_code == 401
