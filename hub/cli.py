@@ -1,4 +1,5 @@
-"""The ``hub`` command line: serve, migrate, seed, export-schema, demo."""
+"""The ``hub`` command line: serve, migrate, seed, export-schema, demo; OAuth clients and
+tokens (client, token, keys); the security team's policy tools (policy)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from hub.config import PROJECT_ROOT
@@ -85,6 +87,19 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo(employees=args.employees, seed=args.seed, port=args.port)
 
 
+def _purposes_loader() -> Callable[[str], frozenset[str]]:
+    """Which purposes each client's policy declares (``hub token`` refuses any other)."""
+    from hub.policy import POLICY_DIR, load_policy_dir
+
+    policies = load_policy_dir(Path(os.environ.get("HUB_POLICY_DIR", POLICY_DIR)))
+
+    def purposes_of(client_id: str) -> frozenset[str]:
+        client = policies.clients.get(client_id)
+        return frozenset(client.purposes) if client is not None else frozenset()
+
+    return purposes_of
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="hub", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -115,6 +130,12 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--seed", type=int, default=1)
     demo.add_argument("--port", type=int, default=int(os.environ.get("HUB_PORT", "8000")))
     demo.set_defaults(run=_demo)
+
+    from hub.auth.cli import add_commands as add_auth_commands
+    from hub.policy.cli import add_commands as add_policy_commands
+
+    add_auth_commands(commands, purposes_loader=_purposes_loader)
+    add_policy_commands(commands)
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
