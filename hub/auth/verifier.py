@@ -187,6 +187,11 @@ class TokenVerifier:
         if algorithm not in SIGNING_ALGORITHMS:
             raise AuthenticationError("unsupported token algorithm: accepted are "
                                       + ", ".join(SIGNING_ALGORITHMS))
+        if "crit" in header or "b64" in header:
+            # No JWS extension is in use here; an unencoded payload (RFC 7797) would be read
+            # differently by the signature check and by the claims check below.
+            raise AuthenticationError("malformed token: unsupported header parameter "
+                                      "(crit or b64)")
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid:
             raise AuthenticationError("malformed token: the header has no kid")
