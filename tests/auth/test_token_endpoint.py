@@ -43,10 +43,12 @@ def test_metadata_and_published_keys(hub: Hub) -> None:
 
     response = httpx.get(metadata["jwks_uri"])
     assert response.headers["cache-control"].startswith("public, max-age=")
-    (key,) = response.json()["keys"]
-    assert key["kid"] == hub.runtime.keys.kid
-    assert (key["kty"], key["crv"], key["alg"], key["use"]) == ("EC", "P-256", "ES256", "sig")
-    assert "d" not in key  # public part only
+    keys = response.json()["keys"]
+    assert keys[-1]["kid"] == hub.runtime.keys.kid  # the newest key signs
+    for key in keys:
+        assert (key["kty"], key["crv"], key["alg"], key["use"]) == ("EC", "P-256", "ES256",
+                                                                    "sig")
+        assert "d" not in key  # public parts only
 
 
 def test_token_via_client_secret_basic(hub: Hub) -> None:
