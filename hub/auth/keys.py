@@ -125,6 +125,9 @@ class SigningKeys:
         self.path = path
         self._state = state
         self._lock = threading.Lock()
+        #: Bumped whenever the keys are re-read: lets a verifier drop what it verified with
+        #: keys that may since have been retired.
+        self.generation = 0
 
     @classmethod
     def load(cls, path: Path) -> SigningKeys:
@@ -186,6 +189,7 @@ class SigningKeys:
             if mtime_ns == self._state.mtime_ns:
                 return False
             self._state = _read(self.path)
+            self.generation += 1
             log.info("reloaded signing keys from %s", self.path)
             return True
 
@@ -196,6 +200,7 @@ class SigningKeys:
             new = generate_signing_key(algorithm)
             _write_new(self.path, [k for k, _ in current.by_kid.values()] + [new], replace=True)
             self._state = _read(self.path)
+            self.generation += 1
         kid = new.kid
         assert kid is not None
         return kid

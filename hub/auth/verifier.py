@@ -123,6 +123,7 @@ class TokenVerifier:
         self._leeway = settings.leeway_seconds
         self._cache: OrderedDict[str, _Cached] = OrderedDict()
         self._cache_size = cache_size
+        self._key_generation = keys.generation
         self._last_local_reload = float("-inf")
         self._issuers: dict[str, _Issuer] = {
             settings.issuer: _Issuer(settings.issuer,
@@ -149,6 +150,10 @@ class TokenVerifier:
         """The token of an ``Authorization: Bearer`` header, verified; AuthenticationError
         (and nothing else) when it is missing or not acceptable."""
         token = _bearer(authorization_header)
+        if self._keys.generation != self._key_generation:
+            # The key file was re-read (a rotation, or a key retired): verify afresh.
+            self._key_generation = self._keys.generation
+            self._cache.clear()
         cached = self._cache.get(token)
         if cached is None:
             cached = await self._verify_uncached(token)
@@ -234,8 +239,7 @@ class TokenVerifier:
         found = self._keys.find(kid)
         if found is None and self._may_reload_local_keys():
             # Another hub process may have rotated the key file since this one read it.
-            if self._keys.reload_if_changed():
-                self._cache.clear()
+            self._keys.reload_if_changed()
             found = self._keys.find(kid)
         if found is None:
             raise AuthenticationError("unknown signing key")
