@@ -1,0 +1,70 @@
+"""``hub policy check|test|explain|matrix``: the security team's tools for the policy files.
+
+They read the policy folder and nothing else (no database, no network): the policy engine is
+pure, so everything the hub would decide about a policy can be decided here, before it ships.
+Exit codes: 0 fine, 1 problems found (or tests failed), 2 a wrong question (unknown field,
+unknown client).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from graphql import GraphQLSchema
+
+from hub.policy.load import POLICY_DIR
+
+__all__ = ["add_commands", "main"]
+
+OK, FAILED, WRONG_QUESTION = 0, 1, 2
+
+
+def _check(args: argparse.Namespace) -> int:
+    from hub.policy.lint import lint_workspace
+    from hub.policy.workspace import open_workspace
+
+    workspace = open_workspace(args.dir, args.full_schema)
+    findings = lint_workspace(workspace)
+    for finding in findings:
+        print(finding.render())
+    counts = {level: sum(f.level == level for f in findings)
+              for level in ("ERROR", "WARNING", "INFO")}
+    print(f"{len(workspace.files)} policy file(s), {len(workspace.views())} client purpose(s) "
+          f"compiled: {counts['ERROR']} error(s), {counts['WARNING']} warning(s), "
+          f"{counts['INFO']} note(s)")
+    if counts["ERROR"] or (args.strict and counts["WARNING"]):
+        return FAILED
+    return OK
+
+
+def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``policy`` and its subcommands to the ``hub`` command line."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--dir", type=Path, default=POLICY_DIR,
+                        help=f"the policy folder (default: {POLICY_DIR})")
+    policy = subparsers.add_parser("policy", help="check, test and explain the access policies")
+    # Tests hand in a schema built once; the command line builds its own.
+    policy.set_defaults(full_schema=None)
+    commands = policy.add_subparsers(dest="policy_command", required=True)
+
+    check = commands.add_parser("check", parents=[common],
+                                help="validate, compile and lint every policy file")
+    check.add_argument("--strict", action="store_true", help="fail on warnings too")
+    check.set_defaults(run=_check)
+
+
+def main(argv: Sequence[str] | None = None, *, schema: GraphQLSchema | None = None) -> int:
+    """``hub policy ...`` on its own: ``main(["policy", "check"])``."""
+    parser = argparse.ArgumentParser(prog="hub")
+    add_commands(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    args.full_schema = schema
+    result: int = args.run(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())
