@@ -40,6 +40,38 @@ def _check(args: argparse.Namespace) -> int:
     return OK
 
 
+def _test(args: argparse.Namespace) -> int:
+    from hub.policy.findings import from_problem
+    from hub.policy.testing import run_tests
+    from hub.policy.workspace import open_workspace
+
+    workspace = open_workspace(args.dir, args.full_schema)
+    problems = list(workspace.problems)
+    if args.client is not None:
+        problems = [p for p in problems if p.startswith(f"{args.client}.yaml:")]
+        if args.client not in workspace.clients and not problems:
+            print(f"error: no policy for client {args.client!r} in {args.dir} (clients: "
+                  f"{', '.join(workspace.clients) or 'none'})", file=sys.stderr)
+            return WRONG_QUESTION
+    for problem in problems:
+        print(from_problem(problem).render())
+    untested = [client for cid, client in workspace.clients.items()
+                if cid not in workspace.engines and args.client in (None, cid)]
+    for client in untested:
+        print(f"ERROR {client.source.name}: its {len(client.tests)} test case(s) cannot run: "
+              "the policy does not compile")
+    results = run_tests(workspace, args.client)
+    for result in results:
+        status = "PASS" if result.passed else "FAIL"
+        print(f"{status} {result.client.source.name}: {result.test.purpose}: {result.test.name}")
+        for failure in result.failures:
+            print(f"    - {failure}")
+    failed = sum(not result.passed for result in results)
+    print(f"{len(results)} test case(s): {len(results) - failed} passed, {failed} failed"
+          + (f"; {len(untested)} client(s) not tested" if untested else ""))
+    return FAILED if failed or problems else OK
+
+
 def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``policy`` and its subcommands to the ``hub`` command line."""
     common = argparse.ArgumentParser(add_help=False)
@@ -54,6 +86,11 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
                                 help="validate, compile and lint every policy file")
     check.add_argument("--strict", action="store_true", help="fail on warnings too")
     check.set_defaults(run=_check)
+
+    test = commands.add_parser("test", parents=[common],
+                               help="run the policy files' own test cases")
+    test.add_argument("--client", help="only this client's test cases")
+    test.set_defaults(run=_test)
 
 
 def main(argv: Sequence[str] | None = None, *, schema: GraphQLSchema | None = None) -> int:

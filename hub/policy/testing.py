@@ -1,0 +1,187 @@
+"""``hub policy test``: each policy file's own test cases, run against its compiled views.
+
+Static and pure: a case is decided by the client's schema and grants alone, with no data.
+``refused`` asks the engine for the view; ``denied`` validates the query against the client's
+schema; ``visible`` walks what the query selects; ``masked`` and ``rows`` read the view. Every
+difference is reported by name, both ways, so a failing case says exactly what to fix.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from graphql import DocumentNode, GraphQLError, GraphQLObjectType, GraphQLSyntaxError, parse
+from graphql.validation import validate
+
+from hub.policy.compile import ClientView, PolicyEngine, Refusal
+from hub.policy.model import ClientPolicy, PolicyTest
+from hub.policy.paths import object_types
+from hub.policy.selection import SelectionError, selected_fields
+from hub.policy.workspace import Workspace
+
+__all__ = ["CaseResult", "run_case", "run_tests"]
+
+_MISSING_FIELD = re.compile(r"^Cannot query field '(?P<field>\w+)' on type '(?P<type>\w+)'\.")
+
+
+@dataclass(frozen=True, slots=True)
+class CaseResult:
+    client: ClientPolicy
+    test: PolicyTest
+    failures: tuple[str, ...]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+def _names(refs: Iterable[str]) -> str:
+    return ", ".join(sorted(refs)) or "(none)"
+
+
+def _compare(what: str, expected: set[str], actual: set[str], verb: str) -> list[str]:
+    if expected == actual:
+        return []
+    parts = []
+    if expected - actual:
+        parts.append(f"expected but not {verb}: {_names(expected - actual)}")
+    if actual - expected:
+        parts.append(f"{verb} but not expected: {_names(actual - expected)}")
+    return [f"{what}: " + "; ".join(parts)]
+
+
+def _unknown(refs: Iterable[str], types: dict[str, GraphQLObjectType]) -> list[str]:
+    """Expected names that are not fields of the full schema: a typo proves nothing."""
+    unknown = []
+    for ref in refs:
+        type_name, _, field = ref.partition(".")
+        object_type = types.get(type_name)
+        if object_type is None or field not in object_type.fields:
+            unknown.append(ref)
+    return unknown
+
+
+def _denials(errors: list[GraphQLError]) -> tuple[set[str], list[str]]:
+    """Validation errors split into missing fields (``Type.field``) and the rest."""
+    denied: set[str] = set()
+    others = []
+    for error in errors:
+        missing = _MISSING_FIELD.match(error.message)
+        if missing is not None:
+            denied.add(f"{missing['type']}.{missing['field']}")
+        else:
+            others.append(error.message)
+    return denied, others
+
+
+def _check_denied(expected: list[str], errors: list[GraphQLError]) -> list[str]:
+    if not errors:
+        return [f"denied: expected the query to be refused for {_names(expected)}, but it "
+                "validates"]
+    denied, others = _denials(errors)
+    failures = _compare("denied", set(expected), denied, "denied")
+    if others:
+        failures.append("denied: the query also fails validation for other reasons: "
+                        + " | ".join(others))
+    return failures
+
+
+def _mask_of(view: ClientView, ref: str) -> str | None:
+    type_name, _, field = ref.partition(".")
+    return view.visible.get(type_name, {}).get(field)
+
+
+def _in_schema(view: ClientView, ref: str) -> bool:
+    type_name, _, field = ref.partition(".")
+    client_type = view.schema.type_map.get(type_name)
+    return isinstance(client_type, GraphQLObjectType) and field in client_type.fields
+
+
+def _check_masked(view: ClientView, expected: dict[str, str], selected: frozenset[str] | None
+                  ) -> list[str]:
+    failures = []
+    for ref, mask in sorted(expected.items()):
+        if not _in_schema(view, ref):
+            failures.append(f"masked: {ref} should be masked ({mask}), but the client's schema "
+                            "does not have it")
+            continue
+        actual = _mask_of(view, ref)
+        if actual != mask:
+            shown = "shown unmasked" if actual is None else f"masked {actual}"
+            failures.append(f"masked: {ref} should be masked {mask}, but it is {shown}")
+    for ref in sorted(selected or ()):
+        actual = _mask_of(view, ref)
+        if actual is not None and ref not in expected:
+            failures.append(f"masked: the query selects {ref}, masked {actual}, which `masked` "
+                            "does not list")
+    return failures
+
+
+def _check_rows(view: ClientView, expected: dict[str, list[str]]) -> list[str]:
+    failures = []
+    for type_name, conditions in sorted(expected.items()):
+        actual = list(view.row_scope.get(type_name, ()))
+        if sorted(conditions) != sorted(actual):
+            failures.append(f"rows of {type_name}: expected {conditions or 'all rows'}, the "
+                            f"view holds {actual or 'all rows'}")
+    return failures
+
+
+def _check_view(view: ClientView, test: PolicyTest, document: DocumentNode,
+                types: dict[str, GraphQLObjectType]) -> list[str]:
+    expect = test.expect
+    failures = [f"{key}: {ref} is not a field of the schema at all"
+                for key in ("visible", "denied", "masked")
+                for ref in _unknown(expect.get(key, ()), types)]
+    errors = validate(view.schema, document)
+    if "denied" in expect:
+        failures.extend(_check_denied(list(expect["denied"]), errors))
+    elif errors:
+        failures.append("the query does not validate against the client's schema: "
+                        + " | ".join(error.message for error in errors))
+    selected: frozenset[str] | None = None
+    if not errors:
+        try:
+            selected = selected_fields(view.schema, document, test.operation, test.variables)
+        except SelectionError as error:
+            failures.append(str(error))
+    if "visible" in expect and selected is not None:
+        failures.extend(_compare("visible", set(expect["visible"]), set(selected),
+                                 "disclosed"))
+    if "masked" in expect:
+        failures.extend(_check_masked(view, dict(expect["masked"]), selected))
+    if "rows" in expect:
+        failures.extend(_check_rows(view, dict(expect["rows"])))
+    return failures
+
+
+def run_case(engine: PolicyEngine, client: ClientPolicy, test: PolicyTest,
+             types: dict[str, GraphQLObjectType]) -> CaseResult:
+    def result(*failures: str) -> CaseResult:
+        return CaseResult(client, test, tuple(failures))
+
+    try:
+        view = engine.view(client.client_id, test.purpose)
+    except Refusal as refusal:
+        if "refused" in test.expect:
+            return result()
+        return result(f"the purpose is refused: {refusal}")
+    if "refused" in test.expect:
+        return result(f"refused: expected {test.expect['refused']} for purpose "
+                      f"{test.purpose!r}, but the client has a view for it")
+    try:
+        document = parse(test.query)
+    except GraphQLSyntaxError as error:
+        return result(f"the query does not parse: {error.message}")
+    return result(*_check_view(view, test, document, types))
+
+
+def run_tests(workspace: Workspace, client_id: str | None = None) -> list[CaseResult]:
+    """The cases of every client that compiles (or of ``client_id`` alone), in file order."""
+    types = object_types(workspace.schema)
+    return [run_case(engine, workspace.clients[cid], test, types)
+            for cid, engine in workspace.engines.items()
+            if client_id is None or cid == client_id
+            for test in workspace.clients[cid].tests]
