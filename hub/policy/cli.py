@@ -72,6 +72,30 @@ def _test(args: argparse.Namespace) -> int:
     return FAILED if failed or problems else OK
 
 
+def _refuse_broken(problems: Sequence[str]) -> int:
+    print("error: the policies do not load or compile; `hub policy check` lists:",
+          file=sys.stderr)
+    for problem in problems:
+        print(f"  {problem}", file=sys.stderr)
+    return FAILED
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from hub.policy.explain import UnknownTarget, explain
+    from hub.policy.workspace import open_workspace
+
+    workspace = open_workspace(args.dir, args.full_schema)
+    try:
+        lines = explain(workspace, args.target)
+    except UnknownTarget as error:
+        print(f"error: {error}", file=sys.stderr)
+        return WRONG_QUESTION
+    if not workspace.ok:
+        return _refuse_broken(workspace.problems)
+    print("\n".join(lines))
+    return OK
+
+
 def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``policy`` and its subcommands to the ``hub`` command line."""
     common = argparse.ArgumentParser(add_help=False)
@@ -91,6 +115,11 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
                                help="run the policy files' own test cases")
     test.add_argument("--client", help="only this client's test cases")
     test.set_defaults(run=_test)
+
+    explain = commands.add_parser("explain", parents=[common],
+                                  help="who may see Type.field (or a type), for which purpose")
+    explain.add_argument("target", metavar="Type[.field]")
+    explain.set_defaults(run=_explain)
 
 
 def main(argv: Sequence[str] | None = None, *, schema: GraphQLSchema | None = None) -> int:
