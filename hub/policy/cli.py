@@ -96,6 +96,24 @@ def _explain(args: argparse.Namespace) -> int:
     return OK
 
 
+def _matrix(args: argparse.Namespace) -> int:
+    from hub.policy.matrix import build_matrix, render_text
+    from hub.policy.matrix_html import render_html
+    from hub.policy.workspace import open_workspace
+
+    workspace = open_workspace(args.dir, args.full_schema)
+    if not workspace.ok:
+        return _refuse_broken(workspace.problems)
+    matrix = build_matrix(workspace)
+    if args.html is None:
+        sys.stdout.write(render_text(matrix))
+        return OK
+    args.html.write_text(render_html(matrix), encoding="utf-8")
+    print(f"wrote {args.html}: {len(matrix.rows)} fields x {len(matrix.columns)} client "
+          "purposes")
+    return OK
+
+
 def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``policy`` and its subcommands to the ``hub`` command line."""
     common = argparse.ArgumentParser(add_help=False)
@@ -120,6 +138,12 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
                                   help="who may see Type.field (or a type), for which purpose")
     explain.add_argument("target", metavar="Type[.field]")
     explain.set_defaults(run=_explain)
+
+    matrix = commands.add_parser("matrix", parents=[common],
+                                 help="every field against every client and purpose")
+    matrix.add_argument("--html", type=Path, metavar="FILE",
+                        help="write a self-contained HTML page instead of the text table")
+    matrix.set_defaults(run=_matrix)
 
 
 def main(argv: Sequence[str] | None = None, *, schema: GraphQLSchema | None = None) -> int:
