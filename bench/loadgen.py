@@ -37,11 +37,13 @@ class LoadResult:
         return statistics.median(self.latencies_ms) if self.latencies_ms else float("nan")
 
 
-def _request_bytes(url: str, method: str, body: bytes | None) -> tuple[str, int, bytes]:
+def _request_bytes(url: str, method: str, body: bytes | None,
+                   headers: dict[str, str] | None = None) -> tuple[str, int, bytes]:
     parts = urlsplit(url)
     assert parts.hostname in {"127.0.0.1", "localhost", "::1"}, "loopback targets only"
     path = parts.path + (f"?{parts.query}" if parts.query else "")
-    head = [f"{method} {path} HTTP/1.1", f"Host: {parts.netloc}", "Connection: keep-alive"]
+    head = [f"{method} {path} HTTP/1.1", f"Host: {parts.netloc}", "Connection: keep-alive",
+            *(f"{name}: {value}" for name, value in (headers or {}).items())]
     if body is not None:
         head += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
     raw = ("\r\n".join(head) + "\r\n\r\n").encode() + (body or b"")
@@ -73,8 +75,9 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
 
 async def run_load(url: str, *, body: bytes | None = None, method: str = "POST",
                    concurrency: int = 32, seconds: float = 10.0,
-                   max_requests: int = 1_000_000) -> LoadResult:
-    host, port, raw = _request_bytes(url, method, body)
+                   max_requests: int = 1_000_000,
+                   headers: dict[str, str] | None = None) -> LoadResult:
+    host, port, raw = _request_bytes(url, method, body, headers)
     latencies: list[float] = []
     errors = 0
     sent = 0

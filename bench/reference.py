@@ -49,12 +49,42 @@ REFERENCE_QUERY = """query Reference {
 }"""
 
 
+# The hub answers only authenticated clients: the benchmark queries as the Ministry of Home
+# Affairs' administration system, whose policy grants every field of the reference query.
+BENCH_CLIENT = ("moha-personnel-db", "administration")
+
+
 @dataclass
 class Servers:
     hub_url: str
     baseline_url: str
     hub: subprocess.Popen[bytes]
     baseline: subprocess.Popen[bytes]
+    hub_headers: dict[str, str]
+
+
+async def _register_bench_client(databases: DatabaseSet) -> str:
+    import asyncpg
+
+    from hub.auth import generate_secret, register_client
+
+    secret = generate_secret()
+    conn = await asyncpg.connect(databases.national)
+    try:
+        await register_client(conn, BENCH_CLIENT[0], "benchmark client", secret=secret,
+                              jwks=None)
+    finally:
+        await conn.close()
+    return secret
+
+
+def _hub_headers(hub_url: str, secret: str) -> dict[str, str]:
+    """A token from the hub's own token endpoint, and the purpose, as a client sends them."""
+    response = httpx.post(f"{hub_url}/oauth/token", data={"grant_type": "client_credentials"},
+                          auth=(BENCH_CLIENT[0], secret))
+    response.raise_for_status()
+    return {"Authorization": f"Bearer {response.json()['access_token']}",
+            "X-Purpose": BENCH_CLIENT[1]}
 
 
 async def _prepare(databases: DatabaseSet, employees: int, seed: int) -> None:
@@ -98,13 +128,16 @@ def _peak_rss_mb(pid: int) -> float:
 def _servers(databases: DatabaseSet, workers: int, plan_executor: bool = True
              ) -> Iterator[Servers]:
     ports = Ports()
+    secret = asyncio.run(_register_bench_client(databases))
     sandbox = start_sandbox(databases, ports)
     processes: list[subprocess.Popen[bytes] | ProcessGroup] = [sandbox]
     try:
         hub_port, baseline_port = free_port(), free_port()
         hub = start_hub(databases, ports, hub_port, workers=workers,
                         env={"HUB_EXPOSE_SOURCE_CALLS": "1", "HUB_GRAPHIQL": "0",
-                             "HUB_PLAN_EXECUTOR": "1" if plan_executor else "0"})
+                             "HUB_PLAN_EXECUTOR": "1" if plan_executor else "0",
+                             "HUB_AUTH_ISSUER": f"http://127.0.0.1:{hub_port}",
+                             "HUB_TOKEN_LIFETIME_SECONDS": "3600"})
         processes.append(hub)
         baseline = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "bench.baseline:app_from_env", "--factory",
@@ -114,15 +147,17 @@ def _servers(databases: DatabaseSet, workers: int, plan_executor: bool = True
                  "PATH": "/usr/bin:/bin"})
         processes.append(baseline)
         wait_until_up([f"http://127.0.0.1:{baseline_port}/healthz"], baseline)
-        yield Servers(f"http://127.0.0.1:{hub_port}", f"http://127.0.0.1:{baseline_port}",
-                      hub, baseline)
+        hub_url = f"http://127.0.0.1:{hub_port}"
+        yield Servers(hub_url, f"http://127.0.0.1:{baseline_port}", hub, baseline,
+                      _hub_headers(hub_url, secret))
     finally:
         for process in reversed(processes):
             stop(process)
 
 
 def _check_same_answer(servers: Servers) -> dict[str, int]:
-    hub = httpx.post(f"{servers.hub_url}/graphql", json={"query": REFERENCE_QUERY}).json()
+    hub = httpx.post(f"{servers.hub_url}/graphql", json={"query": REFERENCE_QUERY},
+                     headers=servers.hub_headers).json()
     baseline = httpx.get(f"{servers.baseline_url}/reference").json()
     if "errors" in hub:
         raise SystemExit(f"the hub answered with errors: {hub['errors'][:2]}")
@@ -139,10 +174,10 @@ class Measured:
 
 
 def _load(url: str, body: bytes | None, method: str, args: argparse.Namespace,
-          pid: int) -> Measured:
+          pid: int, headers: dict[str, str] | None = None) -> Measured:
     cpu_before = _cpu_seconds(pid)
     result = asyncio.run(run_load(url, body=body, method=method, concurrency=args.concurrency,
-                                  seconds=args.seconds))
+                                  seconds=args.seconds, headers=headers))
     cpu = _cpu_seconds(pid) - cpu_before
     return Measured(result, cpu * 1000 / max(result.requests, 1))
 
@@ -155,11 +190,13 @@ def _measure(databases: DatabaseSet, args: argparse.Namespace) -> tuple[Measured
         calls = _check_same_answer(servers)
         hub_url, base_url = f"{servers.hub_url}/graphql", f"{servers.baseline_url}/reference"
         # Warm both (connection pools, caches, JIT-free CPython but warm allocators).
-        asyncio.run(run_load(hub_url, body=body, concurrency=args.concurrency, seconds=2))
+        asyncio.run(run_load(hub_url, body=body, concurrency=args.concurrency, seconds=2,
+                             headers=servers.hub_headers))
         asyncio.run(run_load(base_url, method="GET", concurrency=args.concurrency, seconds=2))
         hub_runs, base_runs = [], []
         for _ in range(args.rounds):  # alternate, so drift on the machine hits both alike
-            hub_runs.append(_load(hub_url, body, "POST", args, servers.hub.pid))
+            hub_runs.append(_load(hub_url, body, "POST", args, servers.hub.pid,
+                                  servers.hub_headers))
             base_runs.append(_load(base_url, None, "GET", args, servers.baseline.pid))
         hub_memory = _peak_rss_mb(servers.hub.pid)
         base_memory = _peak_rss_mb(servers.baseline.pid)
@@ -171,8 +208,10 @@ def _single_client_p50(databases: DatabaseSet, args: argparse.Namespace) -> floa
     body = orjson.dumps({"query": REFERENCE_QUERY})
     with _servers(databases, args.workers) as servers:
         url = f"{servers.hub_url}/graphql"
-        asyncio.run(run_load(url, body=body, concurrency=1, seconds=2))
-        return asyncio.run(run_load(url, body=body, concurrency=1, seconds=args.seconds)).p50
+        headers = servers.hub_headers
+        asyncio.run(run_load(url, body=body, concurrency=1, seconds=2, headers=headers))
+        return asyncio.run(run_load(url, body=body, concurrency=1, seconds=args.seconds,
+                                    headers=headers)).p50
 
 
 def _merge(runs: list[Measured]) -> Measured:
