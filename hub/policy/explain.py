@@ -11,7 +11,7 @@ from __future__ import annotations
 import textwrap
 from difflib import get_close_matches
 
-from graphql import GraphQLField, GraphQLObjectType
+from graphql import GraphQLField, GraphQLObjectType, get_named_type
 
 from hub.policy.compile import ClientView, sensitive_category
 from hub.policy.paths import fields_leading_to, object_types
@@ -51,8 +51,27 @@ def _reached_through(view: ClientView, type_name: str) -> list[str]:
 
 
 def _rows(view: ClientView, type_name: str) -> list[str]:
+    if type_name == "Query":
+        return []  # the root has no rows: each type it leads to has its own filter
     scope = view.row_scope.get(type_name)
     return _wrapped(f"rows of {type_name}: ", "; ".join(scope) if scope else "all rows")
+
+
+def _records_behind(field: GraphQLField) -> list[str]:
+    """The record types a link returns, looking through page structure (a connection's
+    nodes): their row filters decide which records the link discloses."""
+    found: list[str] = []
+    queue, seen = [get_named_type(field.type)], set()
+    while queue:
+        named = queue.pop(0)
+        if not isinstance(named, GraphQLObjectType) or named.name in seen:
+            continue
+        seen.add(named.name)
+        if named.name in REFERENCE_TYPES:
+            queue.extend(get_named_type(f.type) for f in named.fields.values())
+        else:
+            found.append(named.name)
+    return found
 
 
 def _granted(view: ClientView, type_name: str, field_name: str) -> bool:
@@ -109,8 +128,8 @@ def _explain_field(views: list[ClientView], object_type: GraphQLObjectType, fiel
         client_type = _client_type(view, type_name)
         if client_type is None or field_name not in client_type.fields:
             if _granted(view, type_name, field_name):
-                lines.append(f"  {_who(view)}: granted, but not in its schema (nothing it can "
-                             "see leads there): see `hub policy check`")
+                lines.append(f"  {_who(view)}: granted, but not in its schema: see "
+                             "`hub policy check`")
             else:
                 hidden.append(_who(view))
             continue
@@ -121,6 +140,9 @@ def _explain_field(views: list[ClientView], object_type: GraphQLObjectType, fiel
         if basis is not None:
             lines.extend(_wrapped("legal basis: ", basis))
         lines.extend(_rows(view, type_name))
+        for record_type in _records_behind(client_type.fields[field_name]):
+            if record_type != type_name:
+                lines.extend(_rows(view, record_type))
         lines.extend(_reached_through(view, type_name))
     if not seen:
         lines.append(f"  no client may see {type_name}.{field_name}")

@@ -80,9 +80,23 @@ def test_a_granted_type_nothing_leads_to(hub_policy: Run, tmp_path: Path,
     write_policy(tmp_path, base)
     outcome = hub_policy("explain", "Discipline.reason", "--dir", tmp_path)
     assert outcome.lines[1:] == [
-        "  test-client/review: granted, but not in its schema (nothing it can see leads "
-        "there): see `hub policy check`",
+        "  test-client/review: granted, but not in its schema: see `hub policy check`",
         "  no client may see Discipline.reason"]
+
+
+def test_a_link_shows_the_row_filter_of_the_records_it_returns(hub_policy: Run) -> None:
+    outcome = hub_policy("explain", "Query.civilServants")
+    lines = outcome.lines
+    payroll = lines.index("  mof-payroll/salary-budget: visible")
+    # through the connection's nodes to CivilServant; the root itself has no rows
+    assert lines[payroll + 1] == ("      rows of CivilServant: status in [ACTIVE, SUSPENDED, "
+                                  "ON_LEAVE]")
+    assert not any("rows of Query" in line for line in lines)
+    agency = hub_policy("explain", "CivilServant.agency").lines
+    hanoi = agency.index("  hanoi-doha/personnel-management: visible")
+    assert agency[hanoi + 1:hanoi + 3] == [
+        "      rows of CivilServant: agency.provinceCode = client.province_code (01)",
+        "      rows of Agency: provinceCode = client.province_code (01)"]
 
 
 def test_reference_data(hub_policy: Run) -> None:
