@@ -135,6 +135,8 @@ def _check_view(view: ClientView, test: PolicyTest, document: DocumentNode,
     failures = [f"{key}: {ref} is not a field of the schema at all"
                 for key in ("visible", "denied", "masked")
                 for ref in _unknown(expect.get(key, ()), types)]
+    failures += [f"rows: {name} is not a type of the schema" for name in expect.get("rows", {})
+                 if name not in types]
     errors = validate(view.schema, document)
     if "denied" in expect:
         failures.extend(_check_denied(list(expect["denied"]), errors))

@@ -112,6 +112,9 @@ FAILING: dict[str, tuple[dict[str, Any], list[str]]] = {
          "client.province_code (01)']",
          "rows of CivilServant: expected ['status in [ACTIVE]'], the view holds ['status = "
          "ACTIVE']"]),
+    "rows of a type that does not exist": (
+        _case("rows", "{ ranks { code } }", rows={"Agnecy": []}),
+        ["rows: Agnecy is not a type of the schema"]),
     "refused, but the purpose is declared": (
         _case("refused", "{ ranks { code } }", refused="FORBIDDEN"),
         ["refused: expected FORBIDDEN for purpose 'review', but the client has a view for it"]),
