@@ -38,6 +38,12 @@ from resolvers.shaping import SHAPED_FROM
 __all__ = ["ClientView", "PolicyEngine", "Refusal", "sensitive_category"]
 
 
+# GraphQL scalar -> the Python types a policy literal for it may have
+_LITERAL_TYPES: dict[str, tuple[type, ...]] = {
+    "String": (str,), "ID": (str,), "PersonalId": (str,), "Int": (int,),
+    "Float": (int, float), "Boolean": (bool,)}
+
+
 class Refusal(Exception):
     """The caller may not use the hub for this purpose (403, FORBIDDEN)."""
 
@@ -193,12 +199,17 @@ class _Compiler:
         return column, field_def
 
     def _internal(self, field_def: GraphQLField, value: Any) -> Any:
-        """A policy names enum values as GraphQL does (ACTIVE); sources hold their values."""
+        """The value a source holds for a policy's literal, or None if the literal is not a
+        value of the field's type. A policy names enum values as GraphQL does (ACTIVE); text
+        must be text (an unquoted 01 in YAML is the number 1, never equal to "01")."""
         named = get_named_type(field_def.type)
         if isinstance(named, GraphQLEnumType):
             member = named.values.get(str(value))
             return None if member is None else member.value
-        return value
+        expected = _LITERAL_TYPES.get(named.name)
+        if expected is None or isinstance(value, bool) != (bool in expected):
+            return None
+        return value if isinstance(value, expected) else None
 
     def _condition(self, type_name: str, condition: RowCondition) -> Condition | None:
         value = condition.value
@@ -233,7 +244,7 @@ class _Compiler:
         found = self._column(target.name, inner)
         if found is None:
             return None
-        compared = self._compare(target.name, condition, found, value)
+        compared = self._compare(type_name, condition, found, value)
         if compared is None:
             return None
         assert target_entity is not None
@@ -245,8 +256,16 @@ class _Compiler:
         values = value if isinstance(value, tuple) else (value,)
         internal = tuple(self._internal(field_def, v) for v in values)
         if any(v is None for v in internal):
-            self.problem(type_name, f"{condition.field}: {value!r} is not a value of "
-                                    f"{get_named_type(field_def.type).name}")
+            named = get_named_type(field_def.type).name
+            if named not in _LITERAL_TYPES and not isinstance(get_named_type(field_def.type),
+                                                              GraphQLEnumType):
+                self.problem(type_name, f"{condition.field}: row conditions on {named} "
+                                        "fields are not supported")
+            else:
+                text = named in ("String", "ID", "PersonalId")
+                hint = " (quote text in YAML: \"01\", not 01)" if text else ""
+                self.problem(type_name, f"{condition.field}: {value!r} is not a value of "
+                                        f"{named}{hint}")
             return None
         if condition.op == "equals":
             return eq(column, internal[0])

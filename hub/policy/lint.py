@@ -114,36 +114,6 @@ def _every_value(field: GraphQLField | None) -> frozenset[_Key] | None:
     return None
 
 
-# What a source compares a column of each scalar with: the engine converts enum names to their
-# values and nothing else, and asyncpg refuses a str for a date column or an int for a text one
-# (so does a filter applied on arrival, silently: "01" != 1).
-_PYTHON_TYPES: dict[str, tuple[type, ...]] = {
-    "String": (str,), "ID": (str,), "PersonalId": (str,), "Int": (int,), "Float": (int, float),
-    "Boolean": (bool,)}
-
-
-def _mistyped(view: ClientView, subject: str, condition: RowCondition,
-              field: GraphQLField | None) -> list[Finding]:
-    if field is None:
-        return []
-    named = get_named_type(field.type)
-    if isinstance(named, GraphQLEnumType):
-        return []  # the engine checks enum names itself
-    wanted = _PYTHON_TYPES.get(named.name)
-    wrong = sorted({repr(value) for _, value in _values(view, condition)
-                    if wanted is None or not isinstance(value, wanted)
-                    or (isinstance(value, bool) and bool not in wanted)})
-    if not wrong:
-        return []
-    compared = (f"row condition `{condition.describe()}` compares {condition.field}, a "
-                f"{named.name}, with {', '.join(wrong)}")
-    if wanted is None:
-        return [_warning(view, subject, f"{compared}: the engine passes it on unconverted, and "
-                                        f"the source cannot compare a {named.name} with it")]
-    return [_warning(view, subject, f"{compared}: it never matches (YAML reads 01 as the "
-                                    "number 1: quote it)")]
-
-
 def _duplicates(view: ClientView, subject: str, condition: RowCondition) -> list[Finding]:
     if condition.op != "in" or not isinstance(condition.value, tuple):
         return []
@@ -188,7 +158,6 @@ def _rows(view: ClientView, object_type: GraphQLObjectType, grant: TypeGrant
         groups.setdefault(condition.field, []).append(condition)
         found.extend(_duplicates(view, subject, condition))
         field = _condition_field(object_type, condition.field)
-        found.extend(_mistyped(view, subject, condition, field))
         everything = _every_value(field)
         if everything is not None and _values(view, condition) >= everything:
             found.append(_warning(view, subject, f"useless row condition: "
