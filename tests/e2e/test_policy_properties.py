@@ -162,6 +162,7 @@ class Case:
     purpose: str
     payloads: tuple[Payload, ...]
     batch: bool = False  # sent as a JSON array, even when it holds one operation
+    get: bool = False  # sent as GET /graphql?query=... (one operation)
 
 
 class _Builder:
@@ -432,7 +433,8 @@ def cases(draw: st.DrawFn) -> Case:
         return _Builder(draw, visible, attack=draw(st.integers(0, 2)) == 0)
 
     if shape == "one":
-        return Case(client, purpose, (_payload(builder(), draw, ["Q"]),))
+        return Case(client, purpose, (_payload(builder(), draw, ["Q"]),),
+                    get=draw(st.integers(0, 3)) == 0)
     if shape == "operationName":
         return Case(client, purpose, (_payload(builder(), draw, ["A", "B"]),))
     payloads = tuple(_payload(builder(), draw, [f"P{i}"]) for i in range(draw(st.integers(1, 3))))
@@ -916,7 +918,12 @@ def run_case(world: World, case: Case) -> None:
             note(f"{case.client}/{case.purpose}: "
                  f"{json.dumps(payload.body(), ensure_ascii=False)}")
     body: Any = ([p.body() for p in payloads] if case.batch else payloads[0].body())
-    response = world.post(case.client, case.purpose, body)
+    if case.get:
+        params = {k: v if isinstance(v, str) else json.dumps(v) for k, v in body.items()}
+        response = world.http.get(f"{world.hub_url}/graphql", params=params,
+                                  headers=world.tokens.headers(case.client, case.purpose))
+    else:
+        response = world.post(case.client, case.purpose, body)
     assert response.status_code < 500, response.text
     assert "Traceback" not in response.text, response.text
     assert 'File "' not in response.text, response.text
