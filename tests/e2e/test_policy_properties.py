@@ -264,8 +264,6 @@ class _Builder:
                     ("namePrefix", '"Nguyễn"', "Nguyễn"), ("agencyCode", f'"{unit}"', unit),
                     ("rankCode", f'"{rank}"', rank)], free)
                 args += [found] if found else []
-        elif owner in ("Query.__type",):
-            raise AssertionError("introspection is written by `introspection`")
         return f"({', '.join(args)})" if args else ""
 
     def attack_now(self) -> bool:
@@ -309,26 +307,27 @@ class _Builder:
         for name in self.fields(type_name, free):
             target = get_named_type(OBJECT_TYPES[type_name].fields[name].type)
             if not isinstance(target, GraphQLObjectType):
-                leaves.append(name)
+                # A masked value is what must keep its form whichever way it is reached.
+                masked = self.visible is not None and self.visible.get(type_name, {}).get(name)
+                leaves.extend([name] * (4 if masked else 1))
             elif depth + (target.name not in STRUCTURAL) <= MAX_DEPTH:
                 # The links named in LINK_WEIGHT lead to rows a filter must hold back, or to
                 # objects whose masks must survive the way there: follow them more often.
                 links.extend([name] * LINK_WEIGHT.get(name, 1))
         picks = draw(st.lists(st.sampled_from(leaves), min_size=0 if links else 1,
-                              max_size=min(3, len(leaves)), unique=True)) if leaves else []
+                              max_size=min(3, len(set(leaves))), unique=True)) if leaves else []
         if links:
-            most = 2 if depth > 0 else 3
-            picks += draw(st.lists(st.sampled_from(links), min_size=int(draw(st.integers(0, 3))
-                                                                       > 0 or not picks),
-                                   max_size=min(most, len(set(links))), unique=True))
+            at_least = int(not picks or draw(st.integers(0, 3)) > 0)  # mostly go deeper
+            picks += draw(st.lists(st.sampled_from(links), min_size=at_least,
+                                   max_size=min(2 if depth else 3, len(set(links))),
+                                   unique=True))
         parts = [self.field(type_name, name, depth, free) for name in picks]
-        if not free and self.attacks and draw(st.integers(0, 2)) == 0:
-            forbidden = [n for n in OBJECT_TYPES[type_name].fields
-                         if n not in self.fields(type_name, False)]
-            if forbidden:
-                self.attacks -= 1
-                parts.append(self.field(type_name, draw(st.sampled_from(forbidden)), depth,
-                                        True))
+        forbidden = [n for n in OBJECT_TYPES[type_name].fields
+                     if n not in self.fields(type_name, False)]
+        if not free and forbidden and self.attack_now():
+            # Outside the view, with whatever the document does around it: an alias, a
+            # fragment, a directive, another operation.
+            parts.append(self.field(type_name, draw(st.sampled_from(forbidden)), depth, True))
         if type_name == "Query" and draw(st.integers(0, 6)) == 0:
             parts.append(self.introspection())
         if not parts or draw(st.integers(0, 3)) == 0:
@@ -407,9 +406,6 @@ def variables_by_operation(document: DocumentNode) -> dict[str, set[str]]:
         if isinstance(definition, OperationDefinitionNode):
             found: set[str] = set()
             walk(definition.selection_set, set(), found)
-            walk_directives = definition.directives or ()
-            for directive in walk_directives:
-                walk(directive, set(), found)
             used[definition.name.value if definition.name else ""] = found
     return used
 
@@ -452,8 +448,8 @@ class World:
     pools: dict[str, list[str]]
     employees: dict[str, dict[str, Any]]
     agencies: dict[str, dict[str, Any]]
-    # (client, purpose, type, field, real value) -> hash seen, and the reverse: a pseudonym
-    # must be stable within a client and never stand for two values.
+    # (client, purpose, type, field, real value) -> pseudonym seen, and (client, purpose,
+    # pseudonym) -> real value: a pseudonym must be stable and never stand for two values.
     hashes: dict[tuple[str, str, str, str, str], str] = field(default_factory=dict)
     unhashed: dict[tuple[str, str, str], str] = field(default_factory=dict)
     checked: dict[str, int] = field(default_factory=dict)
