@@ -35,9 +35,9 @@ def _redact(value: Any) -> Any:
 
 
 def _hasher(secret: bytes) -> Callable[[Any], Any]:
-    # Keyed per client (the caller passes a per-client secret): the same value gives the same
-    # token within one client's answers, so records can be linked, but tokens cannot be
-    # joined across clients or reversed by hashing guesses without the key.
+    # Keyed per client and purpose (the caller passes that key): the same value gives the
+    # same token within those answers, so records can be linked, but tokens cannot be joined
+    # across purposes or clients, or reversed by hashing guesses without the key.
     def hash_value(value: Any) -> Any:
         if value is None:
             return None

@@ -298,8 +298,11 @@ class _Compiler:
     def grants(self, visible: Visible, row_filters: dict[str, RowFilter]) -> Grants:
         columns: dict[str, set[str]] = {}
         masks: dict[str, list[MaskedColumn]] = {}
-        client_secret = hmac.new(self.secret, self.client.client_id.encode(),
-                                 hashlib.sha256).digest()
+        # One key per client and purpose: pseudonyms given for one purpose (statistics) cannot
+        # be joined with what the same client reads for another, nor with another client's.
+        client_secret = hmac.new(
+            self.secret, f"{self.client.client_id}\0{self.purpose.name}".encode(),
+            hashlib.sha256).digest()
         for type_name, fields in visible.items():
             entity = ENTITY_OF_TYPE.get(type_name)
             if entity is None:
