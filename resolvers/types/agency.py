@@ -53,6 +53,9 @@ class Agency:
     kind: AgencyKind
     parent_code: str | None
     province_code: str
+    authority: str = strawberry.field(
+        description="The ministry (Gnn) or province (Hpp) the agency belongs to, from the last "
+                    "segment of its code; ministries located in Hà Nội belong to no province.")
     headcount_quota: int
 
     province: Province | None

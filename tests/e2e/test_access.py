@@ -301,8 +301,12 @@ def _values(databases: DatabaseSet, sql: str, *args: Any) -> list[Any]:
     return asyncio.run(run())
 
 
+# The city's own agencies: under its authority (.H01), not every agency located in Hà Nội.
 IN_HANOI = ("SELECT e.{} FROM employee e JOIN agency a ON a.code = e.agency_code "
-            "WHERE a.province_code {} '01' ORDER BY 1")
+            "WHERE a.authority {} 'H01' ORDER BY 1")
+# Staff of central agencies that are located in Hà Nội: not the city's to manage.
+CENTRAL_IN_HANOI = ("SELECT e.{} FROM employee e JOIN agency a ON a.code = e.agency_code "
+                    "WHERE a.province_code = '01' AND a.authority LIKE 'G%' ORDER BY 1")
 
 
 def test_a_province_sees_its_own_employees_only(graphql: GraphQLClient,
@@ -315,11 +319,11 @@ def test_a_province_sees_its_own_employees_only(graphql: GraphQLClient,
     while True:
         page = hanoi.data("query($a: String) { civilServants(first: 100, after: $a) { "
                           "totalCount pageInfo { hasNextPage endCursor } nodes { "
-                          "employeeCode agency { provinceCode } } } }", {"a": after})
+                          "employeeCode agency { authority } } } }", {"a": after})
         connection = page["civilServants"]
         assert connection["totalCount"] == len(expected)
         seen += [n["employeeCode"] for n in connection["nodes"]]
-        assert {n["agency"]["provinceCode"] for n in connection["nodes"]} <= {"01"}
+        assert {n["agency"]["authority"] for n in connection["nodes"]} <= {"H01"}
         if not connection["pageInfo"]["hasNextPage"]:
             break
         after = connection["pageInfo"]["endCursor"]
@@ -331,9 +335,15 @@ def test_rows_outside_the_province_are_not_found(graphql: GraphQLClient,
     hanoi = graphql.as_client("hanoi-doha", "personnel-management")
     outsider = _values(databases, IN_HANOI.format("employee_code", "<>"))[0]
     outsider_id = _values(databases, IN_HANOI.format("personal_id", "<>"))[0]
+    central = _values(databases, CENTRAL_IN_HANOI.format("employee_code"))[0]
     other_agency = _scalar(databases, "SELECT code FROM agency WHERE province_code <> '01' "
                                       "ORDER BY code LIMIT 1")
+    ministry = _scalar(databases, "SELECT code FROM agency WHERE province_code = '01' "
+                                  "AND authority LIKE 'G%' ORDER BY code LIMIT 1")
     for query, variables in [
+        ("query($c: String!) { civilServant(employeeCode: $c) { fullName } }",
+         {"c": central}),
+        ("query($c: String!) { agency(code: $c) { name } }", {"c": ministry}),
         ("query($c: String!) { civilServant(employeeCode: $c) { fullName } }",
          {"c": outsider}),
         ("query($p: PersonalId!) { civilServantByPersonalId(personalId: $p) { fullName } }",
@@ -347,18 +357,19 @@ def test_rows_outside_the_province_are_not_found(graphql: GraphQLClient,
 
 def test_agencies_and_their_employees_stay_in_the_province(graphql: GraphQLClient) -> None:
     hanoi = graphql.as_client("hanoi-doha", "personnel-management")
-    data = hanoi.data("{ agencies { code provinceCode headcount parent { provinceCode } "
-                      "children { provinceCode employees(first: 100) { nodes { "
-                      "agency { provinceCode } } } } employees(first: 100) { totalCount nodes "
-                      "{ agency { provinceCode } } } } }")
+    data = hanoi.data("{ agencies { code authority headcount parent { authority } "
+                      "children { authority employees(first: 100) { nodes { "
+                      "agency { authority } } } } employees(first: 100) { totalCount nodes "
+                      "{ agency { authority } } } } }")
     assert data["agencies"]
     for agency in data["agencies"]:
-        assert agency["provinceCode"] == "01"
-        assert agency["parent"] is None or agency["parent"]["provinceCode"] == "01"
+        assert agency["authority"] == "H01"
+        assert agency["code"].endswith(".H01")
+        assert agency["parent"] is None or agency["parent"]["authority"] == "H01"
         assert agency["employees"]["totalCount"] == agency["headcount"]
         nested = [n for child in agency["children"] for n in child["employees"]["nodes"]]
         for node in agency["employees"]["nodes"] + nested:
-            assert node["agency"]["provinceCode"] == "01"
+            assert node["agency"]["authority"] == "H01"
 
 
 def test_person_civil_servant_obeys_the_row_filter(graphql: GraphQLClient,
@@ -367,7 +378,7 @@ def test_person_civil_servant_obeys_the_row_filter(graphql: GraphQLClient,
     query = ("query($p: PersonalId!) { person(personalId: $p) { fullName "
              "civilServant { employeeCode agency { code } } } }")
     inside = _values(databases, IN_HANOI.format("personal_id", "="))[0]
-    outside = _values(databases, IN_HANOI.format("personal_id", "<>"))[0]
+    outside = _values(databases, CENTRAL_IN_HANOI.format("personal_id"))[0]
     assert recruitment.data(query, {"p": inside})["person"]["civilServant"] is not None
     answer = recruitment.data(query, {"p": outside})["person"]
     assert answer["fullName"]

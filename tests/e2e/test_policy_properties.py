@@ -489,11 +489,15 @@ def _pools(databases: DatabaseSet) -> tuple[dict[str, list[str]], dict[str, dict
     citizens = fetch(databases.population,
                      "SELECT personal_id, spouse_id, father_id FROM citizen ORDER BY personal_id")
 
-    def province(code: str) -> str:
-        return str(agencies[employees[code]["agency_code"]]["province_code"])
+    def authority(code: str) -> str:
+        return str(agencies[employees[code]["agency_code"]]["authority"])
 
-    hanoi = [c for c in employees if province(c) == "01"]
-    elsewhere = [c for c in employees if province(c) != "01"]
+    # The city's own staff (.H01), and everyone else — central ministries located in Hà Nội
+    # first, as they are the ones a province-by-location filter would let through.
+    hanoi = [c for c in employees if authority(c) == "H01"]
+    elsewhere = sorted((c for c in employees if authority(c) != "H01"),
+                       key=lambda c: (agencies[employees[c]["agency_code"]]["province_code"]
+                                      != "01", c))
     # Employees payroll may not see (retired, resigned) and some it may (suspended, on leave).
     gone = [c for c, r in employees.items() if r["status"] in ("retired", "resigned")]
     away = [c for c, r in employees.items() if r["status"] in ("suspended", "on_leave")]
@@ -502,13 +506,14 @@ def _pools(databases: DatabaseSet) -> tuple[dict[str, list[str]], dict[str, dict
     spouse_of = {c["personal_id"]: c["spouse_id"] for c in citizens}
     # People outside the civil service married to someone in it: Person.spouse.civilServant.
     spouses_of_employees = [p for p, s in spouse_of.items() if s in employed and p not in employed]
-    spouse_hanoi = [p for p in spouses_of_employees if province(employed[spouse_of[p]]) == "01"]
+    spouse_hanoi = [p for p in spouses_of_employees
+                    if authority(employed[spouse_of[p]]) == "H01"]
     with_family = [c["personal_id"] for c in citizens
                    if c["father_id"] and c["spouse_id"] and c["personal_id"] in employed]
     strangers = [c["personal_id"] for c in citizens if c["personal_id"] not in employed]
     staffed = sorted({r["agency_code"] for r in employees.values()})
-    units = ([a for a in staffed if agencies[a]["province_code"] == "01"][:4]
-             + [a for a in staffed if agencies[a]["province_code"] != "01"][:4])
+    units = ([a for a in staffed if agencies[a]["authority"] == "H01"][:4]
+             + [a for a in staffed if agencies[a]["authority"] != "H01"][:4])
     parents = sorted({str(a["parent_code"]) for a in agencies.values() if a["parent_code"]})
     pools = {
         "emp": [*chosen, "CB99999999"],
@@ -522,8 +527,8 @@ def _pools(databases: DatabaseSet) -> tuple[dict[str, list[str]], dict[str, dict
         "agency": [*units, "000.00.00.H01", "000.00.00.H44", "000.00.00.G01", "000.00.01.G02",
                    "000.99.99.H99"],
         "parent": ["000.00.00.H01", "000.00.00.H44", "000.00.00.G01",
-                   *[p for p in parents if agencies[p]["province_code"] == "01"][:2],
-                   *[p for p in parents if agencies[p]["province_code"] != "01"][:2]],
+                   *[p for p in parents if agencies[p]["authority"] == "H01"][:2],
+                   *[p for p in parents if agencies[p]["authority"] != "H01"][:2]],
         "cursor": [encode_cursor(c) for c in (hanoi[3], elsewhere[3], gone[0])],
         "rank": sorted({str(r["rank_code"]) for r in employees.values()})[:4],
     }

@@ -26,8 +26,8 @@ def test_a_masked_field_across_the_shipped_policies(hub_policy: Run) -> None:
     assert lines[payroll + 1] == ("      rows of CivilServant: status in [ACTIVE, SUSPENDED, "
                                   "ON_LEAVE]")
     hanoi = lines.index("  hanoi-doha/personnel-management: visible")
-    assert lines[hanoi + 1] == ("      rows of CivilServant: agency.provinceCode = "
-                                "client.province_code (01)")
+    assert lines[hanoi + 1] == ("      rows of CivilServant: agency.authority = "
+                                "client.authority (H01)")
     assert any(line.startswith("  not visible to: ") and "moha-personnel-db/statistics" in line
                for line in lines)
 
@@ -95,8 +95,8 @@ def test_a_link_shows_the_row_filter_of_the_records_it_returns(hub_policy: Run) 
     agency = hub_policy("explain", "CivilServant.agency").lines
     hanoi = agency.index("  hanoi-doha/personnel-management: visible")
     assert agency[hanoi + 1:hanoi + 3] == [
-        "      rows of CivilServant: agency.provinceCode = client.province_code (01)",
-        "      rows of Agency: provinceCode = client.province_code (01)"]
+        "      rows of CivilServant: agency.authority = client.authority (H01)",
+        "      rows of Agency: authority = client.authority (H01)"]
 
 
 def test_reference_data(hub_policy: Run) -> None:
