@@ -7,7 +7,8 @@ group and order by, and the keys links are resolved with.
 
 from __future__ import annotations
 
-__all__ = ["ALWAYS_FETCHED", "ENTITY_OF_TYPE", "NATIONAL_ENTITIES", "REFERENCE_TYPES"]
+__all__ = ["ALWAYS_FETCHED", "ENTITY_OF_TYPE", "NATIONAL_ENTITIES", "REFERENCE_TYPES",
+           "STRUCTURE_FOR"]
 
 ENTITY_OF_TYPE: dict[str, str] = {
     "CivilServant": "employee",
@@ -51,3 +52,8 @@ NATIONAL_ENTITIES = frozenset(ENTITY_OF_TYPE.values()) - {"citizen", "agency_rec
 # client that may reach one through a granted field sees all of it; no grant is needed.
 REFERENCE_TYPES = frozenset({"Province", "LegacyProvince", "Rank", "Position", "DisciplineForm",
                              "CivilServantConnection", "CivilServantEdge", "PageInfo"})
+
+# Structural types exist for the sake of another type: without it they are not visible either
+# (a connection's totalCount would otherwise count rows of a type the client may not read).
+STRUCTURE_FOR: dict[str, str] = {"CivilServantConnection": "CivilServant",
+                                 "CivilServantEdge": "CivilServant", "PageInfo": "CivilServant"}

@@ -20,7 +20,7 @@ from resolvers.context import RequestContext
 from resolvers.info import Info
 from resolvers.loaders import Loaders
 
-__all__ = ["LINKS", "Link", "link"]
+__all__ = ["KEYED_RESOLVERS", "LINKS", "Link", "link"]
 
 Row = dict[str, Any]
 
@@ -36,6 +36,9 @@ class Link:
     loader: Callable[[Loaders], DataLoader[Any, Any]]
     empty: Any = None  # the value when the key is None
     target_key: str | None = None
+    # Per key column, the field of the linked type that shows the key's value (None: none
+    # does). A policy may not mask a column that a visible link would show unmasked.
+    shows: tuple[str | None, ...] = ()
     key: Callable[[Row], Hashable | None] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -55,6 +58,12 @@ class Link:
 
 # (GraphQL type name, GraphQL field name) -> Link
 LINKS: dict[tuple[str, str], Link] = {}
+
+# Fields with their own resolver that fetch by a column of the parent, and the field of the
+# type they lead to that shows it: (type, field) -> ((column, target field), ...).
+KEYED_RESOLVERS: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {
+    ("Agency", "employees"): (("code", "agencyCode"),),
+}
 
 
 def link(type_name: str, field_name: str, definition: Link) -> Callable[..., Any]:

@@ -53,6 +53,12 @@ REVEALS: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {
     # arguments, as ("Type.field", argument): a forged `after` would bisect employee codes
     ("Query.civilServants", "after"): (("CivilServant", "employeeCode"),),
     ("Agency.employees", "after"): (("CivilServant", "employeeCode"),),
+    # a lookup by a key answers "does this key exist?": trying candidates would recover a key
+    # the client sees masked (the six digits a `last4` hides) or not at all
+    ("Query.civilServant", "employeeCode"): (("CivilServant", "employeeCode"),),
+    ("Query.civilServantByPersonalId", "personalId"): (("CivilServant", "personalId"),),
+    ("Query.person", "personalId"): (("Person", "personalId"),),
+    ("Query.agency", "code"): (("Agency", "code"),),
 }
 
 

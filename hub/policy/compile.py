@@ -18,9 +18,11 @@ from typing import Any
 from graphql import (
     GraphQLEnumType,
     GraphQLField,
+    GraphQLNonNull,
     GraphQLObjectType,
     GraphQLScalarType,
     GraphQLSchema,
+    Undefined,
     get_named_type,
 )
 
@@ -28,9 +30,9 @@ from adapters import Condition, RowFilter, eq, one_of, related
 from hub.policy.load import PolicyError
 from hub.policy.model import AttributeRef, ClientPolicy, PolicySet, Purpose, RowCondition
 from hub.policy.schema_view import Visible, build_client_schema, python_name
-from resolvers.entities import ENTITY_OF_TYPE, NATIONAL_ENTITIES, REFERENCE_TYPES
+from resolvers.entities import ENTITY_OF_TYPE, NATIONAL_ENTITIES, REFERENCE_TYPES, STRUCTURE_FOR
 from resolvers.grants import Grants, MaskedColumn
-from resolvers.links import LINKS
+from resolvers.links import KEYED_RESOLVERS, LINKS
 from resolvers.masks import MASKABLE_TYPES, make_mask
 from resolvers.query import REVEALS
 from resolvers.shaping import SHAPED_FROM
@@ -155,8 +157,10 @@ class _Compiler:
         visible: dict[str, dict[str, str | None]] = {}
         for type_name, object_type in self.types.items():
             if type_name in REFERENCE_TYPES:
-                visible[type_name] = {n: None for n in object_type.fields
-                                      if allowed(type_name, n)}
+                payload = STRUCTURE_FOR.get(type_name)
+                if payload is None or granted.get(payload):
+                    visible[type_name] = {n: None for n in object_type.fields
+                                          if allowed(type_name, n)}
             elif type_name in granted:
                 visible[type_name] = dict(granted[type_name])
         # A field leading to a type the client may see nothing of goes too; repeat until
@@ -171,9 +175,72 @@ class _Compiler:
                         del fields[name]
                         changed = True
         visible = {t: f for t, f in visible.items() if f}
+        # What the client's schema will hold: nothing in it may undo a mask or a denial.
+        self._check_lookups(visible, allowed)
+        self._check_masks_hold(visible)
         if not visible.get("Query"):
             self.problem("Query", "no root field is granted: the purpose would allow nothing")
         return visible, allowed
+
+    def _check_lookups(self, visible: dict[str, dict[str, str | None]], allowed: Any) -> None:
+        """A granted field whose required argument would reveal what the client may not read
+        (a lookup by a masked personal ID) is a contradiction the policy must resolve: the
+        field cannot be served without the argument."""
+        for type_name, fields in visible.items():
+            for name in fields:
+                for argument_name, argument in self.types[type_name].fields[name].args.items():
+                    required = (isinstance(argument.type, GraphQLNonNull)
+                                and argument.default_value is Undefined)
+                    if required and not allowed(f"{type_name}.{name}", argument_name):
+                        needs = ", ".join(f"{t}.{f}" for t, f in REVEALS[
+                            (f"{type_name}.{name}", argument_name)])
+                        self.problem(type_name, f"{name} looks rows up by {argument_name}, "
+                                                f"which reveals {needs}: grant that unmasked, "
+                                                f"or do not grant {name}")
+
+    def _check_masks_hold(self, visible: dict[str, dict[str, str | None]]) -> None:
+        """A masked value must not be readable another way: through a link whose target shows
+        the same column (CivilServant.person.personalId), or a field computed from it."""
+        for type_name, fields in visible.items():
+            object_type = self.types[type_name]
+            for masked, mask in fields.items():
+                if mask is None:
+                    continue
+                column = python_name(object_type.fields[masked], masked)
+                for other in fields:
+                    if other == masked:
+                        continue
+                    shown = self._shown_through(type_name, other, column)
+                    target_fields = visible.get(shown[0], {}) if shown is not None else {}
+                    if shown is not None and shown[1] in target_fields and (
+                            target_fields[shown[1]] != mask):
+                        self.problem(type_name, f"{masked} is masked ({mask}) but {other} "
+                                                f"leads to {shown[0]}.{shown[1]}, which shows "
+                                                "it otherwise")
+                    other_column = python_name(object_type.fields[other], other)
+                    if column in SHAPED_FROM.get((type_name, other_column), ()):
+                        self.problem(type_name, f"{masked} is masked ({mask}) but {other} is "
+                                                "computed from it")
+
+    def _shown_through(self, type_name: str, field: str, column: str
+                       ) -> tuple[str, str] | None:
+        """The (type, field) that following ``field`` shows ``column`` as, if any."""
+        link = LINKS.get((type_name, field))
+        if link is not None:
+            if column not in link.key_columns:
+                return None
+            shows = link.shows or (None,) * len(link.key_columns)
+            target = shows[link.key_columns.index(column)]
+            if target is None:
+                return None
+            return self._target(type_name, field), target
+        for key, target_field in KEYED_RESOLVERS.get((type_name, field), ()):
+            if key == column:
+                return self._target(type_name, field), target_field
+        return None
+
+    def _target(self, type_name: str, field: str) -> str:
+        return str(get_named_type(self.types[type_name].fields[field].type).name)
 
     # -- grants for the loaders ------------------------------------------------------------
 

@@ -26,11 +26,13 @@ AgencyRef = Annotated["Agency", strawberry.lazy("resolvers.types.agency")]
 
 
 _parent = link("Agency", "parent", Link(key_columns=("parent_code",),
-                                        loader=attrgetter("agency"), target_key="code"))
+                                        loader=attrgetter("agency"), target_key="code",
+                                        shows=("code",)))
 _children = link("Agency", "children", Link(key_columns=("code",),
-                                            loader=attrgetter("agency_children")))
+                                            loader=attrgetter("agency_children"),
+                                            shows=("parentCode",)))
 _headcount = link("Agency", "headcount", Link(key_columns=("code",),
-                                              loader=attrgetter("headcount")))
+                                              loader=attrgetter("headcount"), shows=(None,)))
 
 
 async def _employees(root: strawberry.Parent[Row], info: Info, first: int | None = None,

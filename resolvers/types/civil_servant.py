@@ -40,18 +40,20 @@ PersonRef = Annotated["Person", strawberry.lazy("resolvers.types.person")]
 
 _TYPE = "CivilServant"
 _person = link(_TYPE, "person", Link(key_columns=("personal_id",),
-                                     loader=attrgetter("citizen")))
+                                     loader=attrgetter("citizen"), shows=("personalId",)))
 _agency = link(_TYPE, "agency", Link(key_columns=("agency_code",),
-                                     loader=attrgetter("agency"), target_key="code"))
+                                     loader=attrgetter("agency"), target_key="code",
+                                     shows=("code",)))
 _agency_record = link(_TYPE, "agencyRecord", Link(
-    key_columns=("agency_code", "personal_id"), loader=attrgetter("agency_record")))
+    key_columns=("agency_code", "personal_id"), loader=attrgetter("agency_record"),
+    shows=("agencyCode", "personalId")))
 
 
 def _records(field: str, table: str) -> Any:
     single, _ = EMPLOYEE_RECORD_TABLES[table]
     return link(_TYPE, field, Link(key_columns=("employee_code",),
                                    loader=methodcaller("records", table),
-                                   empty=None if single else []))
+                                   empty=None if single else [], shows=(None,)))
 
 
 @strawberry.type(description="A cadre, civil servant or public employee in the national "

@@ -25,14 +25,16 @@ PersonRef = Annotated["Person", strawberry.lazy("resolvers.types.person")]
 
 
 def _relative(field: str, column: str) -> Any:
-    return link("Person", field, Link(key_columns=(column,), loader=attrgetter("citizen")))
+    return link("Person", field, Link(key_columns=(column,), loader=attrgetter("citizen"),
+                                      shows=("personalId",)))
 
 
 _father = _relative("father", "father_id")
 _mother = _relative("mother", "mother_id")
 _spouse = _relative("spouse", "spouse_id")
 _civil_servant = link("Person", "civilServant", Link(
-    key_columns=("personal_id",), loader=attrgetter("employee_by_personal_id")))
+    key_columns=("personal_id",), loader=attrgetter("employee_by_personal_id"),
+    shows=("personalId",)))
 
 
 @strawberry.type(description="A person in the National Population Database (Ministry of Public "

@@ -107,6 +107,36 @@ BROKEN: dict[str, tuple[Callable[[Policy], None], str]] = {
         _rows("CivilServant", {"field": "birthDate", "equals": "1980-01-01"}),
         "ERROR test-client.yaml: review: CivilServant: birthDate: row conditions on Date "
         "fields are not supported"),
+    "a masked key shown unmasked through a link": (
+        lambda p: _grants(p)["CivilServant"].update(masks={"agencyCode": "redact"},
+                                                    fields=["agencyCode", "agency"]),
+        "ERROR test-client.yaml: review: CivilServant: agencyCode is masked (redact) but "
+        "agency leads to Agency.code, which shows it otherwise"),
+    "a masked personal ID shown by the person it links to": (
+        lambda p: _grants(p).update(
+            CivilServant={"fields": ["personalId", "person"], "masks": {"personalId": "last4"}},
+            Person={"fields": ["personalId"]}),
+        "ERROR test-client.yaml: review: CivilServant: personalId is masked (last4) but person "
+        "leads to Person.personalId, which shows it otherwise"),
+    "a lookup by a masked key": (
+        lambda p: _grants(p).update(
+            Query={"fields": ["civilServantByPersonalId"]},
+            CivilServant={"fields": ["personalId", "fullName"],
+                          "masks": {"personalId": "last4"}}),
+        "ERROR test-client.yaml: review: Query: civilServantByPersonalId looks rows up by "
+        "personalId, which reveals CivilServant.personalId: grant that unmasked, or do not "
+        "grant civilServantByPersonalId"),
+    "a lookup by a key the client may not read": (
+        lambda p: _grants(p)["Agency"].update(fields=["name"]),
+        "ERROR test-client.yaml: review: Query: agency looks rows up by code, which reveals "
+        "Agency.code: grant that unmasked, or do not grant agency"),
+    "a masked date a granted field is computed from": (
+        lambda p: _grants(p).update(
+            CivilServant={"fields": ["fullName", "disciplines"]},
+            Discipline={"fields": ["effectiveFrom", "inEffect"],
+                        "masks": {"effectiveFrom": "year-only"}}),
+        "ERROR test-client.yaml: review: Discipline: effectiveFrom is masked (year-only) but "
+        "inEffect is computed from it"),
     "grant on reference data": (
         lambda p: _grants(p).update(Rank={"fields": ["code"]}),
         "ERROR test-client.yaml: review: Rank: reference data needs no grant: remove it"),
