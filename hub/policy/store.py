@@ -71,7 +71,7 @@ class PolicyStore:
             self.reload()
 
     def status(self) -> dict[str, object]:
-        """For /readyz: which policy set serves, and why the last change was refused."""
-        return {"digest": self._engine.digest, "clients": len(self._engine.policies.clients),
-                "reloads": self.reloads, "refused": self.refused,
-                "lastRefusal": self.last_refusal}
+        """For /readyz (unauthenticated): which policy set serves and whether the last change
+        was refused — not why: the reasons name clients and fields, and go to the log."""
+        return {"digest": self._engine.digest, "reloads": self.reloads,
+                "refused": self.refused, "lastChangeRefused": self.last_refusal is not None}

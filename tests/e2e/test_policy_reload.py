@@ -101,9 +101,7 @@ def test_a_broken_change_is_refused_and_the_old_policy_keeps_serving(
     _wait_for(lambda: watched_hub.policies()["refused"] == 1)
     status = watched_hub.policies()
     assert status["digest"] == before["digest"]
-    refusal = status["lastRefusal"]
-    assert isinstance(refusal, list)
-    assert any("religion is sensitive" in p for p in refusal)
+    assert status["lastChangeRefused"] is True
     assert watched_hub.payroll_names() == 400  # the broken change granted nothing
     (watched_hub.folder / "zz-broken.yaml").write_text("client: [unclosed", encoding="utf-8")
     _wait_for(lambda: watched_hub.policies()["refused"] == 2)
