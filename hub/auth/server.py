@@ -18,9 +18,11 @@ import base64
 import json
 import logging
 import re
+import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 
@@ -50,6 +52,7 @@ from hub.auth.clients import ClientRecord, public_key_set
 from hub.auth.keys import SigningKeys
 from hub.auth.minting import mint_token
 from hub.auth.registry import ClientRegistry
+from hub.auth.secret_hash import hash_secret, verify_secret
 from hub.auth.settings import AuthSettings
 
 __all__ = ["ASSERTION_ALGORITHMS", "AUTH_METHODS", "MAX_FORM_BYTES", "TokenServer"]
@@ -125,14 +128,22 @@ def _authenticate_basic(query_client: Callable[[str], _Client | None],
         raise InvalidClientError(status_code=401,
                                  description="malformed HTTP Basic client credentials")
     client = query_client(client_id)
-    if client is None:
-        raise InvalidClientError(status_code=401, description="unknown client")
-    if client.record.secret_hash is None:
-        raise InvalidClientError(status_code=401, description=(
-            "this client has no secret: it authenticates with private_key_jwt"))
+    if client is None or client.record.secret_hash is None:
+        # The same answer, after the same work, as a wrong secret: the token endpoint must not
+        # tell which client ids exist (or how they authenticate).
+        verify_secret(secret, _decoy_hash())
+        raise InvalidClientError(status_code=401, description=_BAD_CREDENTIALS)
     if not client.check_client_secret(secret):
-        raise InvalidClientError(status_code=401, description="wrong client secret")
+        raise InvalidClientError(status_code=401, description=_BAD_CREDENTIALS)
     return client
+
+
+_BAD_CREDENTIALS = "unknown client or wrong client secret"
+
+
+@cache
+def _decoy_hash() -> str:
+    return hash_secret(secrets.token_urlsafe(24))
 
 
 class _PrivateKeyJWT(JWTBearerClientAssertion):  # type: ignore[misc]

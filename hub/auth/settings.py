@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -38,11 +39,17 @@ def _check_url(name: str, value: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class TrustedIssuer:
-    """An external authorization server whose access tokens the hub also accepts."""
+    """An external authorization server whose access tokens the hub also accepts, for the
+    clients it may speak for (glob patterns of client ids, e.g. ``mof-*``): trusting an issuer
+    must not let it mint tokens for any client the hub serves."""
 
     issuer: str
     jwks_url: str
     audience: str
+    clients: tuple[str, ...] = ()
+
+    def may_speak_for(self, client_id: str) -> bool:
+        return any(fnmatchcase(client_id, pattern) for pattern in self.clients)
 
 
 def _text(entry: dict[str, object], key: str, where: str) -> str:
@@ -59,19 +66,24 @@ def _trusted_issuers(raw: str, default_audience: str) -> tuple[TrustedIssuer, ..
         raise ValueError(f"HUB_TRUSTED_ISSUERS is not valid JSON: {error}") from None
     if not isinstance(entries, list):
         raise ValueError('HUB_TRUSTED_ISSUERS must be a JSON list of '
-                         '{"issuer", "jwks_url", "audience"} objects')
+                         '{"issuer", "jwks_url", "clients", "audience"} objects')
     issuers = []
     for index, entry in enumerate(entries):
         where = f"HUB_TRUSTED_ISSUERS[{index}]"
         if not isinstance(entry, dict):
             raise ValueError(f"{where} must be an object")
-        unknown = set(entry) - {"issuer", "jwks_url", "audience"}
+        unknown = set(entry) - {"issuer", "jwks_url", "audience", "clients"}
         if unknown:
             raise ValueError(f"{where} has unknown keys: {', '.join(sorted(unknown))}")
         issuer = _text(entry, "issuer", where)
         jwks_url = _check_url(f"{where}.jwks_url", _text(entry, "jwks_url", where))
         audience = _text({"audience": default_audience, **entry}, "audience", where)
-        issuers.append(TrustedIssuer(issuer, jwks_url, audience))
+        clients = entry.get("clients")
+        if (not isinstance(clients, list) or not clients
+                or not all(isinstance(c, str) and c for c in clients)):
+            raise ValueError(f"{where}.clients must list the client ids (glob patterns) the "
+                             "issuer may issue tokens for")
+        issuers.append(TrustedIssuer(issuer, jwks_url, audience, tuple(clients)))
     names = [i.issuer for i in issuers]
     if len(set(names)) != len(names):
         raise ValueError("HUB_TRUSTED_ISSUERS names an issuer twice")

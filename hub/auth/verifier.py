@@ -39,7 +39,7 @@ from hub.auth.keys import SigningKeys
 from hub.auth.minting import ACCESS_TOKEN_TYPE
 from hub.auth.registry import ClientRegistry
 from hub.auth.remote_keys import KeySetUnavailable, RemoteKeySet
-from hub.auth.settings import SIGNING_ALGORITHMS, AuthSettings
+from hub.auth.settings import SIGNING_ALGORITHMS, AuthSettings, TrustedIssuer
 
 __all__ = ["AuthenticationError", "TokenVerifier", "VerifiedToken"]
 
@@ -80,6 +80,7 @@ class _Issuer:
     name: str
     claims: JWTClaimsRegistry
     remote: RemoteKeySet | None  # None: the hub itself
+    trusted: TrustedIssuer | None = None  # an external issuer's terms of trust
 
 
 def _is_numeric_date(value: object) -> bool:
@@ -134,7 +135,8 @@ class TokenVerifier:
                                   refresh_seconds=settings.jwks_refresh_seconds,
                                   on_change=self._cache.clear)
             self._issuers[trusted.issuer] = _Issuer(
-                trusted.issuer, self._claims_registry(trusted.issuer, trusted.audience), remote)
+                trusted.issuer, self._claims_registry(trusted.issuer, trusted.audience), remote,
+                trusted)
 
     def _claims_registry(self, issuer: str, audience: str) -> JWTClaimsRegistry:
         return JWTClaimsRegistry(leeway=self._leeway, iss={"essential": True, "value": issuer},
@@ -278,6 +280,9 @@ class TokenVerifier:
         purpose = claims.get("purpose")
         if not isinstance(subject, str) or not (purpose is None or isinstance(purpose, str)):
             raise AuthenticationError("malformed token: sub and purpose must be strings")
+        if issuer.trusted is not None and not issuer.trusted.may_speak_for(client_id):
+            raise AuthenticationError(f"issuer {issuer.name} may not issue tokens for client "
+                                      f"{client_id}")
         must_be_registered = issuer.remote is None
         self._check_client(client_id, must_be_registered)
         expires_at = claims["exp"]

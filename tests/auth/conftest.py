@@ -143,7 +143,7 @@ def hub(auth_dsn: str, external_issuer: ExternalIssuer,
         issuer=f"http://127.0.0.1:{port}",
         signing_key_file=Path(tmp_path_factory.mktemp("keys")) / "signing.jwks",
         trusted_issuers=(TrustedIssuer(external_issuer.issuer, external_issuer.jwks_url,
-                                       external_issuer.audience),),
+                                       external_issuer.audience, clients=("ext-*",)),),
         jwks_refresh_seconds=1)
     runtime = AuthRuntime(settings, lambda client_id: PURPOSES.get(client_id, frozenset()))
     server = ServerThread(auth_app(runtime, auth_dsn), port=port)

@@ -31,6 +31,14 @@ def test_external_token_accepted(hub: Hub, external_issuer: ExternalIssuer) -> N
         "token_id": response.json()["token_id"]}
 
 
+def test_an_issuer_speaks_only_for_its_own_clients(hub: Hub,
+                                                   external_issuer: ExternalIssuer) -> None:
+    # Trusting a province's identity provider must not let it act as a ministry's system.
+    for client_id in ("moha-personnel-db", new_client_id("other")):
+        _refused(hub, external_issuer.token(client_id),
+                 f"issuer {external_issuer.issuer} may not issue tokens for client {client_id}")
+
+
 def test_external_token_checks(hub: Hub, external_issuer: ExternalIssuer) -> None:
     client_id = new_client_id("ext")
     _refused(hub, external_issuer.token(client_id, aud=hub.settings.audience),
@@ -86,7 +94,8 @@ def test_unreachable_issuer_keys(hub: Hub, external_issuer: ExternalIssuer) -> N
     settings = AuthSettings(issuer=hub.settings.issuer,
                             signing_key_file=hub.settings.signing_key_file,
                             trusted_issuers=(TrustedIssuer(external_issuer.issuer, dead,
-                                                           external_issuer.audience),))
+                                                           external_issuer.audience,
+                                                           clients=("ext-*",)),))
     token = external_issuer.token(new_client_id("ext"))
 
     async def verify() -> None:

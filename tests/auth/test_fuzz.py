@@ -35,7 +35,7 @@ def _verify(hub: Hub, authorization: str | None) -> VerifiedToken | Authenticati
 
 @pytest.fixture(scope="module")
 def valid_tokens(hub: Hub, external_issuer: ExternalIssuer) -> list[str]:
-    client_id = new_client_id("fuzz")
+    client_id = new_client_id("ext-fuzz")  # a client the external issuer may speak for
     hub.register(client_id, purposes=frozenset({"hr-statistics"}))
     tokens = [hub.token_for(client_id), hub.token_for(client_id, purpose="hr-statistics"),
               external_issuer.token(client_id)]

@@ -144,14 +144,14 @@ def test_wrong_secret(hub: Hub) -> None:
     client_id = new_client_id()
     hub.register(client_id)
     response = hub.request_token(client_id, "not-the-secret")
-    _assert_oauth_error(response, 401, "invalid_client", "wrong client secret")
+    _assert_oauth_error(response, 401, "invalid_client", "unknown client or wrong client secret")
     assert response.headers["www-authenticate"] == (
-        'Basic error="invalid_client", error_description="wrong client secret"')
+        'Basic error="invalid_client", error_description="unknown client or wrong client secret"')
 
 
 def test_unknown_client(hub: Hub) -> None:
     response = hub.request_token("nobody-" + uuid.uuid4().hex[:8], SECRET)
-    _assert_oauth_error(response, 401, "invalid_client", "unknown client")
+    _assert_oauth_error(response, 401, "invalid_client", "unknown client or wrong client secret")
 
 
 def test_missing_client_authentication(hub: Hub) -> None:
@@ -176,7 +176,7 @@ def test_revoked_client_gets_no_token(hub: Hub) -> None:
                         "client revoked")
     # Authentication still comes first: a wrong secret is reported as such.
     _assert_oauth_error(hub.request_token(client_id, "wrong"), 401, "invalid_client",
-                        "wrong client secret")
+                        "unknown client or wrong client secret")
 
     assert hub.db(lambda conn: restore_client(conn, client_id))
     hub.wait_for(lambda: hub.runtime.registry.is_active(client_id), "the restoration")

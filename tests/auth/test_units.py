@@ -46,14 +46,18 @@ def test_settings_from_environment(env: pytest.MonkeyPatch, tmp_path: Path) -> N
     env.setenv("HUB_SIGNING_KEY_FILE", str(tmp_path / "k.jwks"))
     env.setenv("HUB_TRUSTED_ISSUERS", json.dumps([
         {"issuer": "https://sso.mof.gov.vn", "jwks_url": "https://sso.mof.gov.vn/jwks",
-         "audience": "hub"},
-        {"issuer": "https://sso.hanoi.gov.vn", "jwks_url": "https://sso.hanoi.gov.vn/keys"}]))
+         "audience": "hub", "clients": ["mof-*"]},
+        {"issuer": "https://sso.hanoi.gov.vn", "jwks_url": "https://sso.hanoi.gov.vn/keys",
+         "clients": ["hanoi-doha"]}]))
     settings = AuthSettings.from_env()
     assert settings.jwks_uri == "https://hub.gov.vn/gateway/.well-known/jwks.json"
     assert settings.algorithm == "RS256"
     assert settings.token_lifetime_seconds == 600
-    assert [(t.issuer, t.audience) for t in settings.trusted_issuers] == [
-        ("https://sso.mof.gov.vn", "hub"), ("https://sso.hanoi.gov.vn", "national-hub")]
+    assert [(t.issuer, t.audience, t.clients) for t in settings.trusted_issuers] == [
+        ("https://sso.mof.gov.vn", "hub", ("mof-*",)),
+        ("https://sso.hanoi.gov.vn", "national-hub", ("hanoi-doha",))]
+    assert settings.trusted_issuers[0].may_speak_for("mof-payroll")
+    assert not settings.trusted_issuers[0].may_speak_for("moha-personnel-db")
 
 
 @pytest.mark.parametrize(("name", "value", "message"), [
@@ -70,7 +74,12 @@ def test_settings_from_environment(env: pytest.MonkeyPatch, tmp_path: Path) -> N
      "HUB_TRUSTED_ISSUERS[0].jwks_url must use https"),
     ("HUB_TRUSTED_ISSUERS", '[{"issuer": "x", "jwks_url": "https://a/j", "aud": "y"}]',
      "HUB_TRUSTED_ISSUERS[0] has unknown keys: aud"),
-    ("HUB_TRUSTED_ISSUERS", '[{"issuer": "http://127.0.0.1:8000", "jwks_url": "https://a/j"}]',
+    ("HUB_TRUSTED_ISSUERS", '[{"issuer": "x", "jwks_url": "https://a/j"}]',
+     "HUB_TRUSTED_ISSUERS[0].clients must list the client ids"),
+    ("HUB_TRUSTED_ISSUERS", '[{"issuer": "x", "jwks_url": "https://a/j", "clients": []}]',
+     "HUB_TRUSTED_ISSUERS[0].clients must list the client ids"),
+    ("HUB_TRUSTED_ISSUERS", '[{"issuer": "http://127.0.0.1:8000", "jwks_url": "https://a/j", '
+                            '"clients": ["a-*"]}]',
      "HUB_TRUSTED_ISSUERS must not name the hub's own issuer"),
 ])
 def test_settings_errors(env: pytest.MonkeyPatch, name: str, value: str, message: str) -> None:
