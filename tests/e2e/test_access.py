@@ -184,10 +184,14 @@ def test_a_token_issued_for_a_purpose_serves_only_that_purpose(
                         auth=(ADMIN[0], client_secrets[ADMIN[0]]))
     assert issued.status_code == 200, issued.text
     token = issued.json()["access_token"]
-    # The purpose comes from the token when the request declares none...
+    # The purpose comes from the token when the request declares none: statistics counts
+    # staff per agency and reads no one's record.
     ok = _post(hub_url, {"authorization": f"Bearer {token}"},
-               {"query": "{ civilServants(first: 1) { nodes { birthDate } } }"})
-    assert isinstance(ok.json()["data"]["civilServants"]["nodes"][0]["birthDate"], int)
+               {"query": "{ agencies { headcount } }"})
+    assert all(isinstance(a["headcount"], int) for a in ok.json()["data"]["agencies"])
+    names = _post(hub_url, {"authorization": f"Bearer {token}"},
+                  {"query": "{ civilServants(first: 1) { nodes { fullName } } }"})
+    assert names.status_code == 400
     # ...and no other purpose can be declared with it.
     other = _post(hub_url, {"authorization": f"Bearer {token}", "x-purpose": "administration"})
     assert "issued for purpose statistics" in _refusal(other, 403, "FORBIDDEN")
