@@ -420,3 +420,29 @@ def test_masks(graphql: GraphQLClient) -> None:
         assert payroll.data(query.replace("$CODE", code).replace(" birthDate", "")) == paid
         hashes.add(token)
     assert len(hashes) == len(admin)  # pseudonyms still tell people apart
+
+
+def test_redact_shows_presence_not_content(graphql: GraphQLClient) -> None:
+    nodes: list[dict[str, Any]] = []
+    after = None
+    while True:  # every Hà Nội employee, as the administrator sees them
+        page = graphql.data(
+            "query($a: String) { civilServants(first: 100, after: $a, filter: {provinceCode: "
+            '"01"}) { pageInfo { hasNextPage endCursor } nodes { employeeCode '
+            "agency { authority } agencyRecord { pendingDiscipline } } } }",
+            {"a": after})["civilServants"]
+        nodes += [n for n in page["nodes"] if n["agency"]["authority"] == "H01"
+                  and n["agencyRecord"] is not None]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    pending = [n for n in nodes if n["agencyRecord"]["pendingDiscipline"] is not None]
+    clean = [n for n in nodes if n["agencyRecord"]["pendingDiscipline"] is None]
+    assert pending, "the seed gives some Hà Nội employees a pending case in the city's system"
+    assert clean
+    hanoi = graphql.as_client("hanoi-doha", "personnel-management")
+    query = ("query($c: String!) { civilServant(employeeCode: $c) { "
+             "agencyRecord { pendingDiscipline } } }")
+    for node, expected in [(pending[0], "[redacted]"), (clean[0], None)]:
+        seen = hanoi.data(query, {"c": node["employeeCode"]})["civilServant"]
+        assert seen["agencyRecord"]["pendingDiscipline"] == expected
