@@ -18,6 +18,7 @@ from adapters import open_call_log
 from hub.access import Access, AccessControl, Denied
 from hub.errors import format_error, request_error
 from hub.execution import OperationRunner
+from hub.http_body import read_body
 from resolvers.context import RequestContext
 
 __all__ = ["GraphQLEndpoint"]
@@ -41,24 +42,6 @@ def _json(body: dict[str, Any] | list[dict[str, Any]], status: int = 200,
         status = 500
     return Response(content, status_code=status, media_type="application/json",
                     headers=headers)
-
-
-class _TooLarge(Exception):
-    pass
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    """The request body, refusing (without reading it all) one over ``limit`` bytes."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _TooLarge
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _TooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _bad_request(message: str, status: int = 400) -> Response:
@@ -88,9 +71,8 @@ class GraphQLEndpoint:
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type != "application/json":
             return _bad_request("send the request as application/json", 415)
-        try:
-            body = await _read_body(request, MAX_BODY_BYTES)
-        except _TooLarge:
+        body = await read_body(request, MAX_BODY_BYTES)
+        if body is None:
             return _bad_request(f"request body over {MAX_BODY_BYTES} bytes", 413)
         try:
             payload = orjson.loads(body)

@@ -20,6 +20,7 @@ from hub.auth.replay import AssertionReplayGuard
 from hub.auth.server import ASSERTION_ALGORITHMS, AUTH_METHODS, MAX_FORM_BYTES, TokenServer
 from hub.auth.settings import SIGNING_ALGORITHMS, AuthSettings
 from hub.auth.verifier import AuthenticationError, TokenVerifier
+from hub.http_body import read_body
 
 __all__ = ["AuthRuntime", "auth_routes", "bearer_challenge"]
 
@@ -98,21 +99,6 @@ def _json(body: object, *, max_age: int | None = None) -> Response:
     return response
 
 
-async def _read_body(request: Request, limit: int) -> bytes | None:
-    """The body, or None as soon as it exceeds ``limit`` (read no further)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        return None
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def auth_routes(runtime: AuthRuntime) -> list[Route]:
     """``POST /oauth/token``, ``GET /.well-known/jwks.json`` and
     ``GET /.well-known/oauth-authorization-server``."""
@@ -129,7 +115,7 @@ def auth_routes(runtime: AuthRuntime) -> list[Route]:
     }
 
     async def token(request: Request) -> Response:
-        body = await _read_body(request, MAX_FORM_BYTES)
+        body = await read_body(request, MAX_FORM_BYTES)
         try:
             return await run_in_threadpool(runtime.token_server.respond, request.headers,
                                            request.headers.get("content-type"), body)
