@@ -30,6 +30,7 @@ from hub.access import Access, AccessControl, Identity
 from hub.auth import AuthenticationError, AuthRuntime, AuthSettings, auth_routes
 from hub.config import Settings
 from hub.execution import OperationRunner
+from hub.graphiql import load_page
 from hub.graphql_http import GraphQLEndpoint
 from hub.mask_secret import load_mask_secret
 from hub.policy.store import PolicyStore
@@ -170,8 +171,8 @@ async def _alive(request: Request) -> Response:
 
 def create_app(settings: Settings) -> Starlette:
     hub = HubRuntime(settings)
-    endpoint = GraphQLEndpoint(hub.runner, hub.access, hub.context,
-                               graphiql=settings.graphiql,
+    graphiql = load_page(settings.graphiql_assets_dir) if settings.graphiql else None
+    endpoint = GraphQLEndpoint(hub.runner, hub.access, hub.context, graphiql=graphiql,
                                expose_source_calls=settings.expose_source_calls)
 
     @contextlib.asynccontextmanager
@@ -185,6 +186,7 @@ def create_app(settings: Settings) -> Starlette:
     return Starlette(
         routes=[
             Route("/graphql", endpoint.handle, methods=["GET", "POST"]),
+            Route("/graphql/assets/{name:path}", endpoint.asset),
             Route("/healthz", _alive),
             Route("/readyz", hub.readiness),
             *auth_routes(hub.auth),

@@ -81,6 +81,20 @@ def _export_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _graphiql_assets(args: argparse.Namespace) -> int:
+    from hub.graphiql import DEFAULT_ASSETS_DIR, install_assets
+
+    target = Path(os.environ.get("HUB_GRAPHIQL_ASSETS", DEFAULT_ASSETS_DIR))
+    try:
+        written = install_assets(target)
+    except RuntimeError as error:
+        print(f"hub: {error}", file=sys.stderr)
+        return 1
+    print(f"GraphiQL assets: {len(written)} files in {target}, checked against their "
+          "integrity hashes; the hub serves them from now on")
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from hub.demo import run_demo
 
@@ -124,6 +138,11 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--check", action="store_true",
                         help="fail if the file differs from the code's schema")
     export.set_defaults(run=_export_schema)
+
+    assets = commands.add_parser("graphiql-assets",
+                                 help="fetch GraphiQL's scripts once (npm) so the hub serves "
+                                      "them itself, without internet access")
+    assets.set_defaults(run=_graphiql_assets)
 
     demo = commands.add_parser("demo", help="provision, seed and run everything locally")
     demo.add_argument("--employees", type=int, default=10_000)

@@ -41,6 +41,7 @@ class Settings:
     policy_dir: Path = PROJECT_ROOT / "policies"
     policy_watch: bool = True
     mask_secret_file: Path = PROJECT_ROOT / ".hub/keys/mask.secret"
+    graphiql_assets_dir: Path = PROJECT_ROOT / ".hub/graphiql"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -66,4 +67,6 @@ class Settings:
             policy_watch=_flag("HUB_POLICY_WATCH", True),
             mask_secret_file=Path(os.environ.get("HUB_MASK_SECRET_FILE",
                                                  PROJECT_ROOT / ".hub/keys/mask.secret")),
+            graphiql_assets_dir=Path(os.environ.get("HUB_GRAPHIQL_ASSETS",
+                                                    PROJECT_ROOT / ".hub/graphiql")),
         )

@@ -86,6 +86,18 @@ Try the same query as another client to see its policy at work, e.g. mof-payroll
 (salary-budget) sees no names, gov-inspectorate (inspection) sees masked personal IDs."""
 
 
+def _graphiql_assets() -> None:
+    """GraphiQL's scripts served by the hub itself, fetched once through npm if need be."""
+    from hub.graphiql import DEFAULT_ASSETS_DIR, install_assets, load_page
+
+    if load_page(DEFAULT_ASSETS_DIR).local:
+        return
+    try:
+        install_assets(DEFAULT_ASSETS_DIR)
+    except RuntimeError as error:
+        print(f"GraphiQL will load its scripts from unpkg.com ({error})")
+
+
 async def _prepare(databases: DatabaseSet, employees: int, seed: int) -> None:
     from hub.seed import ensure_seeded
 
@@ -111,6 +123,7 @@ def run_demo(*, employees: int, seed: int, port: int) -> int:
     print(f"national database: {databases.national}")
     asyncio.run(_prepare(databases, employees, seed))
     issued = asyncio.run(_register_clients(databases))
+    _graphiql_assets()
     os.environ["HUB_PORT"] = str(port)  # the issuer the hub names in its tokens
     credentials = _credentials_text(port, issued)
     ports = _ports()

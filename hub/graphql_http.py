@@ -12,12 +12,12 @@ import orjson
 from graphql import OperationType
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from strawberry.http.ides import get_graphql_ide_html
 
 from adapters import open_call_log
 from hub.access import Access, AccessControl, Denied
 from hub.errors import format_error, request_error
 from hub.execution import OperationRunner
+from hub.graphiql import GraphiQLPage
 from hub.http_body import read_body
 from resolvers.context import RequestContext
 
@@ -55,12 +55,12 @@ def _refused(message: str, status: int = 400, code: str = "BAD_USER_INPUT",
 
 class GraphQLEndpoint:
     def __init__(self, runner: OperationRunner, access: AccessControl,
-                 make_context: ContextFactory, *, graphiql: bool,
+                 make_context: ContextFactory, *, graphiql: GraphiQLPage | None,
                  expose_source_calls: bool) -> None:
         self._runner = runner
         self._access = access
         self._make_context = make_context
-        self._graphiql_html = get_graphql_ide_html() if graphiql else None
+        self._graphiql = graphiql
         self._expose_source_calls = expose_source_calls
 
     async def handle(self, request: Request) -> Response:
@@ -102,11 +102,22 @@ class GraphQLEndpoint:
         headers = answers[0][2] if status == 401 else {}
         return _json([body for body, _, _ in answers], status, headers)
 
+    async def asset(self, request: Request) -> Response:
+        """GraphiQL's own scripts and stylesheets, when the hub serves them (see
+        hub/graphiql.py): public, immutable files named by package and version."""
+        found = (self._graphiql.assets.get(request.path_params["name"])
+                 if self._graphiql is not None else None)
+        if found is None:
+            return Response("not found", status_code=404, media_type="text/plain")
+        content, media_type = found
+        return Response(content, media_type=media_type,
+                        headers={"cache-control": "public, max-age=31536000, immutable"})
+
     async def _get(self, request: Request) -> Response:
         params = request.query_params
         if "query" not in params:
-            if self._graphiql_html is not None and "text/html" in request.headers.get("accept", ""):
-                return HTMLResponse(self._graphiql_html)
+            if self._graphiql is not None and "text/html" in request.headers.get("accept", ""):
+                return HTMLResponse(self._graphiql.html)
             return _bad_request("no query: pass ?query=... or POST a JSON body")
         payload: dict[str, Any] = {"query": params["query"],
                                    "operationName": params.get("operationName")}

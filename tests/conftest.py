@@ -138,8 +138,18 @@ def hub_auth(tmp_path_factory: pytest.TempPathFactory) -> HubAuthFiles:
 
 
 @pytest.fixture(scope="session")
+def graphiql_assets() -> Path:
+    """GraphiQL's scripts, fetched once through npm, for the hub to serve itself."""
+    from hub.graphiql import DEFAULT_ASSETS_DIR, install_assets, load_page
+
+    if not load_page(DEFAULT_ASSETS_DIR).local:
+        install_assets(DEFAULT_ASSETS_DIR)
+    return DEFAULT_ASSETS_DIR
+
+
+@pytest.fixture(scope="session")
 def hub_url(databases: DatabaseSet, sandbox_session: Sandbox, client_secrets: dict[str, str],
-            hub_auth: HubAuthFiles) -> Iterator[str]:
+            hub_auth: HubAuthFiles, graphiql_assets: Path) -> Iterator[str]:
     process = start_hub(databases, sandbox_session.ports, hub_auth.port, env={
         "HUB_EXPOSE_SOURCE_CALLS": "1",
         "POPULATION_TIMEOUT_SECONDS": "0.5",
