@@ -54,12 +54,12 @@ def _wait_for(condition: Callable[[], bool], seconds: float = 15) -> None:
 
 
 def _policy_hub(databases: DatabaseSet, sandbox_session: Sandbox,
-                client_secrets: dict[str, str], tmp_path: Path, *, watch: bool
-                ) -> Iterator[PolicyHub]:
+                client_secrets: dict[str, str], tmp_path: Path, *, watch: bool,
+                workers: int = 1) -> Iterator[PolicyHub]:
     folder = tmp_path / "policies"
     shutil.copytree(PROJECT_ROOT / "policies", folder)
     port = free_port()
-    process = start_hub(databases, sandbox_session.ports, port, env={
+    process = start_hub(databases, sandbox_session.ports, port, workers=workers, env={
         "HUB_POLICY_DIR": str(folder), "HUB_POLICY_WATCH": "1" if watch else "0",
         "HUB_AUTH_ISSUER": f"http://127.0.0.1:{port}",
         "HUB_SIGNING_KEY_FILE": str(tmp_path / "signing.jwks"),
@@ -75,6 +75,13 @@ def _policy_hub(databases: DatabaseSet, sandbox_session: Sandbox,
 def watched_hub(databases: DatabaseSet, sandbox_session: Sandbox,
                 client_secrets: dict[str, str], tmp_path: Path) -> Iterator[PolicyHub]:
     yield from _policy_hub(databases, sandbox_session, client_secrets, tmp_path, watch=True)
+
+
+@pytest.fixture
+def two_worker_hub(databases: DatabaseSet, sandbox_session: Sandbox,
+                   client_secrets: dict[str, str], tmp_path: Path) -> Iterator[PolicyHub]:
+    yield from _policy_hub(databases, sandbox_session, client_secrets, tmp_path, watch=True,
+                           workers=2)
 
 
 @pytest.fixture
@@ -121,3 +128,14 @@ def test_sighup_reloads(unwatched_hub: PolicyHub) -> None:
     unwatched_hub.process.send_signal(signal.SIGHUP)
     _wait_for(lambda: unwatched_hub.payroll_names() == 200)
     assert unwatched_hub.policies()["reloads"] == 1
+
+
+def test_every_worker_process_reloads(two_worker_hub: PolicyHub) -> None:
+    # Each worker process watches the folder: once the change is in, no request reaches a
+    # worker still serving the old policy. (Tokens, keys and the mask secret are shared.)
+    statuses = {two_worker_hub.payroll_names() for _ in range(20)}
+    assert statuses == {400}
+    two_worker_hub.grant_names_to_payroll()
+    _wait_for(lambda: all(two_worker_hub.payroll_names() == 200 for _ in range(20)))
+    time.sleep(0.5)
+    assert {two_worker_hub.payroll_names() for _ in range(40)} == {200}
