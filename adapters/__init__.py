@@ -13,7 +13,7 @@ from adapters.agency_systems import (
 )
 from adapters.call_log import current_call_log, open_call_log
 from adapters.errors import SourceError, SourceTimeout, SourceUnavailable
-from adapters.filters import Condition, Related, RowFilter, eq, one_of, prefix, related
+from adapters.filters import Condition, RowFilter, eq, one_of, prefix, related
 from adapters.population import CITIZEN_COLUMNS, PopulationRegistry, PopulationRegistryConfig
 from adapters.postgres import NationalDatabase, Row
 from adapters.record_mapping import RecordMapping
@@ -21,7 +21,7 @@ from adapters.record_mapping import RecordMapping
 __all__ = [
     "AGENCY_RECORD_COLUMNS", "CITIZEN_COLUMNS", "AgencySystem", "AgencySystemRegistry",
     "Condition", "GraphQLAgencySystem", "GraphQLAgencySystemConfig", "NationalDatabase",
-    "PopulationRegistry", "PopulationRegistryConfig", "RecordMapping", "Related",
+    "PopulationRegistry", "PopulationRegistryConfig", "RecordMapping",
     "RestAgencySystem", "RestAgencySystemConfig", "Row", "RowFilter", "SourceError",
     "SourceTimeout", "SourceUnavailable", "current_call_log", "eq", "one_of", "open_call_log",
     "prefix", "related",

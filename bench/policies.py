@@ -61,7 +61,8 @@ from hub.config import Settings
 from hub.databases import DatabaseSet
 from hub.environment import STATE_DIR
 from hub.launcher import Ports, start_sandbox, stop
-from hub.policy import ClientView, PolicyEngine, load_policy_dir
+from hub.policy.compile import ClientView, PolicyEngine
+from hub.policy.load import load_policy_dir
 from hub.postgres_server import ensure_server
 from resolvers.schema import build_schema
 

@@ -26,8 +26,10 @@ from adapters import (
     RestAgencySystemConfig,
     SourceError,
 )
-from hub.access import Access, AccessControl, Identity
-from hub.auth import AuthenticationError, AuthRuntime, AuthSettings, auth_routes
+from hub.access import Access, AccessControl
+from hub.auth.routes import AuthRuntime, auth_routes
+from hub.auth.settings import AuthSettings
+from hub.auth.verifier import VerifiedToken
 from hub.config import Settings
 from hub.execution import OperationRunner
 from hub.graphiql import load_page
@@ -74,14 +76,13 @@ class HubRuntime:
                                     load_mask_secret(settings.mask_secret_file))
         self.auth = AuthRuntime(AuthSettings.from_env(),
                                 purposes_of=lambda c: self.policies.engine.purposes_of(c))
-        self.access = AccessControl(self._identify, self.policies,
-                                    lambda e: isinstance(e, AuthenticationError))
+        self.access = AccessControl(self._verify, self.policies)
         self._stop_watching = asyncio.Event()
         self._background: list[asyncio.Task[None]] = []
 
-    async def _identify(self, authorization: str | None) -> Identity:
-        token = await self.auth.verifier.verify(authorization)
-        return Identity(client_id=token.client_id, purpose=token.purpose)
+    async def _verify(self, authorization: str | None) -> VerifiedToken:
+        # The verifier exists once the runtime is open (it needs the client registry).
+        return await self.auth.verifier.verify(authorization)
 
     async def open(self) -> None:
         config = load_source_config(self.settings.sources_file)
@@ -171,7 +172,7 @@ async def _alive(request: Request) -> Response:
 
 def create_app(settings: Settings) -> Starlette:
     hub = HubRuntime(settings)
-    graphiql = load_page(settings.graphiql_assets_dir) if settings.graphiql else None
+    graphiql = load_page(settings.graphiql_assets) if settings.graphiql else None
     endpoint = GraphQLEndpoint(hub.runner, hub.access, hub.context, graphiql=graphiql,
                                expose_source_calls=settings.expose_source_calls)
 

@@ -82,9 +82,10 @@ def _export_schema(args: argparse.Namespace) -> int:
 
 
 def _graphiql_assets(args: argparse.Namespace) -> int:
-    from hub.graphiql import DEFAULT_ASSETS_DIR, install_assets
+    from hub.config import graphiql_assets_dir
+    from hub.graphiql import install_assets
 
-    target = Path(os.environ.get("HUB_GRAPHIQL_ASSETS", DEFAULT_ASSETS_DIR))
+    target = graphiql_assets_dir()
     try:
         written = install_assets(target)
     except RuntimeError as error:
@@ -103,9 +104,10 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _purposes_loader() -> Callable[[str], frozenset[str]]:
     """Which purposes each client's policy declares (``hub token`` refuses any other)."""
-    from hub.policy import POLICY_DIR, load_policy_dir
+    from hub.config import policy_dir
+    from hub.policy.load import load_policy_dir
 
-    policies = load_policy_dir(Path(os.environ.get("HUB_POLICY_DIR", POLICY_DIR)))
+    policies = load_policy_dir(policy_dir())
 
     def purposes_of(client_id: str) -> frozenset[str]:
         client = policies.clients.get(client_id)

@@ -6,9 +6,21 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["PROJECT_ROOT", "Settings"]
+__all__ = ["PROJECT_ROOT", "Settings", "graphiql_assets_dir", "policy_dir"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+# Folders more than one command needs: resolved here only, so the server and every `hub`
+# command agree on them.
+def policy_dir() -> Path:
+    """HUB_POLICY_DIR, else the repository's ``policies/``."""
+    return Path(os.environ.get("HUB_POLICY_DIR") or PROJECT_ROOT / "policies")
+
+
+def graphiql_assets_dir() -> Path:
+    """HUB_GRAPHIQL_ASSETS, else ``.hub/graphiql``: GraphiQL's scripts, served by the hub."""
+    return Path(os.environ.get("HUB_GRAPHIQL_ASSETS") or PROJECT_ROOT / ".hub/graphiql")
 
 
 def _flag(name: str, default: bool) -> bool:
@@ -41,7 +53,7 @@ class Settings:
     policy_dir: Path = PROJECT_ROOT / "policies"
     policy_watch: bool = True
     mask_secret_file: Path = PROJECT_ROOT / ".hub/keys/mask.secret"
-    graphiql_assets_dir: Path = PROJECT_ROOT / ".hub/graphiql"
+    graphiql_assets: Path = PROJECT_ROOT / ".hub/graphiql"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -63,10 +75,9 @@ class Settings:
             db_pool_min=_int("HUB_DB_POOL_MIN", 2),
             db_pool_max=_int("HUB_DB_POOL_MAX", 10),
             db_timeout_seconds=float(os.environ.get("HUB_DB_TIMEOUT_SECONDS", "5")),
-            policy_dir=Path(os.environ.get("HUB_POLICY_DIR", PROJECT_ROOT / "policies")),
+            policy_dir=policy_dir(),
             policy_watch=_flag("HUB_POLICY_WATCH", True),
             mask_secret_file=Path(os.environ.get("HUB_MASK_SECRET_FILE",
                                                  PROJECT_ROOT / ".hub/keys/mask.secret")),
-            graphiql_assets_dir=Path(os.environ.get("HUB_GRAPHIQL_ASSETS",
-                                                    PROJECT_ROOT / ".hub/graphiql")),
+            graphiql_assets=graphiql_assets_dir(),
         )

@@ -41,7 +41,7 @@ async def _register_clients(databases: DatabaseSet) -> dict[str, tuple[str, list
     import asyncpg
 
     from hub.auth import generate_secret, register_client
-    from hub.policy import load_policy_dir
+    from hub.policy.load import load_policy_dir
 
     policies = load_policy_dir()
     issued = {}
@@ -88,12 +88,14 @@ Try the same query as another client to see its policy at work, e.g. mof-payroll
 
 def _graphiql_assets() -> None:
     """GraphiQL's scripts served by the hub itself, fetched once through npm if need be."""
-    from hub.graphiql import DEFAULT_ASSETS_DIR, install_assets, load_page
+    from hub.config import graphiql_assets_dir
+    from hub.graphiql import install_assets, load_page
 
-    if load_page(DEFAULT_ASSETS_DIR).local:
+    target = graphiql_assets_dir()
+    if load_page(target).local:
         return
     try:
-        install_assets(DEFAULT_ASSETS_DIR)
+        install_assets(target)
     except RuntimeError as error:
         print(f"GraphiQL will load its scripts from unpkg.com ({error})")
 

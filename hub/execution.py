@@ -55,19 +55,18 @@ class OperationRunner:
     """Runs operations against a schema: the full one by default, or the client's own (each
     client and purpose has its schema, built from its grants)."""
 
-    def __init__(self, schema: strawberry.Schema | GraphQLSchema, *, max_tokens: int = 10_000,
+    def __init__(self, schema: strawberry.Schema, *, max_tokens: int = 10_000,
                  cache_size: int = 1_024, plan_executor: bool = True) -> None:
-        self._schema = schema._schema if isinstance(schema, strawberry.Schema) else schema
+        self._schema: GraphQLSchema = schema._schema
         # The plan executor completes everything below the root fields level by level;
         # graphql-core's own executor (field by field) is kept for comparison and fallback.
         self._executor_class = PlanExecutor if plan_executor else (
             StrawberryGraphQLCoreExecutionContext)
         self._max_tokens = max_tokens
-        # Parsing depends on the text only; validation on the text and the schema. An entry
-        # keeps its schema, so a schema's id cannot be reused while it is cached.
+        # Parsing depends on the text only; validation on the text and the schema (a client's
+        # own schema: keyed by the object itself, which the entry keeps alive).
         self._parsed: OrderedDict[str, DocumentNode | GraphQLError] = OrderedDict()
-        self._cache: OrderedDict[tuple[int, str], tuple[GraphQLSchema, _Prepared]] = (
-            OrderedDict())
+        self._cache: OrderedDict[tuple[GraphQLSchema, str], _Prepared] = OrderedDict()
         self._cache_size = cache_size
 
     def _parse(self, query: str) -> DocumentNode | GraphQLError:
@@ -87,11 +86,11 @@ class OperationRunner:
 
     def prepare(self, query: str, schema: GraphQLSchema | None = None) -> _Prepared:
         schema = schema or self._schema
-        key = (id(schema), query)
+        key = (schema, query)
         cached = self._cache.get(key)
-        if cached is not None and cached[0] is schema:
+        if cached is not None:
             self._cache.move_to_end(key)
-            return cached[1]
+            return cached
         parsed = self._parse(query)
         if isinstance(parsed, GraphQLError):
             prepared = _Prepared(None, (PhaseError("parse", parsed),))
@@ -100,7 +99,7 @@ class OperationRunner:
             prepared = _Prepared(None if errors else parsed,
                                  tuple(PhaseError("validate", e) for e in errors))
         if len(query) <= _CACHEABLE_CHARS:
-            self._cache[key] = (schema, prepared)
+            self._cache[key] = prepared
             if len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
         return prepared

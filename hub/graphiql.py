@@ -23,14 +23,11 @@ from pathlib import Path
 
 from strawberry.http.ides import get_graphql_ide_html
 
-from hub.config import PROJECT_ROOT
-
-__all__ = ["ASSET_PREFIX", "DEFAULT_ASSETS_DIR", "GraphiQLPage", "install_assets", "load_page"]
+__all__ = ["ASSET_PREFIX", "GraphiQLPage", "install_assets", "load_page"]
 
 log = logging.getLogger(__name__)
 
 ASSET_PREFIX = "/graphql/assets/"
-DEFAULT_ASSETS_DIR = PROJECT_ROOT / ".hub/graphiql"
 # A script or stylesheet of the page: its unpkg address, then its integrity hash.
 _ASSET = re.compile(r'(?:src|href)="https://unpkg\.com/(?P<package>(?:@[\w.-]+/)?[\w.-]+)'
                     r'@(?P<version>[\w.-]+)/(?P<path>[\w./-]+)"\s+'

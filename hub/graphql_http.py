@@ -40,8 +40,9 @@ def _json(body: dict[str, Any] | list[dict[str, Any]], status: int = 200,
         log.exception("response could not be encoded")
         content = orjson.dumps({"errors": [request_error("internal error", "INTERNAL")]})
         status = 500
+    # Answers hold personal data, GET ones included: no cache along the way may keep them.
     return Response(content, status_code=status, media_type="application/json",
-                    headers=headers)
+                    headers={"cache-control": "no-store", **(headers or {})})
 
 
 def _bad_request(message: str, status: int = 400) -> Response:

@@ -20,13 +20,11 @@ __all__ = ["ANONYMOUS", "Caller", "QueryLimits", "RequestContext", "Sources"]
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """Who is asking: the authenticated client, its agency, the declared purpose of use and,
-    when the client passes one, the end user on whose behalf it asks."""
+    """Who is asking: the authenticated client, its agency and the declared purpose of use."""
 
     client_id: str
     agency_code: str | None = None
     purpose: str | None = None
-    end_user: str | None = None
 
 
 # The hub's own internal calls (schema export, benchmarks' in-process runs): no client.

@@ -34,14 +34,16 @@ class Link:
 
     key_columns: tuple[str, ...]
     loader: Callable[[Loaders], DataLoader[Any, Any]]
+    # Per key column, the field of the linked type that shows the key's value (None: none
+    # does). Required: the policy compiler relies on it to keep masks from being undone.
+    shows: tuple[str | None, ...]
     empty: Any = None  # the value when the key is None
     target_key: str | None = None
-    # Per key column, the field of the linked type that shows the key's value (None: none
-    # does). A policy may not mask a column that a visible link would show unmasked.
-    shows: tuple[str | None, ...] = ()
     key: Callable[[Row], Hashable | None] = field(init=False)
 
     def __post_init__(self) -> None:
+        if len(self.shows) != len(self.key_columns):
+            raise ValueError("a link names what shows each of its key columns")
         getter = itemgetter(*self.key_columns)
         if len(self.key_columns) == 1:
             object.__setattr__(self, "key", getter)
@@ -59,10 +61,10 @@ class Link:
 # (GraphQL type name, GraphQL field name) -> Link
 LINKS: dict[tuple[str, str], Link] = {}
 
-# Fields with their own resolver that fetch by a column of the parent, and the field of the
-# type they lead to that shows it: (type, field) -> ((column, target field), ...).
-KEYED_RESOLVERS: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {
-    ("Agency", "employees"): (("code", "agencyCode"),),
+# Fields with their own resolver that fetch by a column of the parent, and the field that
+# shows that column in what they return: (type, field) -> ((column, type, field), ...).
+KEYED_RESOLVERS: dict[tuple[str, str], tuple[tuple[str, str, str], ...]] = {
+    ("Agency", "employees"): (("code", "CivilServant", "agencyCode"),),
 }
 
 

@@ -1,7 +1,8 @@
-"""Masks a policy can put on a value, and the GraphQL type a masked field is shown as.
+"""Masks a policy can put on a value: what each does, which types it applies to, and the
+GraphQL type a masked field is shown as (a year is an Int, a partial personal ID a String),
+so what a client sees always matches what its schema says.
 
-A masked field changes type in the client's schema (a year is an Int, a partial personal ID
-is a String), so what a client sees always matches what its schema says.
+``MASKS`` is the one list: the policy JSON Schema's enum is checked against it in the tests.
 """
 
 from __future__ import annotations
@@ -9,12 +10,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-__all__ = ["MASKABLE_TYPES", "MASKS", "MASK_RESULT_TYPES", "make_mask"]
+__all__ = ["MASKS", "REDACTED", "Mask"]
 
 REDACTED = "[redacted]"
+MaskFunction = Callable[[Any], Any]
 
 
 def _last4(value: Any) -> Any:
@@ -34,7 +37,7 @@ def _redact(value: Any) -> Any:
     return None if value is None else REDACTED
 
 
-def _hasher(secret: bytes) -> Callable[[Any], Any]:
+def _hasher(secret: bytes) -> MaskFunction:
     # Keyed per client and purpose (the caller passes that key): the same value gives the
     # same token within those answers, so records can be linked, but tokens cannot be joined
     # across purposes or clients, or reversed by hashing guesses without the key.
@@ -46,28 +49,16 @@ def _hasher(secret: bytes) -> Callable[[Any], Any]:
     return hash_value
 
 
-MASKS = ("last4", "year-only", "redact", "hash")
+@dataclass(frozen=True, slots=True)
+class Mask:
+    shown_as: str                       # the GraphQL scalar a masked field becomes
+    applies_to: frozenset[str] | None   # GraphQL named types it can mask (None: any leaf)
+    make: Callable[[bytes], MaskFunction]  # given the client's key for its purpose
 
-# mask -> the GraphQL named type a field masked so is shown as
-MASK_RESULT_TYPES: dict[str, str] = {
-    "last4": "String", "year-only": "Int", "redact": "String", "hash": "String"}
 
-# mask -> the GraphQL named types it can apply to (None: any scalar or enum)
-MASKABLE_TYPES: dict[str, frozenset[str] | None] = {
-    "last4": frozenset({"String", "PersonalId", "ID"}),
-    "year-only": frozenset({"Date", "DateTime"}),
-    "redact": None,
-    "hash": frozenset({"String", "PersonalId", "ID", "Int"}),
+MASKS: dict[str, Mask] = {
+    "last4": Mask("String", frozenset({"String", "PersonalId", "ID"}), lambda _: _last4),
+    "year-only": Mask("Int", frozenset({"Date", "DateTime"}), lambda _: _year_only),
+    "redact": Mask("String", None, lambda _: _redact),
+    "hash": Mask("String", frozenset({"String", "PersonalId", "ID", "Int"}), _hasher),
 }
-
-
-def make_mask(name: str, secret: bytes) -> Callable[[Any], Any]:
-    if name == "last4":
-        return _last4
-    if name == "year-only":
-        return _year_only
-    if name == "redact":
-        return _redact
-    if name == "hash":
-        return _hasher(secret)
-    raise ValueError(f"unknown mask {name!r}")

@@ -99,7 +99,7 @@ def client_secrets(databases: DatabaseSet) -> dict[str, str]:
     import asyncpg
 
     from hub.auth import register_client
-    from hub.policy import load_policy_dir
+    from hub.policy.load import load_policy_dir
 
     policies = load_policy_dir()
     issued = {client_id: secrets.token_urlsafe(24) for client_id in policies.clients}
@@ -140,11 +140,13 @@ def hub_auth(tmp_path_factory: pytest.TempPathFactory) -> HubAuthFiles:
 @pytest.fixture(scope="session")
 def graphiql_assets() -> Path:
     """GraphiQL's scripts, fetched once through npm, for the hub to serve itself."""
-    from hub.graphiql import DEFAULT_ASSETS_DIR, install_assets, load_page
+    from hub.config import graphiql_assets_dir
+    from hub.graphiql import install_assets, load_page
 
-    if not load_page(DEFAULT_ASSETS_DIR).local:
-        install_assets(DEFAULT_ASSETS_DIR)
-    return DEFAULT_ASSETS_DIR
+    target = graphiql_assets_dir()
+    if not load_page(target).local:
+        install_assets(target)
+    return target
 
 
 @pytest.fixture(scope="session")

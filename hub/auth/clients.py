@@ -24,7 +24,8 @@ __all__ = ["CLIENT_ID_PATTERN", "ClientRecord", "get_client", "list_clients",
 #: The same rule as the table's CHECK: ids travel in Basic credentials and log lines.
 CLIENT_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{2,63}")
 
-_COLUMNS = "client_id, name, secret_hash, jwks::text AS jwks, created_at, updated_at, revoked_at"
+_COLUMNS = ("client_id, name, secret_hash, jwks::text AS jwks, created_at, updated_at, "
+            "revoked_at, credentials_changed_at")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,7 @@ class ClientRecord:
     created_at: datetime
     updated_at: datetime
     revoked_at: datetime | None
+    credentials_changed_at: datetime
 
     @property
     def revoked(self) -> bool:
@@ -59,7 +61,8 @@ class ClientRecord:
         return cls(client_id=row["client_id"], name=row["name"], secret_hash=row["secret_hash"],
                    jwks=json.loads(row["jwks"]) if row["jwks"] is not None else None,
                    created_at=row["created_at"], updated_at=row["updated_at"],
-                   revoked_at=row["revoked_at"])
+                   revoked_at=row["revoked_at"],
+                   credentials_changed_at=row["credentials_changed_at"])
 
 
 def public_key_set(jwks: dict[str, Any]) -> KeySet:

@@ -139,6 +139,7 @@ def _authenticate_basic(query_client: Callable[[str], _Client | None],
 
 
 _BAD_CREDENTIALS = "unknown client or wrong client secret"
+_BAD_ASSERTION = "client assertion not signed by a registered key of the client"
 
 
 @cache
@@ -159,10 +160,21 @@ class _PrivateKeyJWT(JWTBearerClientAssertion):  # type: ignore[misc]
     def get_audiences(self) -> list[str]:
         return self._audiences
 
+    def __call__(self, query_client: Callable[[str], _Client | None],
+                 request: _TokenRequest) -> _Client | None:
+        # An assertion naming an unknown client gets the answer a bad signature gets: the
+        # token endpoint must not tell which client ids exist.
+        def known_with_keys(client_id: str) -> _Client | None:
+            client = query_client(client_id)
+            if client is None or client.record.jwks is None:
+                raise InvalidClientError(description=_BAD_ASSERTION)
+            return client
+
+        result: _Client | None = super().__call__(known_with_keys, request)
+        return result
+
     def resolve_client_public_key(self, client: _Client) -> KeySet:
-        if client.record.jwks is None:
-            raise InvalidClientError(description=(
-                "this client has no registered keys: it authenticates with client_secret_basic"))
+        assert client.record.jwks is not None  # known_with_keys let only such clients through
         return public_key_set(client.record.jwks)
 
     def process_assertion_claims(self, assertion: str, resolve_key: KeySet) -> dict[str, Any]:
@@ -170,8 +182,7 @@ class _PrivateKeyJWT(JWTBearerClientAssertion):  # type: ignore[misc]
         try:
             token = jwt.decode(assertion, resolve_key, algorithms=list(ASSERTION_ALGORITHMS))
         except BadSignatureError:
-            raise InvalidClientError(description=(
-                "client assertion not signed by a registered key of the client")) from None
+            raise InvalidClientError(description=_BAD_ASSERTION) from None
         except JoseError as error:
             raise InvalidClientError(description=(
                 f"client assertion rejected: {_printable(error.description or error.error)}"

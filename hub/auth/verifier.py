@@ -43,6 +43,9 @@ from hub.auth.settings import SIGNING_ALGORITHMS, AuthSettings, TrustedIssuer
 
 __all__ = ["AuthenticationError", "TokenVerifier", "VerifiedToken"]
 
+# How often at most the signing-key file is looked at (a stat) for retired or added keys.
+_KEY_FILE_CHECK_SECONDS = 1.0
+
 _MAX_TOKEN_LENGTH = 8192
 _ACCESS_TOKEN_TYPES = frozenset({ACCESS_TOKEN_TYPE, "application/" + ACCESS_TOKEN_TYPE})
 # Unknown header parameters are ignored (RFC 7515 §4), except through "crit", which the
@@ -73,6 +76,7 @@ class _Cached:
     token: VerifiedToken
     deadline: float  # exp + leeway
     must_be_registered: bool
+    issued_at: float | None  # iat, when the token says
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +130,7 @@ class TokenVerifier:
         self._cache_size = cache_size
         self._key_generation = keys.generation
         self._last_local_reload = float("-inf")
+        self._last_key_file_check = time.monotonic()
         self._issuers: dict[str, _Issuer] = {
             settings.issuer: _Issuer(settings.issuer,
                                      self._claims_registry(settings.issuer, settings.audience),
@@ -152,6 +157,12 @@ class TokenVerifier:
         """The token of an ``Authorization: Bearer`` header, verified; AuthenticationError
         (and nothing else) when it is missing or not acceptable."""
         token = _bearer(authorization_header)
+        now = time.monotonic()
+        if now - self._last_key_file_check >= _KEY_FILE_CHECK_SECONDS:
+            # A key removed from the file (retired after a leak) must stop verifying soon,
+            # even if no request ever names an unknown kid: look at the file once a second.
+            self._last_key_file_check = now
+            self._keys.reload_if_changed()
         if self._keys.generation != self._key_generation:
             # The key file was re-read (a rotation, or a key retired): verify afresh.
             self._key_generation = self._keys.generation
@@ -167,16 +178,21 @@ class TokenVerifier:
         if cached.deadline <= time.time():
             self._cache.pop(token, None)
             raise AuthenticationError("token expired")
-        self._check_client(cached.token.client_id, cached.must_be_registered)
+        self._check_client(cached)
         return cached.token
 
-    def _check_client(self, client_id: str, must_be_registered: bool) -> None:
-        record = self._registry.get(client_id)
+    def _check_client(self, cached: _Cached) -> None:
+        """Against the registry as it is now (it follows revocations), on every request."""
+        record = self._registry.get(cached.token.client_id)
         if record is None:
-            if must_be_registered:
+            if cached.must_be_registered:
                 raise AuthenticationError("token of an unknown client")
         elif record.revoked_at is not None:
             raise AuthenticationError("client revoked")
+        elif cached.issued_at is not None and (
+                cached.issued_at < int(record.credentials_changed_at.timestamp())):
+            # Whole seconds, as iat is: a token minted in the second of the change passes.
+            raise AuthenticationError("token issued before the client's credentials changed")
 
     async def _verify_uncached(self, token: str) -> _Cached:
         segments = token.split(".")
@@ -272,10 +288,15 @@ class TokenVerifier:
             raise AuthenticationError(_claim_message(error.claim)) from None
 
     def _accepted(self, issuer: _Issuer, claims: dict[str, Any]) -> _Cached:
-        client_id = next((claims[name] for name in ("client_id", "azp", "sub")
+        # An external issuer's token must name its client outright: its `sub` may be a person
+        # (an ID token or a user's token), and a person is not a client.
+        names = ("client_id", "azp") if issuer.trusted is not None else ("client_id", "azp",
+                                                                         "sub")
+        client_id = next((claims[name] for name in names
                           if isinstance(claims.get(name), str) and claims[name]), None)
         if client_id is None:
-            raise AuthenticationError("malformed token: no client_id, azp or sub claim")
+            raise AuthenticationError(f"malformed token: no {', '.join(names[:-1])} or "
+                                      f"{names[-1]} claim")
         subject = claims.get("sub", client_id)
         purpose = claims.get("purpose")
         if not isinstance(subject, str) or not (purpose is None or isinstance(purpose, str)):
@@ -283,15 +304,16 @@ class TokenVerifier:
         if issuer.trusted is not None and not issuer.trusted.may_speak_for(client_id):
             raise AuthenticationError(f"issuer {issuer.name} may not issue tokens for client "
                                       f"{client_id}")
-        must_be_registered = issuer.remote is None
-        self._check_client(client_id, must_be_registered)
         expires_at = claims["exp"]
+        issued_at = claims.get("iat")
         return _Cached(
             token=VerifiedToken(client_id=client_id, issuer=issuer.name, subject=subject,
                                 purpose=purpose, expires_at=int(expires_at),
                                 token_id=claims.get("jti")),
             deadline=expires_at + self._leeway,
-            must_be_registered=must_be_registered)
+            must_be_registered=issuer.remote is None,
+            issued_at=float(issued_at) if issued_at is not None and _is_numeric_date(issued_at)
+            else None)
 
 
 def _claim_message(claim: str) -> str:

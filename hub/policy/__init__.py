@@ -1,13 +1,7 @@
-"""The policy engine: policy files loaded, checked and compiled into per-client views.
+"""The policy engine: policy files loaded (``load``), checked and compiled into per-client
+views (``compile``, ``schema_view``), swapped in on change (``store``), and the security
+team's tools (``cli``). Pure after loading: no I/O on the request path.
 
-Pure after loading: no I/O on the request path. ``PolicyStore`` holds the current engine and
-swaps in a new one atomically when the files change.
+Import from the submodules: this package imports nothing itself, so the ``hub`` command line
+does not load the GraphQL schema for commands that do not need it.
 """
-
-from hub.policy.compile import ClientView, PolicyEngine, Refusal, sensitive_category
-from hub.policy.load import POLICY_DIR, PolicyError, load_policy_dir, load_policy_files
-from hub.policy.model import ClientPolicy, PolicySet, PolicyTest, Purpose, RowCondition, TypeGrant
-
-__all__ = ["POLICY_DIR", "ClientPolicy", "ClientView", "PolicyEngine", "PolicyError", "PolicySet",
-           "PolicyTest", "Purpose", "Refusal", "RowCondition", "TypeGrant", "load_policy_dir",
-           "load_policy_files", "sensitive_category"]

@@ -15,18 +15,23 @@ from pathlib import Path
 
 from graphql import GraphQLSchema
 
-from hub.policy.load import POLICY_DIR
+from hub.config import policy_dir
 
 __all__ = ["add_commands", "main"]
 
 OK, FAILED, WRONG_QUESTION = 0, 1, 2
 
 
+def _folder(args: argparse.Namespace) -> Path:
+    folder: Path = args.dir or policy_dir()
+    return folder
+
+
 def _check(args: argparse.Namespace) -> int:
     from hub.policy.lint import lint_workspace
     from hub.policy.workspace import open_workspace
 
-    workspace = open_workspace(args.dir, args.full_schema)
+    workspace = open_workspace(_folder(args), args.full_schema)
     findings = lint_workspace(workspace)
     for finding in findings:
         print(finding.render())
@@ -45,12 +50,12 @@ def _test(args: argparse.Namespace) -> int:
     from hub.policy.testing import run_tests
     from hub.policy.workspace import open_workspace
 
-    workspace = open_workspace(args.dir, args.full_schema)
+    workspace = open_workspace(_folder(args), args.full_schema)
     problems = list(workspace.problems)
     if args.client is not None:
         problems = [p for p in problems if p.startswith(f"{args.client}.yaml:")]
         if args.client not in workspace.clients and not problems:
-            print(f"error: no policy for client {args.client!r} in {args.dir} (clients: "
+            print(f"error: no policy for client {args.client!r} in {_folder(args)} (clients: "
                   f"{', '.join(workspace.clients) or 'none'})", file=sys.stderr)
             return WRONG_QUESTION
     for problem in problems:
@@ -84,7 +89,7 @@ def _explain(args: argparse.Namespace) -> int:
     from hub.policy.explain import UnknownTarget, explain
     from hub.policy.workspace import open_workspace
 
-    workspace = open_workspace(args.dir, args.full_schema)
+    workspace = open_workspace(_folder(args), args.full_schema)
     try:
         lines = explain(workspace, args.target)
     except UnknownTarget as error:
@@ -101,7 +106,7 @@ def _matrix(args: argparse.Namespace) -> int:
     from hub.policy.matrix_html import render_html
     from hub.policy.workspace import open_workspace
 
-    workspace = open_workspace(args.dir, args.full_schema)
+    workspace = open_workspace(_folder(args), args.full_schema)
     if not workspace.ok:
         return _refuse_broken(workspace.problems)
     matrix = build_matrix(workspace)
@@ -117,8 +122,8 @@ def _matrix(args: argparse.Namespace) -> int:
 def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``policy`` and its subcommands to the ``hub`` command line."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--dir", type=Path, default=POLICY_DIR,
-                        help=f"the policy folder (default: {POLICY_DIR})")
+    common.add_argument("--dir", type=Path, default=None,
+                        help="the policy folder (default: HUB_POLICY_DIR, else policies/)")
     policy = subparsers.add_parser("policy", help="check, test and explain the access policies")
     # Tests hand in a schema built once; the command line builds its own.
     policy.set_defaults(full_schema=None)

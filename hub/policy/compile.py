@@ -33,7 +33,7 @@ from hub.policy.schema_view import Visible, build_client_schema, python_name
 from resolvers.entities import ENTITY_OF_TYPE, NATIONAL_ENTITIES, REFERENCE_TYPES, STRUCTURE_FOR
 from resolvers.grants import Grants, MaskedColumn
 from resolvers.links import KEYED_RESOLVERS, LINKS
-from resolvers.masks import MASKABLE_TYPES, make_mask
+from resolvers.masks import MASKS
 from resolvers.query import REVEALS
 from resolvers.shaping import SHAPED_FROM
 
@@ -44,6 +44,10 @@ __all__ = ["ClientView", "PolicyEngine", "Refusal", "sensitive_category"]
 _LITERAL_TYPES: dict[str, tuple[type, ...]] = {
     "String": (str,), "ID": (str,), "PersonalId": (str,), "Int": (int,),
     "Float": (int, float), "Boolean": (bool,)}
+
+
+def _masking(mask: str | None) -> str:
+    return "unmasked" if mask is None else f"masked {mask}"
 
 
 class Refusal(Exception):
@@ -136,7 +140,7 @@ class _Compiler:
         if (type_name, name) in LINKS or (type_name, python_name(field_def, name)) in SHAPED_FROM:
             self.problem(type_name, f"{name} is not a stored value: it cannot be masked")
             return
-        allowed = MASKABLE_TYPES[mask]
+        allowed = MASKS[mask].applies_to
         if not isinstance(named, (GraphQLScalarType, GraphQLEnumType)) or (
                 allowed is not None and named.name not in allowed):
             self.problem(type_name, f"mask {mask} cannot apply to {name} ({named.name})")
@@ -199,45 +203,44 @@ class _Compiler:
                                                 f"or do not grant {name}")
 
     def _check_masks_hold(self, visible: dict[str, dict[str, str | None]]) -> None:
-        """A masked value must not be readable another way: through a link whose target shows
-        the same column (CivilServant.person.personalId), or a field computed from it."""
+        """A value masked in one place must not be readable another way. A link joins two
+        fields holding the same value — its key on one side, the field that shows the key on
+        the other (CivilServant.personalId and, through ``person``, Person.personalId; through
+        Agency.employees, Agency.code and CivilServant.agencyCode) — so where both are visible
+        they must be masked alike, whichever way the link points. A field computed from a
+        masked column (Discipline.inEffect from effectiveFrom) would undo the mask too."""
         for type_name, fields in visible.items():
             object_type = self.types[type_name]
+            columns = {name: python_name(object_type.fields[name], name) for name in fields}
+            for via in fields:
+                for column, target, shown in self._joined(type_name, via):
+                    shown_mask = visible.get(target, {}).get(shown, "absent")
+                    for own, own_column in columns.items():
+                        if own_column == column and own != via and shown_mask != "absent" \
+                                and fields[own] != shown_mask:
+                            self.problem(type_name, f"{own} ({_masking(fields[own])}) and "
+                                                    f"{target}.{shown} "
+                                                    f"({_masking(shown_mask)}) hold the same "
+                                                    f"value, joined by {via}: mask them alike")
             for masked, mask in fields.items():
                 if mask is None:
                     continue
-                column = python_name(object_type.fields[masked], masked)
                 for other in fields:
-                    if other == masked:
-                        continue
-                    shown = self._shown_through(type_name, other, column)
-                    target_fields = visible.get(shown[0], {}) if shown is not None else {}
-                    if shown is not None and shown[1] in target_fields and (
-                            target_fields[shown[1]] != mask):
-                        self.problem(type_name, f"{masked} is masked ({mask}) but {other} "
-                                                f"leads to {shown[0]}.{shown[1]}, which shows "
-                                                "it otherwise")
-                    other_column = python_name(object_type.fields[other], other)
-                    if column in SHAPED_FROM.get((type_name, other_column), ()):
+                    if other != masked and columns[masked] in SHAPED_FROM.get(
+                            (type_name, columns[other]), ()):
                         self.problem(type_name, f"{masked} is masked ({mask}) but {other} is "
                                                 "computed from it")
 
-    def _shown_through(self, type_name: str, field: str, column: str
-                       ) -> tuple[str, str] | None:
-        """The (type, field) that following ``field`` shows ``column`` as, if any."""
+    def _joined(self, type_name: str, field: str) -> list[tuple[str, str, str]]:
+        """(key column, linked type, field of it showing the key) for each key ``field``
+        follows; nothing for a field that is not a link."""
         link = LINKS.get((type_name, field))
-        if link is not None:
-            if column not in link.key_columns:
-                return None
-            shows = link.shows or (None,) * len(link.key_columns)
-            target = shows[link.key_columns.index(column)]
-            if target is None:
-                return None
-            return self._target(type_name, field), target
-        for key, target_field in KEYED_RESOLVERS.get((type_name, field), ()):
-            if key == column:
-                return self._target(type_name, field), target_field
-        return None
+        if link is None:
+            return list(KEYED_RESOLVERS.get((type_name, field), ()))
+        target = self._target(type_name, field)
+        return [(column, target, shown)
+                for column, shown in zip(link.key_columns, link.shows, strict=True)
+                if shown is not None]
 
     def _target(self, type_name: str, field: str) -> str:
         return str(get_named_type(self.types[type_name].fields[field].type).name)
@@ -385,7 +388,7 @@ class _Compiler:
                     wanted.update(SHAPED_FROM.get((type_name, column), (column,)))
                 if mask is not None:
                     masks.setdefault(entity, []).append(
-                        MaskedColumn(column, mask, make_mask(mask, client_secret)))
+                        MaskedColumn(column, mask, MASKS[mask].make(client_secret)))
         return Grants(columns={e: frozenset(c) for e, c in columns.items()},
                       row_filters=row_filters,
                       masks={e: tuple(m) for e, m in masks.items()})

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator
 
-from hub.config import PROJECT_ROOT
+from hub.config import PROJECT_ROOT, policy_dir
 from hub.policy.model import (
     AttributeRef,
     ClientPolicy,
@@ -28,9 +28,10 @@ from hub.policy.model import (
 )
 
 __all__ = ["POLICY_DIR", "SCHEMA_FILE", "PolicyError", "load_policy_dir", "load_policy_files",
-           "parse_policy", "policy_files"]
+           "parse_policy", "policy_dir", "policy_files"]
 
 POLICY_DIR = PROJECT_ROOT / "policies"
+
 SCHEMA_FILE = POLICY_DIR / "policy.schema.json"
 MAX_FILE_BYTES = 1_000_000
 
@@ -146,7 +147,8 @@ def policy_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.glob("*.yaml") if p.is_file())
 
 
-def load_policy_dir(directory: Path = POLICY_DIR) -> PolicySet:
+def load_policy_dir(directory: Path | None = None) -> PolicySet:
+    directory = directory or policy_dir()
     if not directory.is_dir():
         raise PolicyError([f"{directory}: no such policy folder"])
     return load_policy_files(policy_files(directory))

@@ -30,7 +30,7 @@ from graphql import (
 )
 
 from resolvers.grants import ROW_KEY_EXTENSION, masked_key
-from resolvers.masks import MASK_RESULT_TYPES
+from resolvers.masks import MASKS
 
 __all__ = ["ROW_KEY_EXTENSION", "Visible", "build_client_schema", "python_name"]
 
@@ -92,7 +92,7 @@ class _Builder:
             if mask is not None:
                 key = masked_key(python_name(field, name), mask)
                 fields[name] = GraphQLField(
-                    _rewrap(field.type, _MASK_TYPES[MASK_RESULT_TYPES[mask]]),
+                    _rewrap(field.type, _MASK_TYPES[MASKS[mask].shown_as]),
                     resolve=_row_reader(key),
                     description=f"{field.description or ''} (masked: {mask})".strip(),
                     extensions={**field.extensions, ROW_KEY_EXTENSION: key})

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from pathlib import Path
 
 from graphql import GraphQLSchema
@@ -29,17 +28,13 @@ class PolicyStore:
         self._secret = secret
         # The first load must succeed: a hub with no valid policy serves nothing.
         self._engine = PolicyEngine(load_policy_dir(directory), schema, secret)
-        self._listeners: list[Callable[[PolicyEngine], None]] = []
         self.reloads = 0
         self.refused = 0
-        self.last_refusal: list[str] | None = None
+        self.last_change_refused = False
 
     @property
     def engine(self) -> PolicyEngine:
         return self._engine
-
-    def on_change(self, listener: Callable[[PolicyEngine], None]) -> None:
-        self._listeners.append(listener)
 
     def reload(self) -> bool:
         """Load the folder again; True if a new policy set now serves."""
@@ -47,19 +42,17 @@ class PolicyStore:
             engine = PolicyEngine(load_policy_dir(self.directory), self._schema, self._secret)
         except PolicyError as error:
             self.refused += 1
-            self.last_refusal = error.problems
+            self.last_change_refused = True
             log.error("policy reload refused, the previous policies (%s) keep serving: %s",
                       self._engine.digest, "; ".join(error.problems))
             return False
-        self.last_refusal = None
+        self.last_change_refused = False
         if engine.digest == self._engine.digest:
             return False
         self._engine = engine  # one reference swap: a request sees the old set or the new one
         self.reloads += 1
         log.info("policies reloaded: %s (%d clients)", engine.digest,
                  len(engine.policies.clients))
-        for listener in self._listeners:
-            listener(engine)
         return True
 
     async def watch(self, stop: asyncio.Event) -> None:
@@ -74,4 +67,4 @@ class PolicyStore:
         """For /readyz (unauthenticated): which policy set serves and whether the last change
         was refused — not why: the reasons name clients and fields, and go to the log."""
         return {"digest": self._engine.digest, "reloads": self.reloads,
-                "refused": self.refused, "lastChangeRefused": self.last_refusal is not None}
+                "refused": self.refused, "lastChangeRefused": self.last_change_refused}

@@ -39,6 +39,20 @@ def test_an_issuer_speaks_only_for_its_own_clients(hub: Hub,
                  f"issuer {external_issuer.issuer} may not issue tokens for client {client_id}")
 
 
+def test_an_external_token_must_name_its_client(hub: Hub,
+                                                external_issuer: ExternalIssuer) -> None:
+    # A user's token (or an ID token) names a person in `sub`, not a client: never accepted
+    # as a client, even when the person's id happens to match a client pattern.
+    from joserfc import jwt
+
+    now = int(time.time())
+    user_token = jwt.encode({"alg": "ES256", "kid": external_issuer.key.kid}, {
+        "iss": external_issuer.issuer, "aud": external_issuer.audience,
+        "sub": new_client_id("ext"), "iat": now, "exp": now + 60},
+        external_issuer.key, algorithms=["ES256"])
+    _refused(hub, user_token, "malformed token: no client_id or azp claim")
+
+
 def test_external_token_checks(hub: Hub, external_issuer: ExternalIssuer) -> None:
     client_id = new_client_id("ext")
     _refused(hub, external_issuer.token(client_id, aud=hub.settings.audience),

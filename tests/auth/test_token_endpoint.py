@@ -130,14 +130,18 @@ def test_assertion_for_another_audience_or_too_long_lived_is_refused(hub: Hub) -
                         "client assertion lifetime exceeds 3600 seconds")
 
 
-def test_client_without_keys_cannot_use_an_assertion(hub: Hub) -> None:
+def test_an_assertion_tells_nothing_of_which_clients_exist(hub: Hub) -> None:
+    # A client without keys, an unknown client, a key the client never registered: the same
+    # answer each time.
     client_id = new_client_id()
     hub.register(client_id)
     key = ECKey.generate_key("P-256", private=True)
-    assertion = private_key_jwt_sign(key, client_id, hub.settings.token_endpoint, alg="ES256")
-    response = httpx.post(f"{hub.url}/oauth/token", data=_assertion_form(assertion))
-    _assert_oauth_error(response, 401, "invalid_client", "this client has no registered keys: "
-                        "it authenticates with client_secret_basic")
+    for subject in (client_id, new_client_id("nobody")):
+        assertion = private_key_jwt_sign(key, subject, hub.settings.token_endpoint,
+                                         alg="ES256")
+        response = httpx.post(f"{hub.url}/oauth/token", data=_assertion_form(assertion))
+        _assert_oauth_error(response, 401, "invalid_client",
+                            "client assertion not signed by a registered key of the client")
 
 
 def test_wrong_secret(hub: Hub) -> None:

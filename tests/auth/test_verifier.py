@@ -189,3 +189,30 @@ def test_revoked_client_token_refused_soon_after(hub: Hub) -> None:
         assert time.monotonic() < deadline, "the revocation did not arrive within 5 s"
         time.sleep(0.05)
     _refused(hub, "client revoked", token)
+
+
+def test_tokens_end_when_the_credentials_change(hub: Hub) -> None:
+    from hub.auth import restore_client, revoke_client, set_secret
+
+    client_id = new_client_id("rotate")
+    hub.register(client_id)
+    old = hub.token_for(client_id)
+    assert hub.protected(old).status_code == 200
+    time.sleep(1.05)  # iat has whole seconds: the change falls in a later second than `old`
+
+    # A new secret (the old one leaked): tokens obtained with the old one stop.
+    assert hub.db(lambda conn: set_secret(conn, client_id, "another-secret-" + "y" * 16))
+    hub.wait_for(lambda: hub.protected(old).status_code == 401, "the secret change")
+    _refused(hub, "token issued before the client's credentials changed", old)
+    fresh = hub.token_for(client_id, secret="another-secret-" + "y" * 16)
+    assert hub.protected(fresh).status_code == 200
+    time.sleep(1.05)
+
+    # Revoked, then restored: the tokens from before the revocation stay dead.
+    assert hub.db(lambda conn: revoke_client(conn, client_id))
+    hub.wait_for(lambda: hub.protected(fresh).status_code == 401, "the revocation")
+    assert hub.db(lambda conn: restore_client(conn, client_id))
+    hub.wait_for(lambda: hub.runtime.registry.is_active(client_id), "the restoration")
+    _refused(hub, "token issued before the client's credentials changed", fresh)
+    assert hub.protected(hub.token_for(client_id, secret="another-secret-" + "y" * 16)
+                         ).status_code == 200

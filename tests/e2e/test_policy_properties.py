@@ -59,9 +59,10 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from hub.databases import DatabaseSet
-from hub.policy import ClientView, PolicyEngine, load_policy_dir
+from hub.policy.compile import ClientView, PolicyEngine
+from hub.policy.load import load_policy_dir
 from hub.policy.model import AttributeRef
-from resolvers.masks import MASK_RESULT_TYPES, REDACTED
+from resolvers.masks import MASKS, REDACTED
 from resolvers.pagination import encode_cursor
 from resolvers.query import REVEALS
 from resolvers.schema import build_schema
@@ -792,7 +793,7 @@ class Checker:
                 of = fields[field_name]["type"]
                 while of.get("ofType") is not None:
                     of = of["ofType"]
-                expected = (MASK_RESULT_TYPES[mask] if mask is not None else get_named_type(
+                expected = (MASKS[mask].shown_as if mask is not None else get_named_type(
                     OBJECT_TYPES[name].fields[field_name].type).name)
                 assert of["name"] == expected, (f"{path}: {name}.{field_name} is shown as "
                                                 f"{of['name']}, expected {expected}")

@@ -110,14 +110,37 @@ BROKEN: dict[str, tuple[Callable[[Policy], None], str]] = {
     "a masked key shown unmasked through a link": (
         lambda p: _grants(p)["CivilServant"].update(masks={"agencyCode": "redact"},
                                                     fields=["agencyCode", "agency"]),
-        "ERROR test-client.yaml: review: CivilServant: agencyCode is masked (redact) but "
-        "agency leads to Agency.code, which shows it otherwise"),
+        "ERROR test-client.yaml: review: CivilServant: agencyCode (masked redact) and "
+        "Agency.code (unmasked) hold the same value, joined by agency: mask them alike"),
     "a masked personal ID shown by the person it links to": (
         lambda p: _grants(p).update(
             CivilServant={"fields": ["personalId", "person"], "masks": {"personalId": "last4"}},
             Person={"fields": ["personalId"]}),
-        "ERROR test-client.yaml: review: CivilServant: personalId is masked (last4) but person "
-        "leads to Person.personalId, which shows it otherwise"),
+        "ERROR test-client.yaml: review: CivilServant: personalId (masked last4) and "
+        "Person.personalId (unmasked) hold the same value, joined by person: mask them alike"),
+    "a masked personal ID shown by the person linking back to it": (
+        lambda p: _grants(p).update(
+            Query={"fields": ["person"]},
+            Person={"fields": ["personalId", "civilServant"]},
+            CivilServant={"fields": ["personalId", "fullName"], "masks": {"personalId": "last4"}}),
+        "ERROR test-client.yaml: review: Person: personalId (unmasked) and "
+        "CivilServant.personalId (masked last4) hold the same value, joined by civilServant: "
+        "mask them alike"),
+    "a hashed agency code read back through an agency's employees": (
+        lambda p: _grants(p).update(
+            Query={"fields": ["agencies"]},
+            Agency={"fields": ["code", "employees"]},
+            CivilServant={"fields": ["employeeCode", "agencyCode"],
+                          "masks": {"agencyCode": "hash"}}),
+        "ERROR test-client.yaml: review: Agency: code (unmasked) and CivilServant.agencyCode "
+        "(masked hash) hold the same value, joined by employees: mask them alike"),
+    "a hashed parent code read back through the parent's children": (
+        lambda p: _grants(p).update(
+            Query={"fields": ["agencies"]},
+            Agency={"fields": ["code", "parentCode", "children"],
+                    "masks": {"parentCode": "hash"}}),
+        "ERROR test-client.yaml: review: Agency: code (unmasked) and Agency.parentCode "
+        "(masked hash) hold the same value, joined by children: mask them alike"),
     "a lookup by a masked key": (
         lambda p: _grants(p).update(
             Query={"fields": ["civilServantByPersonalId"]},
