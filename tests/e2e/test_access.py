@@ -72,10 +72,17 @@ def test_a_valid_token_is_admitted(hub_url: str, hub_auth: HubAuthFiles) -> None
     assert response.json()["data"]["ranks"]
 
 
+def _challenge(message: str) -> str:
+    """RFC 6750 §3: no error code when no token was sent, else invalid_token and why."""
+    if message == "no bearer token":
+        return 'Bearer realm="hub"'
+    return f'Bearer realm="hub", error="invalid_token", error_description="{message}"'
+
+
 def test_no_token(hub_url: str) -> None:
     response = _post(hub_url, {"x-purpose": ADMIN[1]})
-    assert "no bearer token" in _refusal(response, 401, "UNAUTHENTICATED")
-    assert response.headers["www-authenticate"].startswith("Bearer")
+    assert _refusal(response, 401, "UNAUTHENTICATED") == "no bearer token"
+    assert response.headers["www-authenticate"] == 'Bearer realm="hub"'
 
 
 @pytest.mark.parametrize("authorization", [
@@ -85,9 +92,8 @@ def test_no_token(hub_url: str) -> None:
 ])
 def test_malformed_tokens(hub_url: str, authorization: str) -> None:
     response = _post(hub_url, {"authorization": authorization, "x-purpose": ADMIN[1]})
-    _refusal(response, 401, "UNAUTHENTICATED")
-    assert 'error="invalid_token"' in response.headers["www-authenticate"] or (
-        authorization.strip() in ("Bearer", "Basic dXNlcjpwYXNz"))
+    message = _refusal(response, 401, "UNAUTHENTICATED")
+    assert response.headers["www-authenticate"] == _challenge(message)
 
 
 @pytest.mark.parametrize(("overrides", "expected"), [
@@ -446,3 +452,47 @@ def test_redact_shows_presence_not_content(graphql: GraphQLClient) -> None:
     for node, expected in [(pending[0], "[redacted]"), (clean[0], None)]:
         seen = hanoi.data(query, {"c": node["employeeCode"]})["civilServant"]
         assert seen["agencyRecord"]["pendingDiscipline"] == expected
+
+
+# -- batches and extensions: malformed and boundary ------------------------------------------
+
+@pytest.mark.parametrize(("body", "message"), [
+    ([], "a batch holds 1 to 20 operations"),
+    ([{"query": "{ ranks { code } }"}] * 21, "a batch holds 1 to 20 operations"),
+    ([{"query": "{ ranks { code } }"}, 5], "each operation of a batch must be a JSON object"),
+    ({"query": "{ ranks { code } }", "extensions": [1]}, "`extensions` must be a JSON object"),
+])
+def test_malformed_batches_and_extensions(hub_url: str, admin_headers: dict[str, str],
+                                          body: Any, message: str) -> None:
+    response = _post(hub_url, admin_headers, body)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["message"] == message
+
+
+def test_a_batch_of_twenty_is_answered_in_order(hub_url: str,
+                                                admin_headers: dict[str, str]) -> None:
+    batch = [{"query": f"{{ n{i}: ranks {{ code }} }}"} for i in range(20)]
+    answers = _post(hub_url, admin_headers, batch).json()
+    assert [next(iter(a["data"])) for a in answers] == [f"n{i}" for i in range(20)]
+
+
+def test_a_batch_without_a_token_is_one_401(hub_url: str) -> None:
+    response = _post(hub_url, {"x-purpose": ADMIN[1]}, [QUERY, QUERY])
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == 'Bearer realm="hub"'
+    assert all(a["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+               for a in response.json())
+
+
+def test_a_purpose_that_is_not_a_string(hub_url: str, tokens: Tokens) -> None:
+    headers = {"authorization": f"Bearer {tokens.token(ADMIN[0])}"}
+    body = {**QUERY, "extensions": {"purpose": ["administration"]}}
+    assert _refusal(_post(hub_url, headers, body), 403, "FORBIDDEN") == (
+        "`extensions.purpose` must be a string")
+
+
+def test_answers_are_not_cached(hub_url: str, admin_headers: dict[str, str]) -> None:
+    for response in (_post(hub_url, admin_headers),
+                     httpx.get(f"{hub_url}/graphql", params=QUERY, headers=admin_headers)):
+        assert response.status_code == 200
+        assert response.headers["cache-control"] == "no-store"
