@@ -27,11 +27,12 @@ from hub.policy.findings import LEVELS, Finding, from_problem
 from hub.policy.model import AttributeRef, ClientPolicy, RowCondition, TypeGrant
 from hub.policy.paths import fields_leading_to, object_types
 from hub.policy.workspace import Workspace
-from resolvers.entities import REFERENCE_TYPES
+from resolvers.entities import REFERENCE_TYPES, STRUCTURE_FOR
 
 __all__ = ["lint_workspace"]
 
-# A value as a row condition holds it, kept apart by type: 1 and "1" and True differ.
+# A value as a row condition holds it, tagged with its type: the compiler admits only
+# literals of the field's type, but True and 1 still compare equal in Python.
 _Key = tuple[str, Any]
 
 
@@ -68,8 +69,13 @@ def _dropped(view: ClientView, object_type: GraphQLObjectType, grant: TypeGrant
         if name not in grant.fields or name in visible:
             continue
         target = get_named_type(field.type)
-        if not isinstance(target, GraphQLObjectType):
-            why = "the engine dropped it from the client's schema"
+        # Only fields leading to objects are ever dropped: the compiler refuses a policy in
+        # which a granted value could not be served.
+        assert isinstance(target, GraphQLObjectType), f"{object_type.name}.{name} dropped"
+        payload = STRUCTURE_FOR.get(target.name)
+        if payload is not None and payload not in view.purpose.grants:
+            why = (f"it leads to pages of {payload}, which this purpose grants nothing of: "
+                   f"grant {payload} fields or drop {name}")
         elif target.name in view.purpose.grants or target.name in REFERENCE_TYPES:
             why = f"none of the fields of {target.name}, which it leads to, stays visible"
         else:

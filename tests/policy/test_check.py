@@ -265,6 +265,12 @@ WARNED: dict[str, tuple[Callable[[Policy], None], list[str]]] = {
         lambda p: _grants(p)["CivilServant"]["fields"].append("awards"),
         ["review: CivilServant.awards: granted, but not in the client's schema: it leads to "
          "Award, which this purpose grants nothing of: grant Award fields or drop awards"]),
+    "pages of a type the purpose grants nothing of": (
+        lambda p: p["purposes"]["review"].update(grants={
+            "Query": {"fields": ["civilServants", "agencies"]}, "Agency": {"fields": ["code"]}}),
+        ["review: Query.civilServants: granted, but not in the client's schema: it leads to "
+         "pages of CivilServant, which this purpose grants nothing of: grant CivilServant "
+         "fields or drop civilServants"]),
     "a chain of links emptied from its end": (
         lambda p: p["purposes"].update(lookup={"description": "Looking up.", "grants": {
             "Query": {"fields": ["person", "ranks"]},
