@@ -38,7 +38,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 from graphql import (
     REMOVE,
     DocumentNode,
@@ -56,7 +55,8 @@ from graphql import (
 from bench.reference import REFERENCE_QUERY, _databases, _prepare
 from hub.access import Access
 from hub.app import HubRuntime
-from hub.auth import mint_token, register_client
+from hub.auth import mint_token
+from hub.auth.clients import register_with_new_secrets
 from hub.config import Settings
 from hub.databases import DatabaseSet
 from hub.environment import STATE_DIR
@@ -258,17 +258,6 @@ def _compile_cost(runtime: HubRuntime) -> tuple[float, float, int]:
     return statistics.median(loads) * 1000, statistics.median(compiles) * 1000, views
 
 
-async def _register(databases: DatabaseSet, client_ids: set[str]) -> None:
-    conn = await asyncpg.connect(databases.national)
-    try:
-        for client_id in sorted(client_ids):
-            # A secret nobody keeps: the benchmark mints its tokens with the hub's own keys.
-            await register_client(conn, client_id, f"benchmark: {client_id}",
-                                  secret=secrets.token_urlsafe(24), jwks=None)
-    finally:
-        await conn.close()
-
-
 @contextmanager
 def _environment(databases: DatabaseSet, ports: Ports, keys: Path) -> Iterator[None]:
     env = {"HUB_DATABASE_URL": databases.national, **ports.source_env(),
@@ -371,7 +360,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{args.concurrency}, {args.rounds} interleaved rounds, {args.seconds:g} s per view "
           "and side")
     asyncio.run(_prepare(databases, args.employees, args.seed))
-    asyncio.run(_register(databases, {client for client, _, _, _ in CASES}))
+    # Secrets nobody keeps: the benchmark mints its tokens with the hub's own keys.
+    asyncio.run(register_with_new_secrets(
+        databases.national, {client: f"benchmark: {client}" for client, _, _, _ in CASES}))
     ports = Ports()
     sandbox = start_sandbox(databases, ports)
     try:

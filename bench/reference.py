@@ -24,6 +24,7 @@ import httpx
 import orjson
 
 from bench.loadgen import LoadResult, run_load
+from hub.auth.clients import register_with_new_secrets
 from hub.databases import DatabaseSet
 from hub.environment import STATE_DIR
 from hub.launcher import (
@@ -61,21 +62,6 @@ class Servers:
     hub: subprocess.Popen[bytes]
     baseline: subprocess.Popen[bytes]
     hub_headers: dict[str, str]
-
-
-async def _register_bench_client(databases: DatabaseSet) -> str:
-    import asyncpg
-
-    from hub.auth import generate_secret, register_client
-
-    secret = generate_secret()
-    conn = await asyncpg.connect(databases.national)
-    try:
-        await register_client(conn, BENCH_CLIENT[0], "benchmark client", secret=secret,
-                              jwks=None)
-    finally:
-        await conn.close()
-    return secret
 
 
 def _hub_headers(hub_url: str, secret: str) -> dict[str, str]:
@@ -128,7 +114,8 @@ def _peak_rss_mb(pid: int) -> float:
 def _servers(databases: DatabaseSet, workers: int, plan_executor: bool = True
              ) -> Iterator[Servers]:
     ports = Ports()
-    secret = asyncio.run(_register_bench_client(databases))
+    secret = asyncio.run(register_with_new_secrets(
+        databases.national, {BENCH_CLIENT[0]: "benchmark client"}))[BENCH_CLIENT[0]]
     sandbox = start_sandbox(databases, ports)
     processes: list[subprocess.Popen[bytes] | ProcessGroup] = [sandbox]
     try:

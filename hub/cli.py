@@ -107,13 +107,7 @@ def _purposes_loader() -> Callable[[str], frozenset[str]]:
     from hub.config import policy_dir
     from hub.policy.load import load_policy_dir
 
-    policies = load_policy_dir(policy_dir())
-
-    def purposes_of(client_id: str) -> frozenset[str]:
-        client = policies.clients.get(client_id)
-        return frozenset(client.purposes) if client is not None else frozenset()
-
-    return purposes_of
+    return load_policy_dir(policy_dir()).purposes_of
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -35,25 +35,16 @@ DEMO_CLIENT = ("moha-personnel-db", "administration")
 GRAPHIQL_TOKEN_SECONDS = 3600
 
 
-async def _register_clients(databases: DatabaseSet) -> dict[str, tuple[str, list[str]]]:
+def _register_clients(databases: DatabaseSet) -> dict[str, tuple[str, list[str]]]:
     """Every client that has a policy, registered with a secret made for this run:
     client id -> (secret, purposes)."""
-    import asyncpg
-
-    from hub.auth import generate_secret, register_client
+    from hub.auth.clients import register_with_new_secrets
     from hub.policy.load import load_policy_dir
 
     policies = load_policy_dir()
-    issued = {}
-    conn = await asyncpg.connect(databases.national)
-    try:
-        for client_id, policy in sorted(policies.clients.items()):
-            secret = generate_secret()
-            await register_client(conn, client_id, policy.name, secret=secret, jwks=None)
-            issued[client_id] = (secret, sorted(policy.purposes))
-    finally:
-        await conn.close()
-    return issued
+    secrets = asyncio.run(register_with_new_secrets(
+        databases.national, {c: p.name for c, p in policies.clients.items()}))
+    return {c: (secret, sorted(policies.clients[c].purposes)) for c, secret in secrets.items()}
 
 
 def _credentials_text(port: int, issued: dict[str, tuple[str, list[str]]]) -> str:
@@ -124,7 +115,7 @@ def run_demo(*, employees: int, seed: int, port: int) -> int:
     databases = resolve_databases("hub")
     print(f"national database: {databases.national}")
     asyncio.run(_prepare(databases, employees, seed))
-    issued = asyncio.run(_register_clients(databases))
+    issued = _register_clients(databases)
     _graphiql_assets()
     os.environ["HUB_PORT"] = str(port)  # the issuer the hub names in its tokens
     credentials = _credentials_text(port, issued)

@@ -7,8 +7,10 @@ group and order by, and the keys links are resolved with.
 
 from __future__ import annotations
 
+from graphql import GraphQLField
+
 __all__ = ["ALWAYS_FETCHED", "ENTITY_OF_TYPE", "NATIONAL_ENTITIES", "REFERENCE_TYPES",
-           "STRUCTURE_FOR"]
+           "STRUCTURE_FOR", "column_of"]
 
 ENTITY_OF_TYPE: dict[str, str] = {
     "CivilServant": "employee",
@@ -57,3 +59,10 @@ REFERENCE_TYPES = frozenset({"Province", "LegacyProvince", "Rank", "Position", "
 # (a connection's totalCount would otherwise count rows of a type the client may not read).
 STRUCTURE_FOR: dict[str, str] = {"CivilServantConnection": "CivilServant",
                                  "CivilServantEdge": "CivilServant", "PageInfo": "CivilServant"}
+
+
+def column_of(field: GraphQLField, name: str) -> str:
+    """The row key (source column) behind a GraphQL field: its python name. Objects are dicts
+    keyed so, and the GraphQL name is its camel-cased form."""
+    definition = field.extensions.get("strawberry-definition")
+    return definition.python_name if definition is not None else name

@@ -245,12 +245,6 @@ class Loaders:
         wanted = self._selected.get(entity, frozenset()).union(ALWAYS_FETCHED.get(entity, ()))
         return tuple(c for c in available if c in wanted)
 
-    def shape_employee(self, row: Row) -> Row:
-        return self.finish("employee")(row)
-
-    def shape_agency(self, row: Row) -> Row:
-        return self.finish("agency")(row)
-
     # -- national database -------------------------------------------------------------------
 
     def _national_by_key(self, table: str, key: str) -> Loader:
@@ -285,7 +279,8 @@ class Loaders:
             rows = await national.fetch_many("agency", "parent_code", codes, columns,
                                              self.row_filter("agency"))
             rows.sort(key=lambda r: r["code"])
-            return _many_per_key([self.shape_agency(r) for r in rows], "parent_code", codes)
+            finish = self.finish("agency")
+            return _many_per_key([finish(r) for r in rows], "parent_code", codes)
 
         return self._loader(batch)
 
@@ -336,7 +331,8 @@ class Loaders:
             rows = await national.fetch_pages_by_key(
                 "employee", "agency_code", codes, columns, self.row_filter("employee"),
                 order_by="employee_code", after=after, limit=first + 1)
-            return _many_per_key([self.shape_employee(r) for r in rows], "agency_code", codes)
+            finish = self.finish("employee")
+            return _many_per_key([finish(r) for r in rows], "agency_code", codes)
 
         loader = self._pages[cache_key] = self._loader(batch)
         return loader

@@ -149,7 +149,8 @@ class Query:
         rows = await national.fetch_page("employee", context.loaders.columns("employee"),
                                          row_filter, order_by="employee_code", after=cursor,
                                          limit=size + 1)
-        rows = [context.loaders.shape_employee(r) for r in rows]
+        finish = context.loaders.finish("employee")
+        rows = [finish(r) for r in rows]
 
         async def count() -> int:
             return await national.count("employee", row_filter)
@@ -190,7 +191,8 @@ class Query:
         rows = await info.context.sources.national.fetch_all(
             "agency", loaders.columns("agency"),
             (*conditions, *loaders.row_filter("agency")), order_by="code")
-        shaped = [loaders.shape_agency(r) for r in rows]
+        finish = loaders.finish("agency")
+        shaped = [finish(r) for r in rows]
         if set(loaders.columns("agency")) <= set(shaped[0] if shaped else ()):
             loaders.remember(loaders.agency, shaped, "code")  # only complete rows
         return cast("list[Agency]", shaped)

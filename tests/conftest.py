@@ -5,7 +5,6 @@ provisioned (a private PostgreSQL cluster under .hub/ when none answers)."""
 from __future__ import annotations
 
 import asyncio
-import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -96,25 +95,12 @@ ADMIN = ("moha-personnel-db", "administration")
 @pytest.fixture(scope="session")
 def client_secrets(databases: DatabaseSet) -> dict[str, str]:
     """Every client with a policy, registered with a fresh secret in the test database."""
-    import asyncpg
-
-    from hub.auth import register_client
+    from hub.auth.clients import register_with_new_secrets
     from hub.policy.load import load_policy_dir
 
     policies = load_policy_dir()
-    issued = {client_id: secrets.token_urlsafe(24) for client_id in policies.clients}
-
-    async def register() -> None:
-        conn = await asyncpg.connect(databases.national)
-        try:
-            for client_id, secret in issued.items():
-                await register_client(conn, client_id, policies.clients[client_id].name,
-                                      secret=secret, jwks=None)
-        finally:
-            await conn.close()
-
-    asyncio.run(register())
-    return issued
+    return asyncio.run(register_with_new_secrets(
+        databases.national, {c: p.name for c, p in policies.clients.items()}))
 
 
 @dataclass(frozen=True)

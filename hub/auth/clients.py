@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -16,10 +17,11 @@ import asyncpg
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from hub.auth.secret_hash import hash_secret, verify_secret
+from hub.auth.secret_hash import generate_secret, hash_secret, verify_secret
 
 __all__ = ["CLIENT_ID_PATTERN", "ClientRecord", "get_client", "list_clients",
-           "public_key_set", "register_client", "restore_client", "revoke_client", "set_secret"]
+           "public_key_set", "register_client", "register_with_new_secrets", "restore_client",
+           "revoke_client", "set_secret"]
 
 #: The same rule as the table's CHECK: ids travel in Basic credentials and log lines.
 CLIENT_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{2,63}")
@@ -115,6 +117,20 @@ async def register_client(conn: asyncpg.Connection, client_id: str, name: str, *
         client_id, name.strip(), secret_hash,
         json.dumps(public_jwks) if public_jwks is not None else None)
     return ClientRecord.from_row(row)
+
+
+async def register_with_new_secrets(dsn: str, names: Mapping[str, str]) -> dict[str, str]:
+    """Register (or re-register) each client of ``names`` (client id -> name) with a secret
+    made now, and return client id -> secret: for the demo, tests and benchmarks, which make
+    their clients' credentials on every run."""
+    issued = {client_id: generate_secret() for client_id in sorted(names)}
+    conn = await asyncpg.connect(dsn)
+    try:
+        for client_id, secret in issued.items():
+            await register_client(conn, client_id, names[client_id], secret=secret, jwks=None)
+    finally:
+        await conn.close()
+    return issued
 
 
 async def revoke_client(conn: asyncpg.Connection, client_id: str) -> bool:

@@ -13,7 +13,6 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from graphql import (
     GraphQLEnumType,
@@ -26,11 +25,17 @@ from graphql import (
     get_named_type,
 )
 
-from adapters import Condition, RowFilter, eq, one_of, related
+from adapters import RowFilter
 from hub.policy.load import PolicyError
-from hub.policy.model import AttributeRef, ClientPolicy, PolicySet, Purpose, RowCondition
-from hub.policy.schema_view import Visible, build_client_schema, python_name
-from resolvers.entities import ENTITY_OF_TYPE, NATIONAL_ENTITIES, REFERENCE_TYPES, STRUCTURE_FOR
+from hub.policy.model import ClientPolicy, PolicySet, Purpose
+from hub.policy.rows import RowFilterCompiler
+from hub.policy.schema_view import Allowed, Visible, build_client_schema
+from resolvers.entities import (
+    ENTITY_OF_TYPE,
+    REFERENCE_TYPES,
+    STRUCTURE_FOR,
+    column_of,
+)
 from resolvers.grants import Grants, MaskedColumn
 from resolvers.links import KEYED_RESOLVERS, LINKS
 from resolvers.masks import MASKS
@@ -38,12 +43,6 @@ from resolvers.query import REVEALS
 from resolvers.shaping import SHAPED_FROM
 
 __all__ = ["ClientView", "PolicyEngine", "Refusal", "sensitive_category"]
-
-
-# GraphQL scalar -> the Python types a policy literal for it may have
-_LITERAL_TYPES: dict[str, tuple[type, ...]] = {
-    "String": (str,), "ID": (str,), "PersonalId": (str,), "Int": (int,),
-    "Float": (int, float), "Boolean": (bool,)}
 
 
 def _masking(mask: str | None) -> str:
@@ -137,7 +136,7 @@ class _Compiler:
             return
         field_def = object_type.fields[name]
         named = get_named_type(field_def.type)
-        if (type_name, name) in LINKS or (type_name, python_name(field_def, name)) in SHAPED_FROM:
+        if (type_name, name) in LINKS or (type_name, column_of(field_def, name)) in SHAPED_FROM:
             self.problem(type_name, f"{name} is not a stored value: it cannot be masked")
             return
         allowed = MASKS[mask].applies_to
@@ -147,7 +146,7 @@ class _Compiler:
             return
         fields[name] = mask
 
-    def _revealed_ok(self, granted: Mapping[str, Mapping[str, str | None]]) -> Any:
+    def _revealed_ok(self, granted: Mapping[str, Mapping[str, str | None]]) -> Allowed:
         def allowed(owner: str, name: str) -> bool:
             needs = REVEALS.get((owner, name))
             return needs is None or all(
@@ -155,7 +154,7 @@ class _Compiler:
 
         return allowed
 
-    def visible(self) -> tuple[dict[str, dict[str, str | None]], Any]:
+    def visible(self) -> tuple[dict[str, dict[str, str | None]], Allowed]:
         granted = self._granted()
         allowed = self._revealed_ok(granted)
         visible: dict[str, dict[str, str | None]] = {}
@@ -186,7 +185,8 @@ class _Compiler:
             self.problem("Query", "no root field is granted: the purpose would allow nothing")
         return visible, allowed
 
-    def _check_lookups(self, visible: dict[str, dict[str, str | None]], allowed: Any) -> None:
+    def _check_lookups(self, visible: dict[str, dict[str, str | None]],
+                       allowed: Allowed) -> None:
         """A granted field whose required argument would reveal what the client may not read
         (a lookup by a masked personal ID) is a contradiction the policy must resolve: the
         field cannot be served without the argument."""
@@ -211,7 +211,7 @@ class _Compiler:
         masked column (Discipline.inEffect from effectiveFrom) would undo the mask too."""
         for type_name, fields in visible.items():
             object_type = self.types[type_name]
-            columns = {name: python_name(object_type.fields[name], name) for name in fields}
+            columns = {name: column_of(object_type.fields[name], name) for name in fields}
             for via in fields:
                 for column, target, shown in self._joined(type_name, via):
                     shown_mask = visible.get(target, {}).get(shown, "absent")
@@ -247,124 +247,6 @@ class _Compiler:
 
     # -- grants for the loaders ------------------------------------------------------------
 
-    def _attribute(self, type_name: str, ref: AttributeRef) -> Any:
-        if ref.attribute not in self.client.attributes:
-            self.problem(type_name, f"row condition uses client attribute {ref.attribute!r}, "
-                                    "which the client does not have")
-            return None
-        return self.client.attributes[ref.attribute]
-
-    def _column(self, type_name: str, name: str) -> tuple[str, GraphQLField] | None:
-        object_type = self.types[type_name]
-        field_def = object_type.fields.get(name)
-        if field_def is None:
-            self.problem(type_name, f"row condition on unknown field {name!r}")
-            return None
-        column = python_name(field_def, name)
-        named = get_named_type(field_def.type)
-        if ((type_name, name) in LINKS or (type_name, column) in SHAPED_FROM
-                or not isinstance(named, (GraphQLScalarType, GraphQLEnumType))):
-            self.problem(type_name, f"row condition on {name}, which is not a stored value")
-            return None
-        return column, field_def
-
-    def _internal(self, field_def: GraphQLField, value: Any) -> Any:
-        """The value a source holds for a policy's literal, or None if the literal is not a
-        value of the field's type. A policy names enum values as GraphQL does (ACTIVE); text
-        must be text (an unquoted 01 in YAML is the number 1, never equal to "01")."""
-        named = get_named_type(field_def.type)
-        if isinstance(named, GraphQLEnumType):
-            member = named.values.get(str(value))
-            return None if member is None else member.value
-        expected = _LITERAL_TYPES.get(named.name)
-        if expected is None or isinstance(value, bool) != (bool in expected):
-            return None
-        return value if isinstance(value, expected) else None
-
-    def _condition(self, type_name: str, condition: RowCondition) -> Condition | None:
-        value = condition.value
-        if isinstance(value, AttributeRef):
-            value = self._attribute(type_name, value)
-            if value is None:
-                return None
-        if condition.op == "in" and not isinstance(value, tuple):
-            value = (value,)
-        if condition.op == "equals" and isinstance(value, tuple):
-            self.problem(type_name, f"{condition.field}: `equals` needs one value, the "
-                                    "attribute holds a list: use `in`")
-            return None
-        link_name, _, inner = condition.field.partition(".")
-        if not inner:
-            found = self._column(type_name, condition.field)
-            if found is None:
-                return None
-            return self._compare(type_name, condition, found, value)
-        link = LINKS.get((type_name, link_name))
-        entity = ENTITY_OF_TYPE.get(type_name)
-        if link is None or link.target_key is None or len(link.key_columns) != 1:
-            self.problem(type_name, f"row condition through {link_name}, which is not a link "
-                                    "a condition can follow")
-            return None
-        target = get_named_type(self.types[type_name].fields[link_name].type)
-        target_entity = ENTITY_OF_TYPE.get(target.name)
-        if entity not in NATIONAL_ENTITIES or target_entity not in NATIONAL_ENTITIES:
-            self.problem(type_name, f"row condition through {link_name}: only the national "
-                                    "database can follow a link")
-            return None
-        found = self._column(target.name, inner)
-        if found is None:
-            return None
-        compared = self._compare(type_name, condition, found, value)
-        if compared is None:
-            return None
-        assert target_entity is not None
-        return related(link.key_columns[0], target_entity, link.target_key, (compared,))
-
-    def _compare(self, type_name: str, condition: RowCondition,
-                 found: tuple[str, GraphQLField], value: Any) -> Condition | None:
-        column, field_def = found
-        values = value if isinstance(value, tuple) else (value,)
-        internal = tuple(self._internal(field_def, v) for v in values)
-        if any(v is None for v in internal):
-            named = get_named_type(field_def.type).name
-            if named not in _LITERAL_TYPES and not isinstance(get_named_type(field_def.type),
-                                                              GraphQLEnumType):
-                self.problem(type_name, f"{condition.field}: row conditions on {named} "
-                                        "fields are not supported")
-            else:
-                text = named in ("String", "ID", "PersonalId")
-                hint = " (quote text in YAML: \"01\", not 01)" if text else ""
-                self.problem(type_name, f"{condition.field}: {value!r} is not a value of "
-                                        f"{named}{hint}")
-            return None
-        if condition.op == "equals":
-            return eq(column, internal[0])
-        return one_of(column, internal)
-
-    def row_filters(self) -> tuple[dict[str, RowFilter], dict[str, tuple[str, ...]]]:
-        filters: dict[str, RowFilter] = {}
-        scope: dict[str, tuple[str, ...]] = {}
-        for type_name, grant in self.purpose.grants.items():
-            if not grant.rows or type_name not in self.types:
-                continue
-            entity = ENTITY_OF_TYPE.get(type_name)
-            if entity is None:
-                self.problem(type_name, "rows of this type cannot be filtered")
-                continue
-            conditions = [self._condition(type_name, c) for c in grant.rows]
-            filters[entity] = tuple(c for c in conditions if c is not None)
-            scope[type_name] = tuple(self._describe(c) for c in grant.rows)
-        return filters, scope
-
-    def _describe(self, condition: RowCondition) -> str:
-        text = condition.describe()
-        if isinstance(condition.value, AttributeRef):
-            actual = self.client.attributes.get(condition.value.attribute)
-            shown = ("[" + ", ".join(map(str, actual)) + "]" if isinstance(actual, tuple)
-                     else str(actual))
-            text += f" ({shown})"
-        return text
-
     def grants(self, visible: Visible, row_filters: dict[str, RowFilter]) -> Grants:
         columns: dict[str, set[str]] = {}
         masks: dict[str, list[MaskedColumn]] = {}
@@ -380,7 +262,7 @@ class _Compiler:
             wanted = columns.setdefault(entity, set())
             object_type = self.types[type_name]
             for name, mask in fields.items():
-                column = python_name(object_type.fields[name], name)
+                column = column_of(object_type.fields[name], name)
                 link = LINKS.get((type_name, name))
                 if link is not None:
                     wanted.update(link.key_columns)
@@ -395,7 +277,8 @@ class _Compiler:
 
     def compile(self) -> ClientView | None:
         visible, allowed = self.visible()
-        row_filters, scope = self.row_filters()
+        row_filters, scope = RowFilterCompiler(self.types, self.client, self.purpose,
+                                               self.problem).compile()
         if self.problems:
             return None
         schema = build_client_schema(self.full, visible, allowed)
@@ -427,8 +310,7 @@ class PolicyEngine:
         return self.policies.digest
 
     def purposes_of(self, client_id: str) -> frozenset[str]:
-        client = self.policies.clients.get(client_id)
-        return frozenset(client.purposes) if client is not None else frozenset()
+        return self.policies.purposes_of(client_id)
 
     def view(self, client_id: str, purpose: str | None) -> ClientView:
         """The client's view for ``purpose``; Refusal says plainly why there is none."""

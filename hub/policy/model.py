@@ -84,3 +84,8 @@ class PolicySet:
 
     clients: Mapping[str, ClientPolicy]
     digest: str
+
+    def purposes_of(self, client_id: str) -> frozenset[str]:
+        """The purposes a client's policy declares (none for a client without a policy)."""
+        client = self.clients.get(client_id)
+        return frozenset(client.purposes) if client is not None else frozenset()

@@ -29,10 +29,11 @@ from graphql import (
     get_named_type,
 )
 
+from resolvers.entities import column_of
 from resolvers.grants import ROW_KEY_EXTENSION, masked_key
 from resolvers.masks import MASKS
 
-__all__ = ["ROW_KEY_EXTENSION", "Visible", "build_client_schema", "python_name"]
+__all__ = ["Allowed", "Visible", "build_client_schema"]
 
 # type name -> field name -> mask (None: shown as it is)
 Visible = Mapping[str, Mapping[str, str | None]]
@@ -40,11 +41,6 @@ Visible = Mapping[str, Mapping[str, str | None]]
 Allowed = Callable[[str, str], bool]
 
 _MASK_TYPES = {"String": GraphQLString, "Int": GraphQLInt}
-
-
-def python_name(field: GraphQLField, name: str) -> str:
-    definition = field.extensions.get("strawberry-definition")
-    return definition.python_name if definition is not None else name
 
 
 def _rewrap(type_: Any, named: GraphQLNamedType) -> Any:
@@ -90,7 +86,7 @@ class _Builder:
                 continue
             mask = visible[name]
             if mask is not None:
-                key = masked_key(python_name(field, name), mask)
+                key = masked_key(column_of(field, name), mask)
                 fields[name] = GraphQLField(
                     _rewrap(field.type, _MASK_TYPES[MASKS[mask].shown_as]),
                     resolve=_row_reader(key),

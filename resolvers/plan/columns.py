@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from resolvers.entities import ENTITY_OF_TYPE
+from resolvers.entities import ENTITY_OF_TYPE, column_of
 from resolvers.plan.compile import FieldKind, FieldPlan, ObjectPlan
 from resolvers.shaping import SHAPED_FROM
 
@@ -19,9 +19,7 @@ __all__ = ["columns_of"]
 def _column(field: FieldPlan) -> str:
     """The source column behind a value field. Usually the row key the field reads; a masked
     field reads the masked value kept beside the column, and needs the column itself."""
-    definition = (field.field_def.extensions.get("strawberry-definition")
-                  if field.field_def is not None else None)
-    return definition.python_name if definition is not None else field.name
+    return column_of(field.field_def, field.name) if field.field_def is not None else field.name
 
 
 def columns_of(plan: ObjectPlan) -> dict[str, frozenset[str]]:

@@ -31,6 +31,7 @@ from graphql import (
 from graphql.execution.values import get_argument_values, get_directive_values
 from graphql.type import GraphQLIncludeDirective, GraphQLSkipDirective
 
+from resolvers.entities import column_of
 from resolvers.grants import ROW_KEY_EXTENSION
 from resolvers.links import LINKS, Link
 
@@ -208,9 +209,7 @@ class PlanCompiler:
             raise Unsupported("introspection below the root")
         field_def = parent.fields[name]
         nullable, is_list, item_nullable, named = _shape(field_def.type)
-        definition = field_def.extensions.get("strawberry-definition")
-        python_name = field_def.extensions.get(ROW_KEY_EXTENSION) or (
-            definition.python_name if definition is not None else name)
+        python_name = field_def.extensions.get(ROW_KEY_EXTENSION) or column_of(field_def, name)
         link = LINKS.get((parent.name, name))
         if link is not None and not field_def.args:
             kind = FieldKind.LINK
