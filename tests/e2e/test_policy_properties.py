@@ -2,9 +2,10 @@
 
 Random documents, valid over the *full* schema, go over HTTP to the real hub as a random
 (client, purpose) — every view the policies compile, and purposes a client has not declared.
-The expected outcome is computed here from the policy's ``visible`` fields and the schema's
-``REVEALS`` table, not from the client's compiled schema, so a schema that drifts from its
-policy shows up:
+The expected outcome is computed here from each view's ``visible`` fields (the engine's account
+of what it grants, itself checked against the policy file's grants below) and the schema's
+``REVEALS`` table, not from the client's compiled GraphQL schema, so a schema or an answer
+that drifts from its policy shows up:
 
 - a document touching a field, argument or filter field outside the view fails validation as a
   whole (no ``data``), and its errors name nothing outside the client's schema but what the
@@ -62,6 +63,7 @@ from hub.databases import DatabaseSet
 from hub.policy.compile import ClientView, PolicyEngine
 from hub.policy.load import load_policy_dir
 from hub.policy.model import AttributeRef
+from resolvers.entities import REFERENCE_TYPES
 from resolvers.masks import MASKS, REDACTED
 from resolvers.pagination import encode_cursor
 from resolvers.query import REVEALS
@@ -110,6 +112,20 @@ INTROSPECTED_FIELDS = ("name kind fields { name type { name kind ofType { name k
 
 
 # -- what a view allows, computed from the policy (not from the client's compiled schema) ----
+
+
+def test_views_grant_nothing_the_policy_files_do_not() -> None:
+    """The oracle below trusts each view's ``visible``: hold it to the policy file itself.
+    Every visible field of a granted type is in that type's grant, with the grant's mask;
+    only reference data (code lists, page structure) is visible without a grant."""
+    for view in VIEWS.values():
+        for type_name, fields in view.visible.items():
+            if type_name in REFERENCE_TYPES:
+                continue
+            grant = view.purpose.grants[type_name]
+            assert set(fields) <= grant.fields, (view.client.client_id, type_name)
+            assert {f: m for f, m in fields.items() if m is not None} == {
+                f: m for f, m in grant.masks.items() if f in fields}, (type_name, fields)
 
 
 def visible_of(view: ClientView | None) -> Mapping[str, Mapping[str, str | None]] | None:
