@@ -12,10 +12,14 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from graphql import GraphQLSchema
 
 from hub.config import policy_dir
+
+if TYPE_CHECKING:
+    from hub.policy.load import Problem
 
 __all__ = ["add_commands", "main"]
 
@@ -53,7 +57,7 @@ def _test(args: argparse.Namespace) -> int:
     workspace = open_workspace(_folder(args), args.full_schema)
     problems = list(workspace.problems)
     if args.client is not None:
-        problems = [p for p in problems if p.startswith(f"{args.client}.yaml:")]
+        problems = [p for p in problems if p.file == f"{args.client}.yaml"]
         if args.client not in workspace.clients and not problems:
             print(f"error: no policy for client {args.client!r} in {_folder(args)} (clients: "
                   f"{', '.join(workspace.clients) or 'none'})", file=sys.stderr)
@@ -77,7 +81,7 @@ def _test(args: argparse.Namespace) -> int:
     return FAILED if failed or problems else OK
 
 
-def _refuse_broken(problems: Sequence[str]) -> int:
+def _refuse_broken(problems: Sequence[Problem]) -> int:
     print("error: the policies do not load or compile; `hub policy check` lists:",
           file=sys.stderr)
     for problem in problems:

@@ -26,7 +26,7 @@ from graphql import (
 )
 
 from adapters import RowFilter
-from hub.policy.load import PolicyError
+from hub.policy.load import PolicyError, Problem
 from hub.policy.model import ClientPolicy, PolicySet, Purpose
 from hub.policy.rows import RowFilterCompiler
 from hub.policy.schema_view import Allowed, Visible, build_client_schema
@@ -90,11 +90,11 @@ class _Compiler:
         self.client = client
         self.purpose = purpose
         self.secret = secret
-        self.problems: list[str] = []
+        self.problems: list[Problem] = []
 
     def problem(self, type_name: str, message: str) -> None:
-        self.problems.append(f"{self.client.source.name}: purpose {self.purpose.name}: "
-                             f"{type_name}: {message}")
+        self.problems.append(Problem(self.client.source.name, message, self.purpose.name,
+                                     type_name))
 
     # -- which fields are visible ----------------------------------------------------------
 
@@ -292,7 +292,7 @@ class PolicyEngine:
     def __init__(self, policies: PolicySet, schema: GraphQLSchema, secret: bytes) -> None:
         self.policies = policies
         self.schema = schema
-        problems: list[str] = []
+        problems: list[Problem] = []
         views: dict[tuple[str, str], ClientView] = {}
         for client in policies.clients.values():
             for purpose in client.purposes.values():

@@ -1,25 +1,20 @@
 """One finding of ``hub policy check``, printed as ``LEVEL file: purpose: Type.field: message``.
 
-The engine words its problems as ``file: purpose NAME: Type: message`` and the loader as
-``file: place: message``; both are read back into findings so every line of the report has
-the same shape and can be grepped by file, purpose or field.
+Load and compile problems become error findings, beside the lint's own warnings, so every
+line of the report has the same shape and can be grepped by file, purpose or field.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Literal
+
+from hub.policy.load import Problem
 
 __all__ = ["LEVELS", "Finding", "Level", "from_problem"]
 
 Level = Literal["ERROR", "WARNING", "INFO"]
 LEVELS: tuple[Level, ...] = ("ERROR", "WARNING", "INFO")
-
-_COMPILED = re.compile(r"^(?P<file>[^:]+): purpose (?P<purpose>[^:]+): (?P<subject>[A-Z]\w*): "
-                       r"(?P<message>.*)$", re.DOTALL)
-_LOADED = re.compile(r"^(?P<file>[^:]+): (?P<message>.*)$", re.DOTALL)
-
 
 @dataclass(frozen=True, slots=True)
 class Finding:
@@ -34,13 +29,6 @@ class Finding:
         return f"{self.level} {where}: {self.message}"
 
 
-def from_problem(problem: str) -> Finding:
-    """An engine or loader problem (a PolicyError line) as an error finding."""
-    compiled = _COMPILED.match(problem)
-    if compiled is not None:
-        return Finding("ERROR", compiled["file"], compiled["purpose"], compiled["subject"],
-                       compiled["message"])
-    loaded = _LOADED.match(problem)
-    if loaded is not None:
-        return Finding("ERROR", loaded["file"], message=loaded["message"])
-    return Finding("ERROR", "(policies)", message=problem)
+def from_problem(problem: Problem) -> Finding:
+    """An engine or loader problem (why a PolicyError was raised) as an error finding."""
+    return Finding("ERROR", problem.file, problem.purpose, problem.subject, problem.message)

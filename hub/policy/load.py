@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,8 @@ from hub.policy.model import (
     TypeGrant,
 )
 
-__all__ = ["POLICY_DIR", "SCHEMA_FILE", "PolicyError", "load_policy_dir", "load_policy_files",
-           "parse_policy", "policy_dir", "policy_files"]
+__all__ = ["POLICY_DIR", "SCHEMA_FILE", "PolicyError", "Problem", "load_policy_dir",
+           "load_policy_files", "parse_policy", "policy_files"]
 
 POLICY_DIR = PROJECT_ROOT / "policies"
 
@@ -36,11 +37,27 @@ SCHEMA_FILE = POLICY_DIR / "policy.schema.json"
 MAX_FILE_BYTES = 1_000_000
 
 
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Why a policy cannot be used: in which file, for which purpose and type (when the
+    engine found it while compiling), and what is wrong."""
+
+    file: str
+    message: str
+    purpose: str = ""
+    subject: str = ""   # a type name, or "" for the file as a whole
+
+    def __str__(self) -> str:
+        if self.purpose:
+            return f"{self.file}: purpose {self.purpose}: {self.subject}: {self.message}"
+        return f"{self.file}: {self.message}"
+
+
 class PolicyError(Exception):
     """A policy file (or the set) that cannot be used; ``problems`` lists every reason."""
 
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(map(str, problems)))
         self.problems = problems
 
 
@@ -98,44 +115,45 @@ def parse_policy(text: str, source: Path) -> ClientPolicy:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise PolicyError([f"{source.name}: not valid YAML{where}"]) from None
+        raise PolicyError([Problem(source.name, f"not valid YAML{where}")]) from None
     errors = sorted(_validator().iter_errors(raw), key=lambda e: list(e.absolute_path))
     if errors:
-        raise PolicyError([f"{source.name}: {_where(e.absolute_path)}: {e.message}"
+        raise PolicyError([Problem(source.name, f"{_where(e.absolute_path)}: {e.message}")
                            for e in errors[:20]])
     assert isinstance(raw, dict)
     return _client(raw, source)
 
 
 def load_policy_files(files: Iterable[Path]) -> PolicySet:
-    problems: list[str] = []
+    problems: list[Problem] = []
     clients: dict[str, ClientPolicy] = {}
     digest = hashlib.sha256()
     for path in sorted(files):
         try:
             data = path.read_bytes()
         except OSError as error:
-            problems.append(f"{path.name}: cannot be read ({error.strerror})")
+            problems.append(Problem(path.name, f"cannot be read ({error.strerror})"))
             continue
         if len(data) > MAX_FILE_BYTES:
-            problems.append(f"{path.name}: larger than {MAX_FILE_BYTES} bytes")
+            problems.append(Problem(path.name, f"larger than {MAX_FILE_BYTES} bytes"))
             continue
         digest.update(path.name.encode() + b"\0" + data + b"\0")
         try:
             policy = parse_policy(data.decode("utf-8"), path)
         except UnicodeDecodeError:
-            problems.append(f"{path.name}: not UTF-8 text")
+            problems.append(Problem(path.name, "not UTF-8 text"))
             continue
         except PolicyError as error:
             problems.extend(error.problems)
             continue
         if policy.client_id in clients:
-            problems.append(f"{path.name}: client {policy.client_id} already has a policy in "
-                            f"{clients[policy.client_id].source.name}")
+            earlier = clients[policy.client_id].source.name
+            problems.append(Problem(path.name, f"client {policy.client_id} already has a "
+                                               f"policy in {earlier}"))
             continue
         if path.stem != policy.client_id:
-            problems.append(f"{path.name}: the file of client {policy.client_id} must be named "
-                            f"{policy.client_id}.yaml")
+            problems.append(Problem(path.name, f"the file of client {policy.client_id} must be "
+                                               f"named {policy.client_id}.yaml"))
             continue
         clients[policy.client_id] = policy
     if problems:
@@ -150,5 +168,5 @@ def policy_files(directory: Path) -> list[Path]:
 def load_policy_dir(directory: Path | None = None) -> PolicySet:
     directory = directory or policy_dir()
     if not directory.is_dir():
-        raise PolicyError([f"{directory}: no such policy folder"])
+        raise PolicyError([Problem(str(directory), "no such policy folder")])
     return load_policy_files(policy_files(directory))

@@ -44,7 +44,7 @@ class PolicyStore:
             self.refused += 1
             self.last_change_refused = True
             log.error("policy reload refused, the previous policies (%s) keep serving: %s",
-                      self._engine.digest, "; ".join(error.problems))
+                      self._engine.digest, str(error))
             return False
         self.last_change_refused = False
         if engine.digest == self._engine.digest:

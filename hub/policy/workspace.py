@@ -15,7 +15,13 @@ from pathlib import Path
 from graphql import GraphQLSchema
 
 from hub.policy.compile import ClientView, PolicyEngine
-from hub.policy.load import PolicyError, load_policy_dir, load_policy_files, policy_files
+from hub.policy.load import (
+    PolicyError,
+    Problem,
+    load_policy_dir,
+    load_policy_files,
+    policy_files,
+)
 from hub.policy.model import ClientPolicy, PolicySet
 
 __all__ = ["CLI_SECRET", "Workspace", "full_schema", "open_workspace"]
@@ -31,7 +37,7 @@ class Workspace:
     files: tuple[Path, ...]                # every policy file in the folder
     clients: Mapping[str, ClientPolicy]    # the files that load, by client id (sorted)
     engines: Mapping[str, PolicyEngine]    # the clients whose every purpose compiles
-    problems: tuple[str, ...]              # load and compile problems, as PolicyError words them
+    problems: tuple[Problem, ...]          # load and compile problems
     digest: str | None                     # of the whole set, when the whole set loads
 
     @property
@@ -53,8 +59,8 @@ def full_schema() -> GraphQLSchema:
     return build_schema()._schema
 
 
-def _load(directory: Path, files: list[Path]) -> tuple[dict[str, ClientPolicy], list[str],
-                                                       str | None]:
+def _load(directory: Path, files: list[Path]) -> tuple[dict[str, ClientPolicy],
+                                                       list[Problem], str | None]:
     try:
         policy_set = load_policy_dir(directory)
     except PolicyError as error:
