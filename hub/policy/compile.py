@@ -65,6 +65,16 @@ class ClientView:
     visible: Visible
     row_scope: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
+    def object_type(self, type_name: str) -> GraphQLObjectType | None:
+        """The type as the client's schema has it (None: the client cannot reach it)."""
+        found = self.schema.type_map.get(type_name)
+        return found if isinstance(found, GraphQLObjectType) else None
+
+    def shows(self, type_name: str, field_name: str) -> bool:
+        """Is Type.field in the client's schema?"""
+        object_type = self.object_type(type_name)
+        return object_type is not None and field_name in object_type.fields
+
 
 def sensitive_category(field_def: GraphQLField) -> str | None:
     definition = field_def.extensions.get("strawberry-definition")

@@ -38,11 +38,6 @@ def _who(view: ClientView) -> str:
     return f"{view.client.client_id}/{view.purpose.name}"
 
 
-def _client_type(view: ClientView, type_name: str) -> GraphQLObjectType | None:
-    found = view.schema.type_map.get(type_name)
-    return found if isinstance(found, GraphQLObjectType) else None
-
-
 def _reached_through(view: ClientView, type_name: str) -> list[str]:
     if type_name == "Query":
         return []
@@ -97,7 +92,7 @@ def _explain_reference(views: list[ClientView], type_name: str, field_name: str
     lines = [f"{target}: public reference data, seen by anyone granted a path to {type_name}"]
     unreachable = []
     for view in views:
-        client_type = _client_type(view, type_name)
+        client_type = view.object_type(type_name)
         if client_type is None:
             unreachable.append(_who(view))
             continue
@@ -125,7 +120,7 @@ def _explain_field(views: list[ClientView], object_type: GraphQLObjectType, fiel
     hidden: list[str] = []
     seen = 0
     for view in views:
-        client_type = _client_type(view, type_name)
+        client_type = view.object_type(type_name)
         if client_type is None or field_name not in client_type.fields:
             if _granted(view, type_name, field_name):
                 lines.append(f"  {_who(view)}: granted, but not in its schema: see "
@@ -171,7 +166,7 @@ def _explain_type(views: list[ClientView], object_type: GraphQLObjectType) -> li
     lines = [header]
     hidden: list[str] = []
     for view in views:
-        client_type = _client_type(view, type_name)
+        client_type = view.object_type(type_name)
         if client_type is None:
             if type_name in view.purpose.grants:
                 lines.append(f"  {_who(view)}: granted, but nothing it can see leads there: "

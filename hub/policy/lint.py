@@ -236,16 +236,11 @@ def _unseen_sensitive(workspace: Workspace, types: dict[str, GraphQLObjectType]
             category = sensitive_category(field)
             if category is None:
                 continue
-            if not any(_in_schema(view, type_name, name) for view in views):
+            if not any(view.shows(type_name, name) for view in views):
                 found.append(Finding("INFO", workspace.directory.name, "",
                                      f"{type_name}.{name}",
                                      f"sensitive ({category}): no client may see it"))
     return found
-
-
-def _in_schema(view: ClientView, type_name: str, name: str) -> bool:
-    client_type = view.schema.type_map.get(type_name)
-    return isinstance(client_type, GraphQLObjectType) and name in client_type.fields
 
 
 def lint_workspace(workspace: Workspace) -> list[Finding]:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from graphql import GraphQLObjectType
-
 from hub.policy.compile import ClientView, sensitive_category
 from hub.policy.paths import object_types
 from hub.policy.workspace import Workspace
@@ -53,8 +51,7 @@ class Matrix:
 
 
 def _cell(view: ClientView, type_name: str, field_name: str) -> str:
-    client_type = view.schema.type_map.get(type_name)
-    if not isinstance(client_type, GraphQLObjectType) or field_name not in client_type.fields:
+    if not view.shows(type_name, field_name):
         return ""
     return view.visible[type_name][field_name] or VISIBLE
 
