@@ -10,7 +10,7 @@ from __future__ import annotations
 from graphql import GraphQLField
 
 __all__ = ["ALWAYS_FETCHED", "ENTITY_OF_TYPE", "NATIONAL_ENTITIES", "REFERENCE_TYPES",
-           "STRUCTURE_FOR", "column_of"]
+           "SAME_FACTS", "STRUCTURE_FOR", "column_of"]
 
 ENTITY_OF_TYPE: dict[str, str] = {
     "CivilServant": "employee",
@@ -60,6 +60,22 @@ REFERENCE_TYPES = frozenset({"Province", "LegacyProvince", "Rank", "Position", "
 STRUCTURE_FOR: dict[str, str] = {"CivilServantConnection": "CivilServant",
                                  "CivilServantEdge": "CivilServant", "PageInfo": "CivilServant"}
 
+
+# Fields that hold the same fact about a person, as different sources keep it: a mask on one
+# would be undone by another shown unmasked (the national database's birth date beside the
+# population registry's), so the policy compiler requires them masked alike.
+SAME_FACTS: tuple[frozenset[tuple[str, str]], ...] = tuple(frozenset(group) for group in (
+    {("CivilServant", "personalId"), ("Person", "personalId"), ("AgencyRecord", "personalId")},
+    {("CivilServant", "fullName"), ("Person", "fullName"), ("AgencyRecord", "fullName")},
+    {("CivilServant", "birthDate"), ("Person", "birthDate"), ("AgencyRecord", "birthDate")},
+    {("CivilServant", "sex"), ("Person", "sex"), ("AgencyRecord", "sex")},
+    {("CivilServant", "ethnicity"), ("Person", "ethnicity")},
+    {("CivilServant", "religion"), ("Person", "religion")},
+    {("CivilServant", "agencyCode"), ("AgencyRecord", "agencyCode")},
+    {("CivilServant", "unitName"), ("AgencyRecord", "unitName")},
+    {("CivilServant", "salaryStep"), ("AgencyRecord", "salaryStep")},
+    {("CivilServant", "salaryCoefficient"), ("AgencyRecord", "salaryCoefficient")},
+))
 
 def column_of(field: GraphQLField, name: str) -> str:
     """The row key (source column) behind a GraphQL field: its python name. Objects are dicts

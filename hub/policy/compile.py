@@ -33,6 +33,7 @@ from hub.policy.schema_view import Allowed, Visible, build_client_schema
 from resolvers.entities import (
     ENTITY_OF_TYPE,
     REFERENCE_TYPES,
+    SAME_FACTS,
     STRUCTURE_FOR,
     column_of,
 )
@@ -213,25 +214,39 @@ class _Compiler:
                                                 f"or do not grant {name}")
 
     def _check_masks_hold(self, visible: dict[str, dict[str, str | None]]) -> None:
-        """A value masked in one place must not be readable another way. A link joins two
-        fields holding the same value — its key on one side, the field that shows the key on
-        the other (CivilServant.personalId and, through ``person``, Person.personalId; through
-        Agency.employees, Agency.code and CivilServant.agencyCode) — so where both are visible
-        they must be masked alike, whichever way the link points. A field computed from a
-        masked column (Discipline.inEffect from effectiveFrom) would undo the mask too."""
+        """A value masked in one place must not be readable another way.
+
+        - A link joins two fields holding the same value: its key on one side, the field that
+          shows the key on the other (CivilServant.personalId and, through ``person``,
+          Person.personalId; through Agency.employees, Agency.code and
+          CivilServant.agencyCode). Where both are visible they must be masked alike,
+          whichever way the link points.
+        - Sources hold the same facts (SAME_FACTS: the national database's birth date and the
+          population registry's): masked alike too.
+        - A field computed from a masked column (Discipline.inEffect from effectiveFrom) would
+          undo the mask."""
+        reported: set[frozenset[tuple[str, str]]] = set()
+
+        def differ(one: tuple[str, str], other: tuple[str, str], why: str) -> None:
+            mask, other_mask = visible[one[0]][one[1]], visible[other[0]][other[1]]
+            pair = frozenset({one, other})
+            if mask != other_mask and pair not in reported:
+                reported.add(pair)
+                self.problem(one[0], f"{one[1]} ({_masking(mask)}) and {other[0]}.{other[1]} "
+                                     f"({_masking(other_mask)}) hold the same {why}: mask "
+                                     "them alike")
+
         for type_name, fields in visible.items():
             object_type = self.types[type_name]
             columns = {name: column_of(object_type.fields[name], name) for name in fields}
             for via in fields:
                 for column, target, shown in self._joined(type_name, via):
-                    shown_mask = visible.get(target, {}).get(shown, "absent")
+                    if shown not in visible.get(target, {}):
+                        continue
                     for own, own_column in columns.items():
-                        if own_column == column and own != via and shown_mask != "absent" \
-                                and fields[own] != shown_mask:
-                            self.problem(type_name, f"{own} ({_masking(fields[own])}) and "
-                                                    f"{target}.{shown} "
-                                                    f"({_masking(shown_mask)}) hold the same "
-                                                    f"value, joined by {via}: mask them alike")
+                        if own_column == column and own != via:
+                            differ((type_name, own), (target, shown),
+                                   f"value, joined by {via}")
             for masked, mask in fields.items():
                 if mask is None:
                     continue
@@ -240,6 +255,10 @@ class _Compiler:
                             (type_name, columns[other]), ()):
                         self.problem(type_name, f"{masked} is masked ({mask}) but {other} is "
                                                 "computed from it")
+        for group in SAME_FACTS:
+            holders = sorted((t, f) for t, f in group if f in visible.get(t, {}))
+            for holder in holders[1:]:
+                differ(holders[0], holder, "fact from different sources")
 
     def _joined(self, type_name: str, field: str) -> list[tuple[str, str, str]]:
         """(key column, linked type, field of it showing the key) for each key ``field``
