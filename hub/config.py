@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["PROJECT_ROOT", "Settings", "graphiql_assets_dir", "policy_dir"]
+__all__ = ["PROJECT_ROOT", "Settings", "env_int", "graphiql_assets_dir", "policy_dir"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,6 +28,20 @@ def _flag(name: str, default: bool) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int, minimum: int, maximum: int) -> int:
+    """An integer setting within bounds, refused with a message naming it otherwise."""
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be an integer, not {raw!r}") from None
+    if not minimum <= value <= maximum:
+        raise ValueError(f"{name} must be between {minimum} and {maximum}, not {value}")
+    return value
 
 
 def _int(name: str, default: int) -> int:

@@ -9,7 +9,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from hub.config import PROJECT_ROOT
+from hub.config import PROJECT_ROOT, env_int
 
 __all__ = ["SIGNING_ALGORITHMS", "AuthSettings", "TrustedIssuer"]
 
@@ -90,19 +90,6 @@ def _trusted_issuers(raw: str, default_audience: str) -> tuple[TrustedIssuer, ..
     return tuple(issuers)
 
 
-def _int(name: str, default: int, minimum: int, maximum: int) -> int:
-    raw = os.environ.get(name)
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be an integer, not {raw!r}") from None
-    if not minimum <= value <= maximum:
-        raise ValueError(f"{name} must be between {minimum} and {maximum}, not {value}")
-    return value
-
-
 @dataclass(frozen=True, slots=True)
 class AuthSettings:
     issuer: str
@@ -140,12 +127,12 @@ class AuthSettings:
         return cls(
             issuer=os.environ.get("HUB_AUTH_ISSUER") or f"http://127.0.0.1:{port}",
             audience=audience,
-            token_lifetime_seconds=_int("HUB_TOKEN_LIFETIME_SECONDS", 300, 10, 86_400),
-            leeway_seconds=_int("HUB_AUTH_LEEWAY_SECONDS", 30, 0, 600),
+            token_lifetime_seconds=env_int("HUB_TOKEN_LIFETIME_SECONDS", 300, 10, 86_400),
+            leeway_seconds=env_int("HUB_AUTH_LEEWAY_SECONDS", 30, 0, 600),
             signing_key_file=(Path(key_file) if key_file
                               else PROJECT_ROOT / ".hub" / "keys" / "signing.jwks"),
             algorithm=os.environ.get("HUB_SIGNING_ALG") or "ES256",
             trusted_issuers=_trusted_issuers(os.environ.get("HUB_TRUSTED_ISSUERS") or "[]",
                                              audience),
-            jwks_refresh_seconds=_int("HUB_JWKS_REFRESH_SECONDS", 30, 1, 86_400),
+            jwks_refresh_seconds=env_int("HUB_JWKS_REFRESH_SECONDS", 30, 1, 86_400),
         )
