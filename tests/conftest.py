@@ -18,6 +18,7 @@ from hub.databases import DatabaseSet, create_databases
 from hub.environment import STATE_DIR
 from hub.launcher import Ports, free_port, start_hub, start_sandbox, stop
 from hub.postgres_server import ensure_server
+from tests.settings import TEST_DB_PREFIX
 
 TEST_EMPLOYEES = 800
 TEST_SEED = 7
@@ -31,10 +32,11 @@ def server_url() -> str:
 
 @pytest.fixture(scope="session")
 def databases(server_url: str) -> DatabaseSet:
-    """Freshly created and seeded test databases (hubtest*), shared by the e2e tests."""
+    """Freshly created and seeded test databases (named after HUB_TEST_DB_PREFIX), shared
+    by the e2e tests."""
     from hub.seed import seed_all
 
-    databases = DatabaseSet.on_server(server_url, "hubtest")
+    databases = DatabaseSet.on_server(server_url, TEST_DB_PREFIX)
 
     async def prepare() -> None:
         await create_databases(databases, recreate=True)

@@ -22,12 +22,13 @@ from hub.launcher import free_port
 from hub.migrate import apply_migrations
 from hub.postgres_server import database_url
 from tests.auth.harness import ExternalIssuer, ServerThread, auth_app, with_connection
+from tests.settings import TEST_DB_PREFIX
 
 T = TypeVar("T")
 
 # A database of its own: the auth tests need the migrated schema only, and the shared seeded
 # databases are dropped and recreated by other test sessions.
-AUTH_DATABASE = "hubtest_auth"
+AUTH_DATABASE = f"{TEST_DB_PREFIX}_auth"
 
 #: The purposes each client has declared (the policy engine's answer, here a table).
 PURPOSES: dict[str, frozenset[str]] = {}

@@ -16,6 +16,7 @@ import httpx
 from hub.config import PROJECT_ROOT
 from hub.launcher import free_port, port_is_free
 from hub.postgres_server import database_url
+from tests.settings import TEST_DB_PREFIX
 
 
 def _hub(*args: str, env: dict[str, str] | None = None,
@@ -37,7 +38,7 @@ def test_export_schema_check_detects_drift(tmp_path: Path) -> None:
 
 
 def test_migrate_and_seed(server_url: str) -> None:
-    env = {"HUB_DATABASE_URL": database_url(server_url, "hubtest_cli")}
+    env = {"HUB_DATABASE_URL": database_url(server_url, f"{TEST_DB_PREFIX}_cli")}
     migrated = _hub("migrate", env=env)
     assert migrated.returncode == 0, migrated.stderr
     assert "migration" in migrated.stdout
@@ -81,7 +82,7 @@ def test_demo_prints_working_credentials_and_stops_cleanly(server_url: str) -> N
     process = subprocess.Popen(
         [sys.executable, "-m", "hub", "demo", "--employees", "200", "--port", str(port)],
         cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, "HUB_DATABASE_URL": database_url(server_url, "hubtest_demo")})
+        env={**os.environ, "HUB_DATABASE_URL": database_url(server_url, f"{TEST_DB_PREFIX}_demo")})
     try:
         output = _read_until(process, "Press Ctrl-C to stop.", timeout=180)
         base = f"http://127.0.0.1:{port}"

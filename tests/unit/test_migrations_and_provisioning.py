@@ -15,10 +15,11 @@ from hub.databases import DatabaseSet, create_databases
 from hub.environment import STATE_DIR
 from hub.migrate import MIGRATIONS_DIR, apply_migrations
 from hub.postgres_server import PRIVATE_CLUSTER_USER, _PrivateCluster, _server_binary
+from tests.settings import TEST_DB_PREFIX
 
 
 def test_migrations_apply_once_and_refuse_edits(server_url: str, tmp_path: Path) -> None:
-    databases = DatabaseSet.on_server(server_url, "hubtest_migrations")
+    databases = DatabaseSet.on_server(server_url, f"{TEST_DB_PREFIX}_migrations")
 
     async def run() -> None:
         await create_databases(databases, recreate=True)

@@ -1,0 +1,106 @@
+"""One operation's audit record: what the request path gathers, and the entry it becomes.
+
+An entry (format version 1) is a JSON object; the chain hash covers all of it:
+
+    v          1
+    chain      the writer's chain id (UUID text)          seq   position in the chain, from 1
+    at         when the record was sealed (UTC, microseconds; also the row's recorded_at)
+    request    the request id (X-Request-Id, or one the hub made)
+    trace      the W3C trace id (from traceparent, or one the hub made)
+    client     the OAuth client id, "-" when no token was accepted
+    agency     the client's agency code from its policy, or null
+    endUser    the end user the client named (X-End-User), or null
+    purpose    the declared purpose of use, or null
+    operation  {type: query|mutation|null, name, document: SHA-256 of the normalised
+                document, variables: HMAC-SHA256 of the canonical variables, or null}
+    outcome    allowed | partial (data with errors) | refused (nothing ran) | failed
+    status     the HTTP status answered
+    errors     the error codes answered, sorted, without repeats
+    disclosed  [{fields: ["Type.field", ...], subjects: [personal ID, ...]}], one group per
+               distinct set of fields; a group with no subjects holds fields about no person
+    denied     {fields: ["Type.field", ...] outside the client's grants, reason} or null
+    sources    {source name: calls made}
+    latencyUs  time from admission to the answer, in microseconds
+
+No value from an answer is ever stored: only field names, personal IDs and digests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from hub.audit.chain import ENTRY_VERSION, timestamp
+
+__all__ = ["OUTCOMES", "UNAUTHENTICATED_CLIENT", "AuditDraft", "Disclosed", "seal_entry"]
+
+OUTCOMES = frozenset({"allowed", "partial", "refused", "failed"})
+UNAUTHENTICATED_CLIENT = "-"
+
+# Fields per subject, grouped: fields (sorted) -> subjects (sorted).
+Disclosed = Mapping[tuple[str, ...], list[str]]
+
+
+@dataclass(slots=True)
+class AuditDraft:
+    """What the request path knows about one operation before it joins a chain."""
+
+    request_id: str
+    trace_id: str
+    client_id: str = UNAUTHENTICATED_CLIENT
+    agency: str | None = None
+    end_user: str | None = None
+    purpose: str | None = None
+    operation_type: str | None = None
+    operation_name: str | None = None
+    document_hash: str | None = None
+    variables_digest: str | None = None
+    outcome: str = "refused"
+    status: int = 200
+    errors: list[str] = field(default_factory=list)
+    disclosed: Disclosed = field(default_factory=dict)
+    denied_fields: list[str] = field(default_factory=list)
+    denied_reason: str | None = None
+    sources: Mapping[str, int] = field(default_factory=dict)
+    latency_us: int = 0
+
+    def subjects(self) -> list[str]:
+        """Every personal ID the operation disclosed something of, sorted."""
+        found: set[str] = set()
+        for subjects in self.disclosed.values():
+            found.update(subjects)
+        return sorted(found)
+
+
+def seal_entry(draft: AuditDraft, chain_id: UUID, seq: int, at: datetime) -> dict[str, Any]:
+    """The entry ``draft`` becomes at position ``seq`` of ``chain_id``."""
+    if draft.outcome not in OUTCOMES:
+        raise ValueError(f"unknown outcome {draft.outcome!r}")
+    denied = None
+    if draft.denied_fields or draft.denied_reason is not None:
+        denied = {"fields": sorted(draft.denied_fields), "reason": draft.denied_reason}
+    return {
+        "v": ENTRY_VERSION,
+        "chain": str(chain_id),
+        "seq": seq,
+        "at": timestamp(at),
+        "request": draft.request_id,
+        "trace": draft.trace_id,
+        "client": draft.client_id,
+        "agency": draft.agency,
+        "endUser": draft.end_user,
+        "purpose": draft.purpose,
+        "operation": {"type": draft.operation_type, "name": draft.operation_name,
+                      "document": draft.document_hash, "variables": draft.variables_digest},
+        "outcome": draft.outcome,
+        "status": draft.status,
+        "errors": sorted(set(draft.errors)),
+        "disclosed": [{"fields": list(fields), "subjects": list(subjects)}
+                      for fields, subjects in sorted(draft.disclosed.items())],
+        "denied": denied,
+        "sources": dict(sorted(draft.sources.items())),
+        "latencyUs": draft.latency_us,
+    }
