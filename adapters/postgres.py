@@ -97,9 +97,11 @@ class NationalDatabase:
 
     @classmethod
     async def open(cls, dsn: str, *, min_size: int = 2, max_size: int = 10,
-                   timeout: float = 5.0) -> NationalDatabase:
+                   timeout: float = 5.0, role: str | None = None) -> NationalDatabase:
+        """``role``: the database role to act as (SET ROLE at connection start)."""
         try:
             pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size,
+                                             server_settings={"role": role} if role else None,
                                              command_timeout=timeout)
         except _CONNECTION_ERRORS as exc:
             raise SourceUnavailable(cls.name, "cannot connect to the national database") from exc
@@ -187,6 +189,12 @@ class NationalDatabase:
         sql = (f"SELECT {self._sql.select_list(table, columns)} FROM {self._sql.table(table)}"
                f"{where} ORDER BY {self._sql.column(table, order_by)}")
         return await self._fetch(sql, args)
+
+    async def query(self, sql: str, args: Sequence[Any]) -> list[Row]:
+        """Rows of ``sql``, for another adapter over this database (the audit log) that
+        writes its own statements: constant text, every value a parameter. Same pool, time
+        budget and failure mapping as the queries above."""
+        return await self._fetch(sql, list(args))
 
     async def _fetch(self, sql: str, args: list[Any]) -> list[Row]:
         record_call(self.name)

@@ -36,12 +36,15 @@ class Denied(Exception):
     §8, and a message that says what to fix."""
 
     def __init__(self, status: int, code: str, message: str,
-                 headers: Mapping[str, str] | None = None) -> None:
+                 headers: Mapping[str, str] | None = None, *,
+                 client_id: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.headers = dict(headers or {})
+        # The authenticated client refused (a 403), for the audit record; None for a 401.
+        self.client_id = client_id
 
 
 Authenticate = Callable[[str | None], Awaitable[VerifiedToken]]
@@ -75,17 +78,22 @@ class AccessControl:
         except AuthenticationError as error:
             raise Denied(401, "UNAUTHENTICATED", error.message,
                          {"www-authenticate": bearer_challenge(error)}) from None
-        purpose = _declared_purpose(headers, extensions)
+        try:
+            purpose = _declared_purpose(headers, extensions)
+        except Denied as denied:
+            denied.client_id = token.client_id
+            raise
         if token.purpose is not None:
             if purpose is None:
                 purpose = token.purpose
             elif purpose != token.purpose:
                 raise Denied(403, "FORBIDDEN", f"the token was issued for purpose "
-                                               f"{token.purpose}, not {purpose}")
+                                               f"{token.purpose}, not {purpose}",
+                             client_id=token.client_id)
         try:
             view = self._policies.engine.view(token.client_id, purpose)
         except Refusal as refusal:
-            raise Denied(403, "FORBIDDEN", str(refusal)) from None
+            raise Denied(403, "FORBIDDEN", str(refusal), client_id=token.client_id) from None
         caller = Caller(client_id=token.client_id, agency_code=view.client.agency,
                         purpose=purpose)
         return Access(caller, view)

@@ -27,6 +27,8 @@ from adapters import (
     SourceError,
 )
 from hub.access import Access, AccessControl
+from hub.audit.request_meta import variables_key
+from hub.audit.writer import AuditDisabled, AuditWriter
 from hub.auth.routes import AuthRuntime, auth_routes
 from hub.auth.settings import AuthSettings
 from hub.auth.verifier import VerifiedToken
@@ -72,10 +74,16 @@ class HubRuntime:
         self.runner = OperationRunner(schema, max_tokens=settings.max_query_tokens,
                                       plan_executor=settings.plan_executor)
         # Policies load (and must be valid) before the server takes a request.
-        self.policies = PolicyStore(settings.policy_dir, schema._schema,
-                                    load_mask_secret(settings.mask_secret_file))
+        mask_secret = load_mask_secret(settings.mask_secret_file)
+        self.policies = PolicyStore(settings.policy_dir, schema._schema, mask_secret)
+        self.variables_key = variables_key(mask_secret)
         self.auth = AuthRuntime(AuthSettings.from_env(),
                                 purposes_of=lambda c: self.policies.engine.purposes_of(c))
+        self.audit: AuditWriter | AuditDisabled = (
+            AuditWriter(settings.database_url, self.auth.keys, role=settings.database_role,
+                        checkpoint_seconds=settings.audit_checkpoint_seconds,
+                        timeout_seconds=settings.audit_timeout_seconds)
+            if settings.audit else AuditDisabled())
         self.access = AccessControl(self._verify, self.policies)
         self._stop_watching = asyncio.Event()
         self._background: list[asyncio.Task[None]] = []
@@ -88,7 +96,8 @@ class HubRuntime:
         config = load_source_config(self.settings.sources_file)
         national = await NationalDatabase.open(
             self.settings.database_url, min_size=self.settings.db_pool_min,
-            max_size=self.settings.db_pool_max, timeout=self.settings.db_timeout_seconds)
+            max_size=self.settings.db_pool_max, timeout=self.settings.db_timeout_seconds,
+            role=self.settings.database_role)
         population_client = _http_client()
         self.clients.append(population_client)
         systems: list[AgencySystem] = []
@@ -106,7 +115,10 @@ class HubRuntime:
         self.code_lists = await CodeLists.load(national)
         auth_client = _http_client()  # for trusted issuers' key sets
         self.clients.append(auth_client)
-        await self.auth.open(self.settings.database_url, auth_client)
+        await self.auth.open(self.settings.database_url, auth_client,
+                             role=self.settings.database_role)
+        # Last: a hub that cannot audit must not start (the first chain opens here).
+        await self.audit.open()
         self._watch_policies()
 
     def _watch_policies(self) -> None:
@@ -119,6 +131,7 @@ class HubRuntime:
                 self.policies.watch(self._stop_watching)))
 
     async def close(self) -> None:
+        await self.audit.close()
         self._stop_watching.set()
         for task in self._background:
             task.cancel()
@@ -161,9 +174,10 @@ class HubRuntime:
                 status[name] = {"ok": False, "code": "INTERNAL", "message": "check failed"}
             else:
                 status[name] = {"ok": True}
-        ready = all(s["ok"] for s in status.values())
-        return _json({"ready": ready, "sources": status, "policies": self.policies.status()},
-                     200 if ready else 503)
+        audit = self.audit.status()
+        ready = all(s["ok"] for s in status.values()) and audit.ok
+        return _json({"ready": ready, "sources": status, "policies": self.policies.status(),
+                      "audit": audit.as_json()}, 200 if ready else 503)
 
 
 async def _alive(request: Request) -> Response:
@@ -174,7 +188,8 @@ def create_app(settings: Settings) -> Starlette:
     hub = HubRuntime(settings)
     graphiql = load_page(settings.graphiql_assets) if settings.graphiql else None
     endpoint = GraphQLEndpoint(hub.runner, hub.access, hub.context, graphiql=graphiql,
-                               expose_source_calls=settings.expose_source_calls)
+                               expose_source_calls=settings.expose_source_calls,
+                               audit=hub.audit, variables_key=hub.variables_key)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

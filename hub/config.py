@@ -68,6 +68,12 @@ class Settings:
     policy_watch: bool = True
     mask_secret_file: Path = PROJECT_ROOT / ".hub/keys/mask.secret"
     graphiql_assets: Path = PROJECT_ROOT / ".hub/graphiql"
+    # The role the hub acts as in PostgreSQL (migration 0008): it may read the national
+    # database and append to the audit log, never change or remove an audit record.
+    database_role: str | None = "hub_runtime"
+    audit: bool = True
+    audit_checkpoint_seconds: float = 10.0
+    audit_timeout_seconds: float = 5.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -94,4 +100,8 @@ class Settings:
             mask_secret_file=Path(os.environ.get("HUB_MASK_SECRET_FILE",
                                                  PROJECT_ROOT / ".hub/keys/mask.secret")),
             graphiql_assets=graphiql_assets_dir(),
+            database_role=os.environ.get("HUB_DATABASE_ROLE", "hub_runtime") or None,
+            audit=_flag("HUB_AUDIT", True),
+            audit_checkpoint_seconds=float(env_int("HUB_AUDIT_CHECKPOINT_SECONDS", 10, 1, 3600)),
+            audit_timeout_seconds=float(env_int("HUB_AUDIT_TIMEOUT_SECONDS", 5, 1, 60)),
         )

@@ -8,6 +8,7 @@ schema extension sits on the per-field path.
 
 from __future__ import annotations
 
+import hashlib
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -23,11 +24,12 @@ from graphql import (
     OperationType,
     execute,
     parse,
+    print_ast,
     validate,
 )
 from strawberry.execution.is_awaitable import optimized_is_awaitable
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from resolvers.disclosures import AuditingExecutionContext
 from resolvers.plan import PlanExecutor
 
 __all__ = ["OperationRunner", "Phase", "PhaseError"]
@@ -49,6 +51,10 @@ class PhaseError:
 class _Prepared:
     document: DocumentNode | None
     errors: tuple[PhaseError, ...]
+    # SHA-256 (hex) of the document printed back from its syntax tree: the same operation
+    # sent with other spacing or comments hashes alike. None when it did not parse.
+    document_hash: str | None = None
+    parsed: DocumentNode | None = None  # also when validation failed
 
 
 class OperationRunner:
@@ -61,13 +67,14 @@ class OperationRunner:
         # The plan executor completes everything below the root fields level by level;
         # graphql-core's own executor (field by field) is kept for comparison and fallback.
         self._executor_class = PlanExecutor if plan_executor else (
-            StrawberryGraphQLCoreExecutionContext)
+            AuditingExecutionContext)
         self._max_tokens = max_tokens
         # Parsing depends on the text only; validation on the text and the schema (a client's
         # own schema: keyed by the object itself, which the entry keeps alive).
         self._parsed: OrderedDict[str, DocumentNode | GraphQLError] = OrderedDict()
         self._cache: OrderedDict[tuple[GraphQLSchema, str], _Prepared] = OrderedDict()
         self._cache_size = cache_size
+        self._hashes: OrderedDict[int, tuple[DocumentNode, str]] = OrderedDict()
 
     def _parse(self, query: str) -> DocumentNode | GraphQLError:
         parsed = self._parsed.get(query)
@@ -84,6 +91,20 @@ class OperationRunner:
                 self._parsed.popitem(last=False)
         return parsed
 
+    @property
+    def schema(self) -> GraphQLSchema:
+        """The full schema (every client's schema is a part of it)."""
+        return self._schema
+
+    def _document_hash(self, document: DocumentNode) -> str:
+        found = self._hashes.get(id(document))
+        if found is None or found[0] is not document:
+            found = (document, hashlib.sha256(print_ast(document).encode()).hexdigest())
+            self._hashes[id(document)] = found
+            if len(self._hashes) > self._cache_size:
+                self._hashes.popitem(last=False)
+        return found[1]
+
     def prepare(self, query: str, schema: GraphQLSchema | None = None) -> _Prepared:
         schema = schema or self._schema
         key = (schema, query)
@@ -97,7 +118,8 @@ class OperationRunner:
         else:
             errors = validate(schema, parsed, hide_suggestions=True)
             prepared = _Prepared(None if errors else parsed,
-                                 tuple(PhaseError("validate", e) for e in errors))
+                                 tuple(PhaseError("validate", e) for e in errors),
+                                 self._document_hash(parsed), parsed)
         if len(query) <= _CACHEABLE_CHARS:
             self._cache[key] = prepared
             if len(self._cache) > self._cache_size:

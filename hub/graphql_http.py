@@ -1,12 +1,18 @@
-"""The /graphql endpoint: GraphQL over HTTP (POST JSON, GET for queries) and GraphiQL."""
+"""The /graphql endpoint: GraphQL over HTTP (POST JSON, GET for queries) and GraphiQL.
+
+Every operation — answered, refused or failed — gets one audit record, and no answer leaves
+before its record is committed (hub/audit/writer.py). If the audit log cannot take the
+record, the answer is replaced by an AUDIT_UNAVAILABLE error: nothing is disclosed unrecorded.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-import uuid
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import orjson
 from graphql import OperationType
@@ -15,10 +21,19 @@ from starlette.responses import HTMLResponse, Response
 
 from adapters import open_call_log
 from hub.access import Access, AccessControl, Denied
+from hub.audit.entry import AuditDraft
+from hub.audit.request_meta import (
+    REQUEST_ID_HEADER,
+    RequestMeta,
+    read_request_meta,
+    variables_digest,
+)
+from hub.audit.writer import AuditUnavailable
 from hub.errors import format_error, request_error
 from hub.execution import OperationRunner
 from hub.graphiql import GraphiQLPage
 from hub.http_body import read_body
+from hub.policy.outside import fields_outside
 from resolvers.context import RequestContext
 
 __all__ = ["GraphQLEndpoint"]
@@ -28,7 +43,21 @@ MAX_QUERY_CHARS = 100_000
 MAX_BATCH = 20
 ContextFactory = Callable[[Access], RequestContext]
 log = logging.getLogger(__name__)
-Answer = tuple[dict[str, Any], int, dict[str, str]]
+AUDIT_RETRY_SECONDS = 5
+
+
+class Auditor(Protocol):
+    def record(self, draft: AuditDraft) -> Awaitable[None]: ...
+
+
+@dataclass(slots=True)
+class Answer:
+    """One operation's answer and the audit record that must be committed before it."""
+
+    body: dict[str, Any]
+    status: int
+    draft: AuditDraft
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def _json(body: dict[str, Any] | list[dict[str, Any]], status: int = 200,
@@ -49,59 +78,126 @@ def _bad_request(message: str, status: int = 400) -> Response:
     return _json({"errors": [request_error(message)]}, status)
 
 
-def _refused(message: str, status: int = 400, code: str = "BAD_USER_INPUT",
-             headers: dict[str, str] | None = None) -> Answer:
-    return {"errors": [request_error(message, code)]}, status, headers or {}
+def _error_codes(errors: list[dict[str, Any]]) -> list[str]:
+    return [str(e.get("extensions", {}).get("code", "INTERNAL")) for e in errors]
+
+
+def _audit_failed(request_id: str) -> dict[str, Any]:
+    error = request_error(
+        "the audit log could not record this operation, so its answer is withheld and "
+        "nothing was disclosed; retry later", "AUDIT_UNAVAILABLE")
+    error["extensions"]["requestId"] = request_id
+    return {"errors": [error]}
 
 
 class GraphQLEndpoint:
     def __init__(self, runner: OperationRunner, access: AccessControl,
                  make_context: ContextFactory, *, graphiql: GraphiQLPage | None,
-                 expose_source_calls: bool) -> None:
+                 expose_source_calls: bool, audit: Auditor, variables_key: bytes) -> None:
         self._runner = runner
         self._access = access
         self._make_context = make_context
         self._graphiql = graphiql
         self._expose_source_calls = expose_source_calls
+        self._audit = audit
+        self._variables_key = variables_key
 
     async def handle(self, request: Request) -> Response:
+        meta = read_request_meta(request.headers)
+        started = time.perf_counter()
         if request.method == "GET":
-            return await self._get(request)
+            if ("query" not in request.query_params and self._graphiql is not None
+                    and "text/html" in request.headers.get("accept", "")):
+                # The page itself holds no data: it is not an operation.
+                return HTMLResponse(self._graphiql.html)
+            return await self._answer(meta, [await self._get(request, meta, started)])
         if request.method != "POST":
-            return _bad_request("use POST (or GET for queries)", 405)
+            return await self._answer(meta, [self._refused(
+                meta, started, "use POST (or GET for queries)", 405)])
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type != "application/json":
-            return _bad_request("send the request as application/json", 415)
+            return await self._answer(meta, [self._refused(
+                meta, started, "send the request as application/json", 415)])
         body = await read_body(request, MAX_BODY_BYTES)
         if body is None:
-            return _bad_request(f"request body over {MAX_BODY_BYTES} bytes", 413)
+            return await self._answer(meta, [self._refused(
+                meta, started, f"request body over {MAX_BODY_BYTES} bytes", 413)])
         try:
             payload = orjson.loads(body)
         except orjson.JSONDecodeError:
-            return _bad_request("the request body is not valid JSON")
-        if isinstance(payload, list):
-            return await self._batch(request, payload)
-        return self._respond(await self._run(request, payload, allow_mutations=True))
+            return await self._answer(meta, [self._refused(
+                meta, started, "the request body is not valid JSON")])
+        if not isinstance(payload, list):
+            return await self._answer(meta, [await self._run(request, meta, started, payload,
+                                                              allow_mutations=True)])
+        if not payload or len(payload) > MAX_BATCH:
+            return await self._answer(meta, [self._refused(
+                meta, started, f"a batch holds 1 to {MAX_BATCH} operations")])
+        if not all(isinstance(p, dict) for p in payload):
+            return await self._answer(meta, [self._refused(
+                meta, started, "each operation of a batch must be a JSON object")])
+        # Several operations in one request: each is admitted, answered and recorded on its
+        # own, in order, as if sent alone.
+        answers = []
+        for index, item in enumerate(payload):
+            answers.append(await self._run(request, meta, started, item, allow_mutations=True,
+                                           batch_index=index))
+        return await self._answer(meta, answers, batch=True)
 
-    @staticmethod
-    def _respond(answer: Answer) -> Response:
-        body, status, headers = answer
-        return _json(body, status, headers)
+    async def _answer(self, meta: RequestMeta, answers: list[Answer], *,
+                      batch: bool = False) -> Response:
+        """Commit every answer's audit record, then respond; an answer whose record failed
+        is withheld."""
+        outcomes = await asyncio.gather(*(self._audit.record(a.draft) for a in answers),
+                                        return_exceptions=True)
+        for answer, outcome in zip(answers, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                if not isinstance(outcome, Exception):
+                    raise outcome
+                if not isinstance(outcome, AuditUnavailable):
+                    log.error("audit record failed", exc_info=outcome)
+                answer.body = _audit_failed(meta.request_id)
+                answer.status = 503
+                answer.headers = {"retry-after": str(AUDIT_RETRY_SECONDS)}
+        headers = {REQUEST_ID_HEADER: meta.request_id}
+        if not batch:
+            answer = answers[0]
+            return _json(answer.body, answer.status, {**answer.headers, **headers})
+        statuses = {a.status for a in answers}
+        # One status for the whole batch: an authentication failure (one token) or an
+        # unavailable audit log is the same for every operation; otherwise 200 with each
+        # operation's own answer.
+        status = 200
+        for shared in (401, 503):
+            if statuses == {shared}:
+                status = shared
+                headers.update(answers[0].headers)
+        return _json([a.body for a in answers], status, headers)
 
-    async def _batch(self, request: Request, payloads: list[Any]) -> Response:
-        """Several operations in one request: each is admitted and answered on its own, in
-        order, as if sent alone."""
-        if not payloads or len(payloads) > MAX_BATCH:
-            return _bad_request(f"a batch holds 1 to {MAX_BATCH} operations")
-        if not all(isinstance(p, dict) for p in payloads):
-            return _bad_request("each operation of a batch must be a JSON object")
-        answers = [await self._run(request, p, allow_mutations=True) for p in payloads]
-        statuses = {status for _, status, _ in answers}
-        # One status for the whole batch: an authentication failure is the same for every
-        # operation (one token); otherwise 200 with each operation's own answer.
-        status = 401 if statuses == {401} else 200
-        headers = answers[0][2] if status == 401 else {}
-        return _json([body for body, _, _ in answers], status, headers)
+    def _draft(self, meta: RequestMeta, started: float, *, outcome: str, status: int,
+               errors: list[dict[str, Any]], access: Access | None = None,
+               batch_index: int | None = None) -> AuditDraft:
+        caller = access.caller if access is not None else None
+        request_id = (meta.request_id if batch_index is None
+                      else f"{meta.request_id}/{batch_index}")
+        return AuditDraft(
+            request_id=request_id, trace_id=meta.trace_id,
+            client_id=caller.client_id if caller is not None else "-",
+            agency=caller.agency_code if caller is not None else None,
+            end_user=meta.end_user,
+            purpose=caller.purpose if caller is not None else None,
+            outcome=outcome, status=status, errors=_error_codes(errors),
+            latency_us=int((time.perf_counter() - started) * 1e6))
+
+    def _refused(self, meta: RequestMeta, started: float, message: str, status: int = 400,
+                 code: str = "BAD_USER_INPUT", headers: dict[str, str] | None = None, *,
+                 access: Access | None = None, batch_index: int | None = None) -> Answer:
+        body = {"errors": [request_error(message, code)]}
+        draft = self._draft(meta, started, outcome="refused", status=status,
+                            errors=body["errors"], access=access, batch_index=batch_index)
+        if code in ("FORBIDDEN", "UNAUTHENTICATED"):
+            draft.denied_reason = message
+        return Answer(body, status, draft, dict(headers or {}))
 
     async def asset(self, request: Request) -> Response:
         """GraphiQL's own scripts and stylesheets, when the hub serves them (see
@@ -114,70 +210,102 @@ class GraphQLEndpoint:
         return Response(content, media_type=media_type,
                         headers={"cache-control": "public, max-age=31536000, immutable"})
 
-    async def _get(self, request: Request) -> Response:
+    async def _get(self, request: Request, meta: RequestMeta, started: float) -> Answer:
         params = request.query_params
         if "query" not in params:
-            if self._graphiql is not None and "text/html" in request.headers.get("accept", ""):
-                return HTMLResponse(self._graphiql.html)
-            return _bad_request("no query: pass ?query=... or POST a JSON body")
+            return self._refused(meta, started, "no query: pass ?query=... or POST a JSON body")
         payload: dict[str, Any] = {"query": params["query"],
                                    "operationName": params.get("operationName")}
-        if "variables" in params:
-            try:
-                payload["variables"] = orjson.loads(params["variables"])
-            except orjson.JSONDecodeError:
-                return _bad_request("`variables` is not valid JSON")
-        if "extensions" in params:
-            try:
-                payload["extensions"] = orjson.loads(params["extensions"])
-            except orjson.JSONDecodeError:
-                return _bad_request("`extensions` is not valid JSON")
-        return self._respond(await self._run(request, payload, allow_mutations=False))
+        for name in ("variables", "extensions"):
+            if name in params:
+                try:
+                    payload[name] = orjson.loads(params[name])
+                except orjson.JSONDecodeError:
+                    return self._refused(meta, started, f"`{name}` is not valid JSON")
+        return await self._run(request, meta, started, payload, allow_mutations=False)
 
-    async def _run(self, request: Request, payload: Any, *, allow_mutations: bool) -> Answer:
+    async def _run(self, request: Request, meta: RequestMeta, started: float, payload: Any, *,
+                   allow_mutations: bool, batch_index: int | None = None) -> Answer:
+        def refused(message: str, status: int = 400, code: str = "BAD_USER_INPUT",
+                    headers: dict[str, str] | None = None,
+                    access: Access | None = None) -> Answer:
+            return self._refused(meta, started, message, status, code, headers,
+                                 access=access, batch_index=batch_index)
+
         if not isinstance(payload, dict):
-            return _refused("the request body must be a JSON object (or an array of them)")
+            return refused("the request body must be a JSON object (or an array of them)")
         query, variables = payload.get("query"), payload.get("variables")
         operation_name = payload.get("operationName")
         if not isinstance(query, str) or not query.strip():
-            return _refused("`query` must be a non-empty string")
+            return refused("`query` must be a non-empty string")
         if len(query) > MAX_QUERY_CHARS:
-            return _refused(f"`query` is longer than {MAX_QUERY_CHARS} characters")
+            return refused(f"`query` is longer than {MAX_QUERY_CHARS} characters")
         if variables is not None and not isinstance(variables, dict):
-            return _refused("`variables` must be a JSON object")
+            return refused("`variables` must be a JSON object")
         if operation_name is not None and not isinstance(operation_name, str):
-            return _refused("`operationName` must be a string")
+            return refused("`operationName` must be a string")
         extensions = payload.get("extensions")
         if extensions is not None and not isinstance(extensions, dict):
-            return _refused("`extensions` must be a JSON object")
+            return refused("`extensions` must be a JSON object")
         try:
             access = await self._access.admit(request.headers, extensions)
         except Denied as denied:
-            return _refused(denied.message, denied.status, denied.code, denied.headers)
+            answer = refused(denied.message, denied.status, denied.code, denied.headers)
+            if denied.client_id is not None:
+                answer.draft.client_id = denied.client_id
+            return answer
+        if meta.problem is not None:
+            return refused(meta.problem, access=access)
         schema = access.view.schema
 
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-        started = time.perf_counter()
         prepared = self._runner.prepare(query, schema)
+        operation = (self._runner.operation_type(prepared.parsed, operation_name)
+                     if prepared.parsed is not None else None)
+
+        def describe(draft: AuditDraft) -> AuditDraft:
+            draft.operation_type = operation.value if operation is not None else None
+            draft.operation_name = operation_name
+            draft.document_hash = prepared.document_hash
+            draft.variables_digest = variables_digest(self._variables_key, variables)
+            return draft
+
         if prepared.document is None:
-            errors = [format_error(e, request_id) for e in prepared.errors]
-            return {"errors": errors}, 400, {}
-        operation = self._runner.operation_type(prepared.document, operation_name)
+            errors = [format_error(e, meta.request_id) for e in prepared.errors]
+            draft = describe(self._draft(meta, started, outcome="refused", status=400,
+                                         errors=errors, access=access,
+                                         batch_index=batch_index))
+            if prepared.parsed is not None:
+                draft.denied_fields = sorted(fields_outside(access.view, prepared.parsed,
+                                                            self._runner.schema))
+            return Answer({"errors": errors}, 400, draft)
         if operation is OperationType.MUTATION and not allow_mutations:
-            return _refused("mutations must be sent with POST", 405)
+            answer = refused("mutations must be sent with POST", 405, access=access)
+            describe(answer.draft)
+            return answer
 
         call_log = open_call_log()
+        context = self._make_context(access)
         data, phase_errors = await self._runner.execute(
             prepared.document, variables=variables, operation_name=operation_name,
-            context=self._make_context(access), schema=schema)
+            context=context, schema=schema)
         body: dict[str, Any] = {}
         if phase_errors:
-            body["errors"] = [format_error(e, request_id) for e in phase_errors]
+            body["errors"] = [format_error(e, meta.request_id) for e in phase_errors]
         body["data"] = data
         if self._expose_source_calls:
             body["extensions"] = {
                 "sourceCalls": dict(call_log),
                 "elapsedMs": round((time.perf_counter() - started) * 1000, 2),
             }
+        ran = data is not None or any(e.phase == "execute" for e in phase_errors)
         status = 400 if data is None and phase_errors else 200
-        return body, status, {}
+        outcome = ("refused" if not ran else "failed" if data is None
+                   else "partial" if phase_errors else "allowed")
+        draft = describe(self._draft(meta, started, outcome=outcome, status=status,
+                                     errors=body.get("errors", []), access=access,
+                                     batch_index=batch_index))
+        if ran:
+            draft.disclosed = context.disclosures.groups()
+        draft.sources = dict(call_log)
+        return Answer(body, status, draft)
+

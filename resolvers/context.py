@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from resolvers.code_lists import CodeLists
+from resolvers.disclosures import Disclosures
 from resolvers.grants import UNRESTRICTED, Grants
 from resolvers.loaders import Loaders
 from resolvers.sources import Sources
@@ -46,6 +47,9 @@ class RequestContext:
     today: date
     grants: Grants = UNRESTRICTED
     loaders: Loaders = field(init=False)
+    # What the answer discloses of whom, noted as objects are built (the audit record).
+    disclosures: Disclosures = field(init=False)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.sources, self.code_lists, self.today, self.grants)
+        self.disclosures = Disclosures()

@@ -27,7 +27,7 @@ No value from an answer is ever stored: only field names, personal IDs and diges
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -40,8 +40,13 @@ __all__ = ["OUTCOMES", "UNAUTHENTICATED_CLIENT", "AuditDraft", "Disclosed", "sea
 OUTCOMES = frozenset({"allowed", "partial", "refused", "failed"})
 UNAUTHENTICATED_CLIENT = "-"
 
-# Fields per subject, grouped: fields (sorted) -> subjects (sorted).
-Disclosed = Mapping[tuple[str, ...], list[str]]
+# Fields per subject, grouped: (fields, subjects), both sorted; as pairs or a mapping.
+DisclosedGroup = tuple[tuple[str, ...], Sequence[str]]
+Disclosed = Mapping[tuple[str, ...], Sequence[str]] | Sequence[DisclosedGroup]
+
+
+def _groups(disclosed: Disclosed) -> list[DisclosedGroup]:
+    return list(disclosed.items()) if isinstance(disclosed, Mapping) else list(disclosed)
 
 
 @dataclass(slots=True)
@@ -61,7 +66,7 @@ class AuditDraft:
     outcome: str = "refused"
     status: int = 200
     errors: list[str] = field(default_factory=list)
-    disclosed: Disclosed = field(default_factory=dict)
+    disclosed: Disclosed = field(default_factory=list)
     denied_fields: list[str] = field(default_factory=list)
     denied_reason: str | None = None
     sources: Mapping[str, int] = field(default_factory=dict)
@@ -70,7 +75,7 @@ class AuditDraft:
     def subjects(self) -> list[str]:
         """Every personal ID the operation disclosed something of, sorted."""
         found: set[str] = set()
-        for subjects in self.disclosed.values():
+        for _, subjects in _groups(self.disclosed):
             found.update(subjects)
         return sorted(found)
 
@@ -99,7 +104,7 @@ def seal_entry(draft: AuditDraft, chain_id: UUID, seq: int, at: datetime) -> dic
         "status": draft.status,
         "errors": sorted(set(draft.errors)),
         "disclosed": [{"fields": list(fields), "subjects": list(subjects)}
-                      for fields, subjects in sorted(draft.disclosed.items())],
+                      for fields, subjects in sorted(_groups(draft.disclosed))],
         "denied": denied,
         "sources": dict(sorted(draft.sources.items())),
         "latencyUs": draft.latency_us,

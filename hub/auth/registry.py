@@ -45,6 +45,7 @@ class ClientRegistry:
         self._query_timeout = query_timeout
         self._max_reconnect_delay = max_reconnect_delay
         self._dsn: str | None = None
+        self._role: str | None = None
         self._conn: asyncpg.Connection | None = None
         self._events: asyncio.Queue[object] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
@@ -65,10 +66,12 @@ class ClientRegistry:
 
     # -- life cycle ----------------------------------------------------------------------------
 
-    async def start(self, dsn: str) -> None:
+    async def start(self, dsn: str, *, role: str | None = None) -> None:
         """Load every client and start following changes. Fails if the database cannot be
-        reached or lacks the client table: a hub that cannot check clients must not serve."""
+        reached or lacks the client table: a hub that cannot check clients must not serve.
+        ``role``: the database role to act as (the hub's runtime role)."""
         self._dsn = dsn
+        self._role = role
         try:
             await self._connect()
         except asyncpg.UndefinedTableError:
@@ -88,8 +91,11 @@ class ClientRegistry:
 
     async def _connect(self) -> None:
         assert self._dsn is not None
+        settings = {"application_name": _APPLICATION_NAME}
+        if self._role:
+            settings["role"] = self._role
         conn = await asyncpg.connect(self._dsn, timeout=self._query_timeout,
-                                     server_settings={"application_name": _APPLICATION_NAME})
+                                     server_settings=settings)
         try:
             # LISTEN before the load: a change committed in between is then both loaded and
             # notified (harmless) instead of neither.

@@ -54,12 +54,16 @@ class AuthRuntime:
             raise RuntimeError("AuthRuntime is not open")
         return self._token_server
 
-    async def open(self, dsn: str, http_client: httpx.AsyncClient) -> None:
+    async def open(self, dsn: str, http_client: httpx.AsyncClient, *,
+                   role: str | None = None) -> None:
         """Load the client registry and start following its changes; ``http_client`` fetches
-        trusted issuers' key sets (the caller owns and closes it)."""
-        await self.registry.start(dsn)
+        trusted issuers' key sets (the caller owns and closes it). ``role``: the database role
+        to act as."""
+        await self.registry.start(dsn, role=role)
         try:
-            self._pool = await asyncpg.create_pool(dsn, min_size=1, max_size=4)
+            self._pool = await asyncpg.create_pool(
+                dsn, min_size=1, max_size=4,
+                server_settings={"role": role} if role else None)
         except BaseException:
             await self.registry.close()
             raise

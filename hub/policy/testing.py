@@ -12,26 +12,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from graphql import (
     DocumentNode,
-    FieldNode,
     GraphQLError,
     GraphQLObjectType,
     GraphQLSchema,
     GraphQLSyntaxError,
-    TypeInfo,
-    TypeInfoVisitor,
-    Visitor,
     parse,
-    visit,
 )
-from graphql.language import SKIP
 from graphql.validation import validate
 
 from hub.policy.compile import ClientView, PolicyEngine, Refusal
 from hub.policy.model import ClientPolicy, PolicyTest
+from hub.policy.outside import fields_outside
 from hub.policy.paths import object_types
 from hub.policy.selection import SelectionError, selected_fields
 from hub.policy.workspace import Workspace
@@ -77,33 +71,12 @@ def _unknown(refs: Iterable[str], types: dict[str, GraphQLObjectType]) -> list[s
     return unknown
 
 
-def _named_outside(view: ClientView, document: DocumentNode, full: GraphQLSchema) -> set[str]:
-    """The fields the document names that the client's schema lacks, as ``Type.field``. Not
-    looking below such a field: nothing there can be typed for the client, and validation
-    says nothing of it either."""
-    type_info = TypeInfo(full)
-    outside: set[str] = set()
-
-    class Collect(Visitor):
-        def enter_field(self, node: FieldNode, *_: Any) -> Any:
-            parent = type_info.get_parent_type()
-            name = node.name.value
-            if (isinstance(parent, GraphQLObjectType) and name in parent.fields
-                    and not view.shows(parent.name, name)):
-                outside.add(f"{parent.name}.{name}")
-                return SKIP
-            return None
-
-    visit(document, TypeInfoVisitor(type_info, Collect()))
-    return outside
-
-
 def _check_denied(expected: list[str], view: ClientView, document: DocumentNode,
                   full: GraphQLSchema, errors: list[GraphQLError]) -> list[str]:
     if not errors:
         return [f"denied: expected the query to be refused for {_names(expected)}, but it "
                 "validates"]
-    failures = _compare("denied", set(expected), _named_outside(view, document, full),
+    failures = _compare("denied", set(expected), fields_outside(view, document, full),
                         "denied")
     others = validate(full, document)
     if others:

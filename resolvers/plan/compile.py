@@ -55,6 +55,7 @@ class ObjectPlan:
     fields: list[FieldPlan] = field(default_factory=list)
     fetches: bool = False   # does this object or anything below need fetching?
     builder: Callable[..., dict[str, Any]] | None = None  # generated on first use
+    disclosed: frozenset[str] | None = None  # "Type.field" names, for the audit log
 
 
 @dataclass(slots=True, eq=False)

@@ -16,8 +16,8 @@ from graphql import (
     OperationDefinitionNode,
 )
 from graphql.pyutils import Path
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from resolvers.disclosures import AuditingExecutionContext
 from resolvers.plan.columns import columns_of
 from resolvers.plan.compile import FieldKind, FieldPlan, ObjectPlan, PlanCompiler, Unsupported
 from resolvers.plan.run import PlanRun
@@ -41,7 +41,7 @@ def _object_type(type_: GraphQLOutputType) -> GraphQLObjectType | None:
     return inner if isinstance(inner, GraphQLObjectType) else None
 
 
-class PlanExecutor(StrawberryGraphQLCoreExecutionContext):
+class PlanExecutor(AuditingExecutionContext):
     """graphql-core's executor, completing each root field's value with a plan."""
 
     _root_plans: dict[str, ObjectPlan | None]
@@ -117,8 +117,9 @@ class PlanExecutor(StrawberryGraphQLCoreExecutionContext):
         if plan is None:
             return super().complete_value(return_type, field_details_list, info, path, result,
                                           position_context)
+        subject = self.root_subject(field_details_list, path)
         nodes = [details.node for details in field_details_list]
-        return self._run(plan, return_type, nodes, path, result)
+        return self._run(plan, return_type, nodes, path, result, subject)
 
     def _make_info(self, field: FieldPlan) -> GraphQLResolveInfo[Any]:
         assert field.field_def is not None
@@ -132,13 +133,14 @@ class PlanExecutor(StrawberryGraphQLCoreExecutionContext):
         self.collected_errors.add(error, path)
 
     async def _run(self, plan: ObjectPlan, return_type: GraphQLOutputType, nodes: list[Any],
-                   path: Path, result: Any) -> Any:
+                   path: Path, result: Any, subject: str | None) -> Any:
         nullable, is_list, item_nullable = _list_shape(return_type)
         root_type = self.schema.query_type
         assert root_type is not None
         root = FieldPlan(str(path.key), str(path.key), FieldKind.VALUE, nullable, is_list,
                          item_nullable, nodes, root_type, None, sub=plan)
-        run = PlanRun(self.context_value, path, self._record, self._make_info)
+        run = PlanRun(self.context_value, path, self._record, self._make_info,
+                      disclosures=self._disclosures(), subject=subject)
         objects = [] if result is None else (
             [r for r in result if r is not None] if is_list else [result])
         await run.fetch(plan, objects)

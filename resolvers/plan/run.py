@@ -15,6 +15,7 @@ from typing import Any
 from graphql import GraphQLError, GraphQLResolveInfo, located_error
 from graphql.pyutils import Path
 
+from resolvers.disclosures import SUBJECT_COLUMNS, Disclosures, disclosed_fields, subject_of
 from resolvers.plan.codegen import builder_for
 from resolvers.plan.compile import FieldKind, FieldPlan, ObjectPlan
 
@@ -45,8 +46,13 @@ def _as_list(path: PathLink) -> list[str | int]:
 
 class PlanRun:
     def __init__(self, context: Any, root_path: Path, on_error: ErrorSink,
-                 make_info: InfoFactory) -> None:
+                 make_info: InfoFactory, *, disclosures: Disclosures | None = None,
+                 subject: str | None = None) -> None:
         self._context = context
+        # Objects are built depth-first, so the person the current object belongs to is a
+        # single variable, set while an object describing a person is built.
+        self._disclosures = disclosures
+        self._subject = subject
         self._root_path = root_path
         self._on_error = on_error
         self._make_info = make_info
@@ -142,7 +148,24 @@ class PlanRun:
         builder = plan.builder
         if builder is None:
             builder = plan.builder = builder_for(plan)
-        return builder(obj, path, self, plan.fields)
+        disclosures = self._disclosures
+        if disclosures is None:
+            return builder(obj, path, self, plan.fields)
+        fields = plan.disclosed
+        if fields is None:
+            fields = plan.disclosed = disclosed_fields(
+                plan.type_name, (f.graphql_name for f in plan.fields))
+        if plan.type_name not in SUBJECT_COLUMNS:
+            disclosures.note(self._subject, fields)
+            return builder(obj, path, self, plan.fields)
+        outer = self._subject
+        self._subject = subject = subject_of(plan.type_name, obj)
+        try:
+            built = builder(obj, path, self, plan.fields)
+        finally:
+            self._subject = outer
+        disclosures.note(subject, fields)
+        return built
 
     def field_value(self, f: FieldPlan, obj: Any, path: PathLink) -> Any:
         """One field of one object, completed; the generic path of the generated builders.
