@@ -89,6 +89,7 @@ class AuditWriter:
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._closing = False
+        self._writing = False
         self._partitions_until: datetime | None = None
         self._records = 0
         self._last_error: str | None = None
@@ -101,20 +102,28 @@ class AuditWriter:
             self._dsn, min_size=1, max_size=2, command_timeout=self._timeout,
             server_settings=settings)
         # The first chain is opened now, so a hub that cannot audit fails to start.
-        await self._open_chain()
+        try:
+            await self._open_chain()
+        except BaseException:
+            await self._pool.close()
+            self._pool = None
+            raise
         self._tasks = [asyncio.create_task(self._write_loop(), name="audit-writer"),
                        asyncio.create_task(self._checkpoint_loop(), name="audit-checkpoints")]
 
     async def close(self) -> None:
         """Write what is waiting, state the chain's final head, and stop."""
-        self._closing = True
-        self._wake.set()
+        self._closing = True  # no new records from here on
+        # Let the write in flight and those waiting finish (a cancelled write would leave
+        # its requests without an answer until they time out).
+        deadline = time.monotonic() + self._timeout * 2
+        while (self._pending or self._writing) and time.monotonic() < deadline:
+            self._wake.set()
+            await asyncio.sleep(0.01)
         for task in self._tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        with contextlib.suppress(Exception):
-            await self._drain()
         chain = self._chain
         if chain is not None and self._pool is not None:
             try:
@@ -167,7 +176,11 @@ class AuditWriter:
         while self._pending:
             batch = self._pending[:self._max_batch]
             del self._pending[:len(batch)]
-            await self._write(batch)
+            self._writing = True
+            try:
+                await self._write(batch)
+            finally:
+                self._writing = False
 
     async def _write(self, batch: list[tuple[AuditDraft, asyncio.Future[None]]]) -> None:
         try:
