@@ -11,6 +11,7 @@ from adapters.agency_systems import (
     RestAgencySystem,
     RestAgencySystemConfig,
 )
+from adapters.audit_log import AuditLog, EventKey, HistoryWindow
 from adapters.call_log import current_call_log, open_call_log
 from adapters.errors import SourceError, SourceTimeout, SourceUnavailable
 from adapters.filters import Condition, RowFilter, eq, one_of, prefix, related
@@ -20,7 +21,8 @@ from adapters.record_mapping import RecordMapping
 
 __all__ = [
     "AGENCY_RECORD_COLUMNS", "CITIZEN_COLUMNS", "AgencySystem", "AgencySystemRegistry",
-    "Condition", "GraphQLAgencySystem", "GraphQLAgencySystemConfig", "NationalDatabase",
+    "AuditLog", "Condition", "EventKey", "GraphQLAgencySystem", "GraphQLAgencySystemConfig",
+    "HistoryWindow", "NationalDatabase",
     "PopulationRegistry", "PopulationRegistryConfig", "RecordMapping",
     "RestAgencySystem", "RestAgencySystemConfig", "Row", "RowFilter", "SourceError",
     "SourceTimeout", "SourceUnavailable", "current_call_log", "eq", "one_of", "open_call_log",

@@ -27,6 +27,7 @@ from adapters import (
     SourceError,
 )
 from hub.access import Access, AccessControl
+from hub.access_history_http import AccessHistoryEndpoint
 from hub.audit.request_meta import variables_key
 from hub.audit.writer import AuditDisabled, AuditWriter
 from hub.auth.routes import AuthRuntime, auth_routes
@@ -190,6 +191,8 @@ def create_app(settings: Settings) -> Starlette:
     endpoint = GraphQLEndpoint(hub.runner, hub.access, hub.context, graphiql=graphiql,
                                expose_source_calls=settings.expose_source_calls,
                                audit=hub.audit, variables_key=hub.variables_key)
+    access_history = AccessHistoryEndpoint(hub.runner, hub.access, hub.context,
+                                           audit=hub.audit, variables_key=hub.variables_key)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -203,6 +206,7 @@ def create_app(settings: Settings) -> Starlette:
         routes=[
             Route("/graphql", endpoint.handle, methods=["GET", "POST"]),
             Route("/graphql/assets/{name:path}", endpoint.asset),
+            Route("/access-history/{personal_id}", access_history.handle, methods=["GET"]),
             Route("/healthz", _alive),
             Route("/readyz", hub.readiness),
             *auth_routes(hub.auth),

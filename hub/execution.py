@@ -128,12 +128,19 @@ class OperationRunner:
 
     @staticmethod
     def operation_type(document: DocumentNode, operation_name: str | None) -> OperationType | None:
+        selected = OperationRunner.selected_operation(document, operation_name)
+        return selected.operation if selected is not None else None
+
+    @staticmethod
+    def selected_operation(document: DocumentNode, operation_name: str | None
+                           ) -> OperationDefinitionNode | None:
+        """The operation a request runs: the one named, or the only one."""
         operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
         for operation in operations:
             if operation_name is None and len(operations) == 1:
-                return operation.operation
+                return operation
             if operation.name is not None and operation.name.value == operation_name:
-                return operation.operation
+                return operation
         return None
 
     async def execute(self, document: DocumentNode, *, variables: dict[str, Any] | None,

@@ -259,12 +259,16 @@ class GraphQLEndpoint:
         schema = access.view.schema
 
         prepared = self._runner.prepare(query, schema)
-        operation = (self._runner.operation_type(prepared.parsed, operation_name)
-                     if prepared.parsed is not None else None)
+        selected = (self._runner.selected_operation(prepared.parsed, operation_name)
+                    if prepared.parsed is not None else None)
+        operation = selected.operation if selected is not None else None
 
         def describe(draft: AuditDraft) -> AuditDraft:
             draft.operation_type = operation.value if operation is not None else None
-            draft.operation_name = operation_name
+            # The name the operation has in the document (also when the request did not
+            # repeat it as operationName), else the one asked for.
+            draft.operation_name = (selected.name.value if selected is not None
+                                    and selected.name is not None else operation_name)
             draft.document_hash = prepared.document_hash
             draft.variables_digest = variables_digest(self._variables_key, variables)
             return draft

@@ -27,6 +27,7 @@ ENTITY_OF_TYPE: dict[str, str] = {
     "PartyMembership": "party_membership",
     "HealthRecord": "health_record",
     "AssetDeclaration": "asset_declaration",
+    "AccessEvent": "access_event",
 }
 
 ALWAYS_FETCHED: dict[str, tuple[str, ...]] = {
@@ -48,17 +49,21 @@ ALWAYS_FETCHED: dict[str, tuple[str, ...]] = {
 
 # Entities held in the national database: row filters on them may follow a link into another
 # national table (an SQL sub-select); the HTTP sources can only compare their own fields.
-NATIONAL_ENTITIES = frozenset(ENTITY_OF_TYPE.values()) - {"citizen", "agency_record"}
+NATIONAL_ENTITIES = frozenset(ENTITY_OF_TYPE.values()) - {"citizen", "agency_record",
+                                                          "access_event"}
 
 # Types that hold no personal data: published code lists, and the structure of a page. A
 # client that may reach one through a granted field sees all of it; no grant is needed.
 REFERENCE_TYPES = frozenset({"Province", "LegacyProvince", "Rank", "Position", "DisciplineForm",
-                             "CivilServantConnection", "CivilServantEdge", "PageInfo"})
+                             "CivilServantConnection", "CivilServantEdge", "PageInfo",
+                             "AccessHistory", "AccessHistoryPageInfo"})
 
 # Structural types exist for the sake of another type: without it they are not visible either
 # (a connection's totalCount would otherwise count rows of a type the client may not read).
 STRUCTURE_FOR: dict[str, str] = {"CivilServantConnection": "CivilServant",
-                                 "CivilServantEdge": "CivilServant", "PageInfo": "CivilServant"}
+                                 "CivilServantEdge": "CivilServant", "PageInfo": "CivilServant",
+                                 "AccessHistory": "AccessEvent",
+                                 "AccessHistoryPageInfo": "AccessEvent"}
 
 
 # Fields that hold the same fact about a person, as different sources keep it: a mask on one

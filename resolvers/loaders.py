@@ -20,6 +20,7 @@ from adapters import (
     AGENCY_RECORD_COLUMNS,
     CITIZEN_COLUMNS,
     AgencySystem,
+    HistoryWindow,
     RowFilter,
     SourceError,
 )
@@ -27,6 +28,7 @@ from resolvers.code_lists import CodeLists
 from resolvers.entities import ALWAYS_FETCHED
 from resolvers.grants import UNRESTRICTED, Grants
 from resolvers.shaping import (
+    shape_access_event,
     shape_agency,
     shape_citizen,
     shape_discipline,
@@ -152,6 +154,7 @@ class Loaders:
         self._finishers: dict[str, Shaper] = {}
         self._records: dict[str, Loader] = {}
         self._pages: dict[tuple[str, int, str | None], Loader] = {}
+        self._histories: dict[HistoryWindow, Loader] = {}
         self._selected: dict[str, frozenset[str]] | None = None
         self._levels: dict[int, _Level] = {}
 
@@ -221,6 +224,8 @@ class Loaders:
             return lambda row: shape_evaluation(row, code_lists)
         if entity == "citizen":
             return shape_citizen
+        if entity == "access_event":
+            return shape_access_event
         return _identity
 
     def select_columns(self, selected: dict[str, frozenset[str]]) -> None:
@@ -335,6 +340,23 @@ class Loaders:
             return _many_per_key([finish(r) for r in rows], "agency_code", codes)
 
         loader = self._pages[cache_key] = self._loader(batch)
+        return loader
+
+    def access_history(self, window: HistoryWindow) -> Loader:
+        """A page of access events for each of many people, by personal ID, in one query
+        (``window.limit`` events each, newest first)."""
+        loader = self._histories.get(window)
+        if loader is not None:
+            return loader
+        audit_log = self._sources.audit_log
+        finish = self.finish("access_event")
+        row_filter = self.row_filter("access_event")
+
+        async def batch(ids: list[str]) -> list[list[Row]]:
+            rows = await audit_log.events_of_many(ids, window, row_filter)
+            return _many_per_key([finish(r) for r in rows], "subject", ids)
+
+        loader = self._histories[window] = self._loader(batch)
         return loader
 
     # -- population registry -----------------------------------------------------------------

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
-from typing import cast
+from datetime import datetime
+from typing import Annotated, cast
 
 import strawberry
 
 from adapters import Condition, RowFilter, eq, one_of, prefix
+from resolvers.access_history import history_page, history_window
 from resolvers.errors import BadUserInput, NotFound
 from resolvers.info import Info, Row
 from resolvers.pagination import check_page_size, decode_cursor, make_page
 from resolvers.scalars import PersonalId
+from resolvers.types.access_history import AccessHistory
 from resolvers.types.agency import Agency
 from resolvers.types.civil_servant import CivilServant
 from resolvers.types.code_lists import LegacyProvince, Province, Rank
@@ -19,7 +22,7 @@ from resolvers.types.connection import CivilServantConnection
 from resolvers.types.enums import AgencyKind, Category, ServiceStatus
 from resolvers.types.person import Person
 
-__all__ = ["REVEALS", "Query"]
+__all__ = ["REVEALED_WHERE_SHOWN", "REVEALS", "Query"]
 
 AGENCY_CODE = re.compile(r"\d{3}\.\d{2}\.\d{2}\.[GH]\d{2}")
 EMPLOYEE_CODE = re.compile(r"[A-Z0-9]{1,32}")
@@ -59,7 +62,19 @@ REVEALS: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {
     ("Query.civilServantByPersonalId", "personalId"): (("CivilServant", "personalId"),),
     ("Query.person", "personalId"): (("Person", "personalId"),),
     ("Query.agency", "code"): (("Agency", "code"),),
+    # whether anyone read a person's data answers "is this ID in the log?"
+    ("Query.accessHistory", "personalId"): (("CivilServant", "personalId"),
+                                            ("Person", "personalId"),
+                                            ("AgencyRecord", "personalId")),
 }
+
+# Entries of REVEALS that hold where the client can see the fields at all, rather than needing
+# them granted: a citizen portal looks people up by an ID it holds no field of (the citizen
+# types it in), which recovers nothing a mask hides. A client that sees personal IDs masked
+# anywhere still may not (it would try candidates for the hidden digits).
+REVEALED_WHERE_SHOWN: frozenset[tuple[str, str]] = frozenset({
+    ("Query.accessHistory", "personalId"),
+})
 
 
 @strawberry.input(description="Conditions a civil servant must meet; all given ones apply.")
@@ -156,6 +171,26 @@ class Query:
             return await national.count("employee", row_filter)
 
         return cast("CivilServantConnection", make_page(rows, size, "employee_code", count))
+
+    @strawberry.field(description="Who read this person's data through the hub, when, for what "
+                                  "purpose and which fields, newest first. Null when the "
+                                  "person is outside the rows the caller may read.")
+    async def access_history(
+            self, info: Info, personal_id: PersonalId,
+            from_: Annotated[datetime | None, strawberry.argument(
+                name="from", description="Events recorded at or after this time.")] = None,
+            to: Annotated[datetime | None, strawberry.argument(
+                description="Events recorded before this time.")] = None,
+            first: int | None = None, after: str | None = None) -> AccessHistory | None:
+        context = info.context
+        # Asking is itself an access to the person, whatever the answer.
+        context.disclosures.looked_up(personal_id, "Query.accessHistory")
+        window, size = history_window(context.limits, from_, to, first, after)
+        if context.loaders.row_filter("employee") and await (
+                context.loaders.employee_by_personal_id.load(personal_id)) is None:
+            return None  # a client held to some civil servants sees only theirs
+        rows: list[Row] = await context.loaders.access_history(window).load(personal_id)
+        return cast("AccessHistory", history_page(rows, size))
 
     @strawberry.field(description="A person in the National Population Database.")
     async def person(self, info: Info, personal_id: PersonalId) -> Person | None:

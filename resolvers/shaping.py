@@ -12,9 +12,10 @@ from datetime import date
 from typing import Any
 
 from resolvers.code_lists import CodeLists
+from resolvers.field_groups import groups_of
 
-__all__ = ["SHAPED_FROM", "shape_agency", "shape_citizen", "shape_discipline", "shape_employee",
-           "shape_evaluation"]
+__all__ = ["SHAPED_FROM", "shape_access_event", "shape_agency", "shape_citizen",
+           "shape_discipline", "shape_employee", "shape_evaluation"]
 
 Row = dict[str, Any]
 
@@ -27,6 +28,7 @@ SHAPED_FROM: dict[tuple[str, str], tuple[str, ...]] = {
     ("Discipline", "in_effect"): ("effective_from", "effective_to"),
     ("Evaluation", "grade"): ("grade_code",),
     ("Person", "alive"): ("death_date",),
+    ("AccessEvent", "field_groups"): ("fields",),
 }
 
 
@@ -72,4 +74,9 @@ def shape_evaluation(row: Row, code_lists: CodeLists) -> Row:
 def shape_citizen(row: Row) -> Row:
     if "death_date" in row:
         row["alive"] = row["death_date"] is None
+    return row
+
+
+def shape_access_event(row: Row) -> Row:
+    row["field_groups"] = groups_of(row["fields"])
     return row

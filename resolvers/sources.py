@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from adapters import AgencySystemRegistry, NationalDatabase, PopulationRegistry
+from adapters import AgencySystemRegistry, AuditLog, NationalDatabase, PopulationRegistry
 
 __all__ = ["Sources"]
 
@@ -14,3 +14,9 @@ class Sources:
     national: NationalDatabase
     population: PopulationRegistry
     agency_systems: AgencySystemRegistry
+    # The audit log is kept in the national database: read through its pool unless given.
+    audit_log: AuditLog = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.audit_log is None:
+            object.__setattr__(self, "audit_log", AuditLog(self.national))

@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 from graphql import (
     GraphQLEnumType,
     GraphQLField,
+    GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLScalarType,
     GraphQLSchema,
     Undefined,
     get_named_type,
+    get_nullable_type,
 )
 
 from adapters import RowFilter
@@ -40,7 +42,7 @@ from resolvers.entities import (
 from resolvers.grants import Grants, MaskedColumn
 from resolvers.links import KEYED_RESOLVERS, LINKS
 from resolvers.masks import MASKS
-from resolvers.query import REVEALS
+from resolvers.query import REVEALED_WHERE_SHOWN, REVEALS
 from resolvers.shaping import SHAPED_FROM
 
 __all__ = ["ClientView", "PolicyEngine", "Refusal", "sensitive_category"]
@@ -151,7 +153,8 @@ class _Compiler:
             self.problem(type_name, f"{name} is not a stored value: it cannot be masked")
             return
         allowed = MASKS[mask].applies_to
-        if not isinstance(named, (GraphQLScalarType, GraphQLEnumType)) or (
+        if not isinstance(named, (GraphQLScalarType, GraphQLEnumType)) or isinstance(
+                get_nullable_type(field_def.type), GraphQLList) or (
                 allowed is not None and named.name not in allowed):
             self.problem(type_name, f"mask {mask} cannot apply to {name} ({named.name})")
             return
@@ -160,8 +163,11 @@ class _Compiler:
     def _revealed_ok(self, granted: Mapping[str, Mapping[str, str | None]]) -> Allowed:
         def allowed(owner: str, name: str) -> bool:
             needs = REVEALS.get((owner, name))
-            return needs is None or all(
-                f in granted.get(t, {}) and granted[t][f] is None for t, f in needs)
+            if needs is None:
+                return True
+            if (owner, name) in REVEALED_WHERE_SHOWN:  # masked nowhere (granted or not)
+                return all(granted.get(t, {}).get(f) is None for t, f in needs)
+            return all(f in granted.get(t, {}) and granted[t][f] is None for t, f in needs)
 
         return allowed
 
@@ -209,8 +215,11 @@ class _Compiler:
                     if required and not allowed(f"{type_name}.{name}", argument_name):
                         needs = ", ".join(f"{t}.{f}" for t, f in REVEALS[
                             (f"{type_name}.{name}", argument_name)])
+                        fix = ("show none of them masked"
+                               if (f"{type_name}.{name}", argument_name) in REVEALED_WHERE_SHOWN
+                               else "grant that unmasked")
                         self.problem(type_name, f"{name} looks rows up by {argument_name}, "
-                                                f"which reveals {needs}: grant that unmasked, "
+                                                f"which reveals {needs}: {fix}, "
                                                 f"or do not grant {name}")
 
     def _check_masks_hold(self, visible: dict[str, dict[str, str | None]]) -> None:

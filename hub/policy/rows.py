@@ -15,9 +15,11 @@ from typing import Any
 from graphql import (
     GraphQLEnumType,
     GraphQLField,
+    GraphQLList,
     GraphQLObjectType,
     GraphQLScalarType,
     get_named_type,
+    get_nullable_type,
 )
 
 from adapters import Condition, RowFilter, eq, one_of, related
@@ -61,7 +63,8 @@ class RowFilterCompiler:
         column = column_of(field_def, name)
         named = get_named_type(field_def.type)
         if ((type_name, name) in LINKS or (type_name, column) in SHAPED_FROM
-                or not isinstance(named, (GraphQLScalarType, GraphQLEnumType))):
+                or not isinstance(named, (GraphQLScalarType, GraphQLEnumType))
+                or isinstance(get_nullable_type(field_def.type), GraphQLList)):
             self.problem(type_name, f"row condition on {name}, which is not a stored value")
             return None
         return column, field_def

@@ -12,6 +12,7 @@ from resolvers.directives import Sensitive, SensitiveCategory
 from resolvers.links import Link, link
 from resolvers.loaders import EMPLOYEE_RECORD_TABLES
 from resolvers.scalars import PersonalId
+from resolvers.types.access_history import AccessHistory, civil_servant_history
 from resolvers.types.agency_record import AgencyRecord
 from resolvers.types.code_lists import Position, Rank
 from resolvers.types.enums import Category, ServiceStatus, Sex
@@ -110,3 +111,6 @@ class CivilServant:
         resolver=_agency_record,
         description="The employee's record in their agency's own HR system; null when the "
                     "agency has no system connected to the hub.")
+    access_history: AccessHistory = strawberry.field(
+        resolver=civil_servant_history,
+        description="Who read this person's data through the hub, newest first.")

@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 
 from hub.policy.compile import ClientView, PolicyEngine
 from hub.policy.load import load_policy_dir
-from resolvers.query import REVEALS
+from resolvers.query import REVEALED_WHERE_SHOWN, REVEALS
 from resolvers.schema import build_schema
 
 FULL: GraphQLSchema = build_schema()._schema
@@ -85,6 +85,8 @@ def reveals_ok(visible: Mapping[str, Mapping[str, str | None]] | None, owner: st
     needs = REVEALS.get((owner, name))
     if visible is None or needs is None:
         return True
+    if (owner, name) in REVEALED_WHERE_SHOWN:
+        return all(visible.get(t, {}).get(f) is None for t, f in needs)
     return all(f in visible.get(t, {}) and visible[t][f] is None for t, f in needs)
 
 
@@ -201,6 +203,8 @@ class _Builder:
         elif owner == "Query.civilServantByPersonalId":
             args.append(draw(st.sampled_from(["personalId: $pid",
                                               f'personalId: "⟪pid:{draw(index)}⟫"'])))
+        elif owner == "Query.accessHistory":
+            args.append(f'personalId: "⟪pid:{draw(index)}⟫"')
         elif owner == "Query.person":
             args.append(f'personalId: "⟪person:{draw(index)}⟫"')
         elif owner == "Query.agency":

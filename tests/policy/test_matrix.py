@@ -81,7 +81,7 @@ def test_html_matrix_is_self_contained_and_escaped(hub_policy: Run, tmp_path: Pa
     target = tmp_path / "matrix.html"
     outcome = hub_policy("matrix", "--dir", tmp_path, "--html", target)
     assert outcome.code == 0
-    assert outcome.lines == [f"wrote {target}: 167 fields x 1 client purposes"]
+    assert outcome.lines == [f"wrote {target}: 180 fields x 1 client purposes"]
     page = target.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>")
     assert "<script" not in page
