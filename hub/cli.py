@@ -1,5 +1,6 @@
 """The ``hub`` command line: serve, migrate, seed, export-schema, demo; OAuth clients and
-tokens (client, token, keys); the security team's policy tools (policy)."""
+tokens (client, token, keys); the security team's policy tools (policy); the audit log's
+verification, export and retention (audit)."""
 
 from __future__ import annotations
 
@@ -146,11 +147,13 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--port", type=int, default=int(os.environ.get("HUB_PORT", "8000")))
     demo.set_defaults(run=_demo)
 
+    from hub.audit.cli import add_commands as add_audit_commands
     from hub.auth.cli import add_commands as add_auth_commands
     from hub.policy.cli import add_commands as add_policy_commands
 
     add_auth_commands(commands, purposes_loader=_purposes_loader)
     add_policy_commands(commands)
+    add_audit_commands(commands)
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")

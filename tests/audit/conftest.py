@@ -1,0 +1,76 @@
+"""The audit tools against a migrated database of their own and a signing key of their own.
+
+Every test starts from an empty log (emptied as a superuser, past the append-only triggers).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from hub.auth.keys import SigningKeys
+from hub.migrate import apply_migrations
+from hub.postgres_server import database_url
+from tests.audit.chains import LogWriter, reset_log
+from tests.settings import TEST_DB_PREFIX
+
+# A database of its own: the log is emptied before every test, and the shared databases are
+# dropped and recreated by other test sessions.
+AUDIT_DATABASE = f"{TEST_DB_PREFIX}_audit_tools"
+
+
+@pytest.fixture(scope="session")
+def audit_dsn(server_url: str) -> str:
+    dsn = database_url(server_url, AUDIT_DATABASE)
+
+    async def prepare() -> None:
+        admin = await asyncpg.connect(database_url(server_url, "postgres"))
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{AUDIT_DATABASE}" WITH (FORCE)')
+            await admin.execute(
+                f"CREATE DATABASE \"{AUDIT_DATABASE}\" TEMPLATE template0 ENCODING 'UTF8'")
+        finally:
+            await admin.close()
+        await apply_migrations(dsn)
+
+    asyncio.run(prepare())
+    return dsn
+
+
+@pytest.fixture(scope="session")
+def key_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("audit-keys") / "signing.jwks"
+    SigningKeys.load_or_create(path, "ES256")
+    return path
+
+
+@pytest.fixture(scope="session")
+def keys(key_file: Path) -> SigningKeys:
+    return SigningKeys.load(key_file)
+
+
+@pytest.fixture
+def cli_env(audit_dsn: str, key_file: Path) -> dict[str, str]:
+    """The environment of a ``hub audit`` subprocess on the test database."""
+    return {**os.environ, "HUB_DATABASE_URL": audit_dsn, "HUB_SIGNING_KEY_FILE": str(key_file)}
+
+
+@pytest.fixture
+async def conn(audit_dsn: str) -> AsyncIterator[asyncpg.Connection]:
+    """A superuser connection to an emptied log."""
+    connection = await asyncpg.connect(audit_dsn)
+    try:
+        await reset_log(connection)
+        yield connection
+    finally:
+        await connection.close()
+
+
+@pytest.fixture
+def writer(conn: asyncpg.Connection, keys: SigningKeys) -> LogWriter:
+    return LogWriter(conn, keys)
