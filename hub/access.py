@@ -43,8 +43,10 @@ class Denied(Exception):
         self.code = code
         self.message = message
         self.headers = dict(headers or {})
-        # The authenticated client refused (a 403), for the audit record; None for a 401.
+        # The authenticated client refused (a 403) and the purpose it declared, for the
+        # audit record; None for a 401.
         self.client_id = client_id
+        self.purpose: str | None = None
 
 
 Authenticate = Callable[[str | None], Awaitable[VerifiedToken]]
@@ -71,6 +73,14 @@ class AccessControl:
         self._authenticate = authenticate
         self._policies = policies
 
+    async def identify(self, headers: Mapping[str, str]) -> str | None:
+        """The client a request's token names, if the token is valid (for recording a
+        request refused before admission, such as a malformed body)."""
+        try:
+            return (await self._authenticate(headers.get("authorization"))).client_id
+        except AuthenticationError:
+            return None
+
     async def admit(self, headers: Mapping[str, str],
                     extensions: Mapping[str, Any] | None) -> Access:
         try:
@@ -87,13 +97,17 @@ class AccessControl:
             if purpose is None:
                 purpose = token.purpose
             elif purpose != token.purpose:
-                raise Denied(403, "FORBIDDEN", f"the token was issued for purpose "
-                                               f"{token.purpose}, not {purpose}",
-                             client_id=token.client_id)
+                mismatch = Denied(403, "FORBIDDEN", f"the token was issued for purpose "
+                                                    f"{token.purpose}, not {purpose}",
+                                  client_id=token.client_id)
+                mismatch.purpose = purpose
+                raise mismatch
         try:
             view = self._policies.engine.view(token.client_id, purpose)
         except Refusal as refusal:
-            raise Denied(403, "FORBIDDEN", str(refusal), client_id=token.client_id) from None
+            refused = Denied(403, "FORBIDDEN", str(refusal), client_id=token.client_id)
+            refused.purpose = purpose
+            raise refused from None
         caller = Caller(client_id=token.client_id, agency_code=view.client.agency,
                         purpose=purpose)
         return Access(caller, view)

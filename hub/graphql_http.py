@@ -21,7 +21,7 @@ from starlette.responses import HTMLResponse, Response
 
 from adapters import open_call_log
 from hub.access import Access, AccessControl, Denied
-from hub.audit.entry import AuditDraft
+from hub.audit.entry import UNAUTHENTICATED_CLIENT, AuditDraft
 from hub.audit.request_meta import (
     REQUEST_ID_HEADER,
     RequestMeta,
@@ -33,7 +33,7 @@ from hub.errors import format_error, request_error
 from hub.execution import OperationRunner
 from hub.graphiql import GraphiQLPage
 from hub.http_body import read_body
-from hub.policy.outside import fields_outside
+from hub.policy.outside import names_outside
 from resolvers.context import RequestContext
 
 __all__ = ["GraphQLEndpoint"]
@@ -110,31 +110,31 @@ class GraphQLEndpoint:
                     and "text/html" in request.headers.get("accept", "")):
                 # The page itself holds no data: it is not an operation.
                 return HTMLResponse(self._graphiql.html)
-            return await self._answer(meta, [await self._get(request, meta, started)])
+            return await self._answer(request, meta, [await self._get(request, meta, started)])
         if request.method != "POST":
-            return await self._answer(meta, [self._refused(
+            return await self._answer(request, meta, [self._refused(
                 meta, started, "use POST (or GET for queries)", 405)])
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type != "application/json":
-            return await self._answer(meta, [self._refused(
+            return await self._answer(request, meta, [self._refused(
                 meta, started, "send the request as application/json", 415)])
         body = await read_body(request, MAX_BODY_BYTES)
         if body is None:
-            return await self._answer(meta, [self._refused(
+            return await self._answer(request, meta, [self._refused(
                 meta, started, f"request body over {MAX_BODY_BYTES} bytes", 413)])
         try:
             payload = orjson.loads(body)
         except orjson.JSONDecodeError:
-            return await self._answer(meta, [self._refused(
+            return await self._answer(request, meta, [self._refused(
                 meta, started, "the request body is not valid JSON")])
         if not isinstance(payload, list):
-            return await self._answer(meta, [await self._run(request, meta, started, payload,
-                                                              allow_mutations=True)])
+            single = await self._run(request, meta, started, payload, allow_mutations=True)
+            return await self._answer(request, meta, [single])
         if not payload or len(payload) > MAX_BATCH:
-            return await self._answer(meta, [self._refused(
+            return await self._answer(request, meta, [self._refused(
                 meta, started, f"a batch holds 1 to {MAX_BATCH} operations")])
         if not all(isinstance(p, dict) for p in payload):
-            return await self._answer(meta, [self._refused(
+            return await self._answer(request, meta, [self._refused(
                 meta, started, "each operation of a batch must be a JSON object")])
         # Several operations in one request: each is admitted, answered and recorded on its
         # own, in order, as if sent alone.
@@ -142,12 +142,20 @@ class GraphQLEndpoint:
         for index, item in enumerate(payload):
             answers.append(await self._run(request, meta, started, item, allow_mutations=True,
                                            batch_index=index))
-        return await self._answer(meta, answers, batch=True)
+        return await self._answer(request, meta, answers, batch=True)
 
-    async def _answer(self, meta: RequestMeta, answers: list[Answer], *,
+    async def _answer(self, request: Request, meta: RequestMeta, answers: list[Answer], *,
                       batch: bool = False) -> Response:
         """Commit every answer's audit record, then respond; an answer whose record failed
         is withheld."""
+        if any(a.draft.client_id == UNAUTHENTICATED_CLIENT and a.status != 401
+               for a in answers):
+            # Refused before admission (a malformed body, say): still name the client when
+            # its token is good.
+            client = await self._access.identify(request.headers)
+            for answer in answers:
+                if client is not None and answer.draft.client_id == UNAUTHENTICATED_CLIENT:
+                    answer.draft.client_id = client
         outcomes = await asyncio.gather(*(self._audit.record(a.draft) for a in answers),
                                         return_exceptions=True)
         for answer, outcome in zip(answers, outcomes, strict=True):
@@ -182,7 +190,7 @@ class GraphQLEndpoint:
                       else f"{meta.request_id}/{batch_index}")
         return AuditDraft(
             request_id=request_id, trace_id=meta.trace_id,
-            client_id=caller.client_id if caller is not None else "-",
+            client_id=caller.client_id if caller is not None else UNAUTHENTICATED_CLIENT,
             agency=caller.agency_code if caller is not None else None,
             end_user=meta.end_user,
             purpose=caller.purpose if caller is not None else None,
@@ -253,6 +261,7 @@ class GraphQLEndpoint:
             answer = refused(denied.message, denied.status, denied.code, denied.headers)
             if denied.client_id is not None:
                 answer.draft.client_id = denied.client_id
+            answer.draft.purpose = denied.purpose
             return answer
         if meta.problem is not None:
             return refused(meta.problem, access=access)
@@ -279,8 +288,8 @@ class GraphQLEndpoint:
                                          errors=errors, access=access,
                                          batch_index=batch_index))
             if prepared.parsed is not None:
-                draft.denied_fields = sorted(fields_outside(access.view, prepared.parsed,
-                                                            self._runner.schema))
+                draft.denied_fields = sorted(names_outside(access.view, prepared.parsed,
+                                                           self._runner.schema))
             return Answer({"errors": errors}, 400, draft)
         if operation is OperationType.MUTATION and not allow_mutations:
             answer = refused("mutations must be sent with POST", 405, access=access)

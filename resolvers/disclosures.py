@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from graphql import GraphQLObjectType, GraphQLOutputType
+from graphql import GraphQLObjectType
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -108,25 +108,38 @@ class AuditingExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return found if isinstance(found, Disclosures) else None
 
     def root_subject(self, field_details_list: Any, path: Path) -> str | None:
-        """For a root field that looks a person up by personal ID: note the lookup and
-        return the ID, which everything below belongs to until an object names its own."""
+        """The personal ID a root field looked up (noted before it ran, see
+        ``execute_field``), which everything below belongs to until an object names its
+        own."""
+        found = self._subject_paths().get(id(path))
+        return found[1] if found is not None and found[0] is path else None
+
+    def execute_field(self, parent_type: GraphQLObjectType, source: Any,
+                      field_details_list: Any, path: Path, position_context: Any) -> Any:
+        # Before the resolver runs: a lookup that finds nobody (or nobody the caller may
+        # see) raises, and graphql-core then completes nothing, yet it was an access.
+        if path.prev is None:
+            self._note_lookup(field_details_list, path)
+        return super().execute_field(parent_type, source, field_details_list, path,
+                                     position_context)
+
+    def _note_lookup(self, field_details_list: Any, path: Path) -> None:
         disclosures = self._disclosures()
         root_type = self.schema.get_root_type(self.operation.operation)
         if disclosures is None or root_type is None:
-            return None
+            return
         node = field_details_list[0].node
         field_def = root_type.fields.get(node.name.value)
         if field_def is None or SUBJECT_ARGUMENT not in field_def.args:
-            return None
+            return
         try:
             arguments = get_argument_values(field_def, node, self.variable_values)
         except Exception:  # a bad argument fails the field itself; nothing was looked up
-            return None
+            return
         subject = _subject_value(arguments.get(SUBJECT_ARGUMENT))
         if subject is not None:
             disclosures.looked_up(subject, f"{root_type.name}.{node.name.value}")
             self._subject_paths()[id(path)] = (path, subject)
-        return subject
 
     def _subject_paths(self) -> dict[int, tuple[Path, str | None]]:
         # The subject of each object graphql-core completed, by its path (the path objects
@@ -145,13 +158,6 @@ class AuditingExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 return found[1]
             path = path.prev
         return None
-
-    def complete_value(self, return_type: GraphQLOutputType, field_details_list: Any,
-                       info: Any, path: Path, result: Any, position_context: Any) -> Any:
-        if path.prev is None:
-            self.root_subject(field_details_list, path)
-        return super().complete_value(return_type, field_details_list, info, path, result,
-                                      position_context)
 
     def collect_and_execute_subfields(self, return_type: GraphQLObjectType,
                                       field_details_list: Any, path: Path, result: Any,
