@@ -145,6 +145,11 @@ The hub is running.
 
 Try this query in GraphiQL as {DEMO_CLIENT[0]}:
 {EXAMPLE_QUERY}
+Every answer is recorded first. Then see who read a person's data (GraphiQL, same header):
+  {{ accessHistory(personalId: "<a personalId from above>") {{ events {{ at system purpose
+      endUser fieldGroups }} }} }}
+and check the log's chains and signatures:
+  HUB_DATABASE_URL={databases.national} .venv/bin/hub audit verify
 
 Press Ctrl-C to stop.""", flush=True)
 
