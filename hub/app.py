@@ -30,6 +30,7 @@ from hub.access import Access, AccessControl
 from hub.access_history_http import AccessHistoryEndpoint
 from hub.audit.request_meta import variables_key
 from hub.audit.writer import AuditDisabled, AuditWriter
+from hub.auth.keys import SigningKeys
 from hub.auth.routes import AuthRuntime, auth_routes
 from hub.auth.settings import AuthSettings
 from hub.auth.verifier import VerifiedToken
@@ -81,7 +82,9 @@ class HubRuntime:
         self.auth = AuthRuntime(AuthSettings.from_env(),
                                 purposes_of=lambda c: self.policies.engine.purposes_of(c))
         self.audit: AuditWriter | AuditDisabled = (
-            AuditWriter(settings.database_url, self.auth.keys, role=settings.database_role,
+            AuditWriter(settings.database_url,
+                        SigningKeys.load_or_create(settings.audit_key_file, "ES256"),
+                        role=settings.database_role,
                         checkpoint_seconds=settings.audit_checkpoint_seconds,
                         timeout_seconds=settings.audit_timeout_seconds)
             if settings.audit else AuditDisabled())

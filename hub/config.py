@@ -6,13 +6,17 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["PROJECT_ROOT", "Settings", "env_int", "graphiql_assets_dir", "policy_dir"]
+__all__ = ["DEFAULT_AUDIT_KEY_FILE", "PROJECT_ROOT", "Settings", "env_int", "graphiql_assets_dir",
+           "policy_dir"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 # Folders more than one command needs: resolved here only, so the server and every `hub`
 # command agree on them.
+# Signs the audit log's checkpoints (HUB_AUDIT_KEY_FILE); created on first use.
+DEFAULT_AUDIT_KEY_FILE = PROJECT_ROOT / ".hub/keys/audit.jwks"
+
 def policy_dir() -> Path:
     """HUB_POLICY_DIR, else the repository's ``policies/``."""
     return Path(os.environ.get("HUB_POLICY_DIR") or PROJECT_ROOT / "policies")
@@ -72,6 +76,9 @@ class Settings:
     # database and append to the audit log, never change or remove an audit record.
     database_role: str | None = "hub_runtime"
     audit: bool = True
+    # The key that signs audit checkpoints: not the token-signing key, which is rotated and
+    # retired for other reasons (a retired key must keep verifying the log's past).
+    audit_key_file: Path = DEFAULT_AUDIT_KEY_FILE
     audit_checkpoint_seconds: float = 10.0
     audit_timeout_seconds: float = 5.0
 
@@ -102,6 +109,7 @@ class Settings:
             graphiql_assets=graphiql_assets_dir(),
             database_role=os.environ.get("HUB_DATABASE_ROLE", "hub_runtime") or None,
             audit=_flag("HUB_AUDIT", True),
+            audit_key_file=Path(os.environ.get("HUB_AUDIT_KEY_FILE", DEFAULT_AUDIT_KEY_FILE)),
             audit_checkpoint_seconds=float(env_int("HUB_AUDIT_CHECKPOINT_SECONDS", 10, 1, 3600)),
             audit_timeout_seconds=float(env_int("HUB_AUDIT_TIMEOUT_SECONDS", 5, 1, 60)),
         )

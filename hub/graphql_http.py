@@ -25,6 +25,7 @@ from hub.audit.entry import UNAUTHENTICATED_CLIENT, AuditDraft
 from hub.audit.request_meta import (
     REQUEST_ID_HEADER,
     RequestMeta,
+    document_digest,
     read_request_meta,
     variables_digest,
 )
@@ -234,6 +235,23 @@ class GraphQLEndpoint:
 
     async def _run(self, request: Request, meta: RequestMeta, started: float, payload: Any, *,
                    allow_mutations: bool, batch_index: int | None = None) -> Answer:
+        try:
+            return await self._run_operation(request, meta, started, payload,
+                                             allow_mutations=allow_mutations,
+                                             batch_index=batch_index)
+        except Exception:
+            # A bug: the operation failed, with nothing disclosed — and is recorded as such.
+            log.exception("internal error in request %s", meta.request_id)
+            error = request_error("internal error", "INTERNAL")
+            error["extensions"]["requestId"] = meta.request_id
+            body = {"errors": [error]}
+            return Answer(body, 500, self._draft(meta, started, outcome="failed", status=500,
+                                                 errors=body["errors"],
+                                                 batch_index=batch_index))
+
+    async def _run_operation(self, request: Request, meta: RequestMeta, started: float,
+                             payload: Any, *, allow_mutations: bool,
+                             batch_index: int | None = None) -> Answer:
         def refused(message: str, status: int = 400, code: str = "BAD_USER_INPUT",
                     headers: dict[str, str] | None = None,
                     access: Access | None = None) -> Answer:
@@ -278,7 +296,7 @@ class GraphQLEndpoint:
             # repeat it as operationName), else the one asked for.
             draft.operation_name = (selected.name.value if selected is not None
                                     and selected.name is not None else operation_name)
-            draft.document_hash = prepared.document_hash
+            draft.document_hash = document_digest(self._variables_key, prepared.document_hash)
             draft.variables_digest = variables_digest(self._variables_key, variables)
             return draft
 

@@ -168,11 +168,10 @@ class AuditingExecutionContext(StrawberryGraphQLCoreExecutionContext):
             fields = disclosed_fields(return_type.name,
                                       (details[0].node.name.value
                                        for details in grouped.values()))
+            subject = self._inherited_subject(path)
             if return_type.name in SUBJECT_COLUMNS:
-                subject = subject_of(return_type.name, result)
+                subject = subject_of(return_type.name, result) or subject
                 self._subject_paths()[id(path)] = (path, subject)
-            else:
-                subject = self._inherited_subject(path)
             disclosures.note(subject, fields)
         return super().collect_and_execute_subfields(return_type, field_details_list, path,
                                                      result, position_context)

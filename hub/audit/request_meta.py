@@ -19,8 +19,8 @@ from typing import Any
 
 import orjson
 
-__all__ = ["END_USER_HEADER", "REQUEST_ID_HEADER", "RequestMeta", "read_request_meta",
-           "variables_digest", "variables_key"]
+__all__ = ["END_USER_HEADER", "REQUEST_ID_HEADER", "RequestMeta", "document_digest",
+           "read_request_meta", "variables_digest", "variables_key"]
 
 REQUEST_ID_HEADER = "x-request-id"
 END_USER_HEADER = "x-end-user"
@@ -59,10 +59,20 @@ def read_request_meta(headers: Mapping[str, str]) -> RequestMeta:
 
 
 def variables_key(secret: bytes) -> bytes:
-    """The key of the variables digest, derived from the hub's mask secret: the digest can
-    confirm which variables a logged operation had, yet a guessable value (a personal ID)
-    cannot be recovered from the log by trying candidates without the secret."""
+    """The key of the document and variables digests, derived from the hub's mask secret:
+    a digest can confirm which document and variables a logged operation had, yet a
+    guessable value (a personal ID) cannot be recovered from the log by trying candidates
+    without the secret."""
     return hmac.new(secret, b"hub-audit-variables-v1", hashlib.sha256).digest()
+
+
+def document_digest(key: bytes, document_sha256: str | None) -> str | None:
+    """The document's digest in the log: keyed like the variables, since a document may
+    carry literals (a personal ID written inline) that an unkeyed hash would let anyone
+    confirm by trying candidates. Equal documents still get equal digests."""
+    if document_sha256 is None:
+        return None
+    return hmac.new(key, document_sha256.encode(), hashlib.sha256).hexdigest()
 
 
 def variables_digest(key: bytes, variables: Mapping[str, Any] | None) -> str | None:

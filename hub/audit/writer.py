@@ -7,10 +7,17 @@ one commit for many requests, and an idle one answers after a single commit.
 
 Each process writes its own chain, so no lock is shared between processes on a request's
 path. The chain is announced by a signed 'open' checkpoint before its first record, its head
-is checkpointed every few seconds while it grows, and a 'close' checkpoint ends it. A write
-that fails (database down, timeout) fails every request waiting on it and abandons the
-chain: whether the failed transaction committed is unknowable, so the next record starts a
-new chain rather than guess at the old one's head.
+is checkpointed every few seconds while it grows, and a 'close' checkpoint ends it.
+
+Failures:
+- a batch the database refused (the transaction surely rolled back) is retried one record at
+  a time, so one bad record fails only its own request;
+- a write whose outcome is unknown (connection lost, timeout) fails every request waiting on
+  it and abandons the chain. Once the database answers again, the chain's real last record is
+  read back and a signed 'close' states it (nothing can be added to the chain unseen), and a
+  new chain starts.
+Monthly partitions are created ahead of need by a background task, never on a request's
+path (creating one waits for every reader of the table).
 """
 
 from __future__ import annotations
@@ -21,14 +28,14 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 
 from hub.audit.chain import canonical, genesis_hash, record_hash
 from hub.audit.checkpoints import append_checkpoint
-from hub.audit.entry import AuditDraft, seal_entry
+from hub.audit.entry import AuditDraft, entry_subjects, seal_entry
 from hub.auth.keys import SigningKeys
 
 __all__ = ["AuditDisabled", "AuditUnavailable", "AuditWriter", "WriterStatus"]
@@ -39,6 +46,11 @@ _INSERT = (
     "INSERT INTO audit_record (recorded_at, chain_id, seq, client_id, purpose, outcome,"
     " subject_ids, entry, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9,"
     " $10)")
+_LAST_RECORD = ("SELECT seq, hash FROM audit_record WHERE chain_id = $1"
+                " ORDER BY seq DESC LIMIT 1")
+_PARTITION_MONTHS = 3          # this month and the two after it exist at all times
+_MAINTENANCE_SECONDS = 3600.0
+_MAX_BATCH_SUBJECTS = 20_000   # one transaction's personal IDs (index entries), roughly
 
 
 class AuditUnavailable(Exception):
@@ -67,9 +79,27 @@ class _Chain:
     checkpointed_seq: int = 0
 
 
-def _month_after(moment: datetime) -> datetime:
-    first = moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    return (first + timedelta(days=32)).replace(day=1)
+@dataclass(frozen=True, slots=True)
+class _Abandoned:
+    """A chain given up after a write of unknown outcome: its head is ``before`` if that
+    write did not commit, ``after`` if it did."""
+
+    chain_id: uuid.UUID
+    before: tuple[int, bytes]
+    after: tuple[int, bytes]
+
+
+_Waiting = tuple[AuditDraft, "asyncio.Future[None]"]
+_Row = tuple[Any, ...]
+
+
+def _surely_rolled_back(error: BaseException) -> bool:
+    """A server error inside the transaction (bad data, a refused privilege...) rolls it back.
+    A lost connection, a timeout or the server shutting down leaves the outcome unknown."""
+    if not isinstance(error, asyncpg.PostgresError):
+        return False
+    state = getattr(error, "sqlstate", None) or ""
+    return not state.startswith(("08", "57", "53", "58", "XX"))
 
 
 class AuditWriter:
@@ -85,12 +115,13 @@ class AuditWriter:
         self._max_pending = max_pending
         self._pool: asyncpg.Pool | None = None
         self._chain: _Chain | None = None
-        self._pending: list[tuple[AuditDraft, asyncio.Future[None]]] = []
+        self._abandoned: _Abandoned | None = None
+        self._pending: list[_Waiting] = []
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._closing = False
         self._writing = False
-        self._partitions_until: datetime | None = None
+        self._partitions_ok = False
         self._records = 0
         self._last_error: str | None = None
 
@@ -101,15 +132,24 @@ class AuditWriter:
         self._pool = await asyncpg.create_pool(
             self._dsn, min_size=1, max_size=2, command_timeout=self._timeout,
             server_settings=settings)
-        # The first chain is opened now, so a hub that cannot audit fails to start.
         try:
+            # A hub that cannot audit fails to start: this month's partition and the first
+            # chain now (the months ahead may wait for a long reader to finish).
+            self._partitions_ok = await self._try_partitions(self._timeout)
+            if not await self._pool.fetchval(
+                    "SELECT to_regclass(format('audit_record_%s',"
+                    " to_char(now() AT TIME ZONE 'UTC', 'YYYY_MM'))) IS NOT NULL"):
+                raise RuntimeError("the audit log has no partition for this month and one "
+                                   "could not be created: see the log")
             await self._open_chain()
+            await self._warn_if_login_role_can_rewrite()
         except BaseException:
             await self._pool.close()
             self._pool = None
             raise
         self._tasks = [asyncio.create_task(self._write_loop(), name="audit-writer"),
-                       asyncio.create_task(self._checkpoint_loop(), name="audit-checkpoints")]
+                       asyncio.create_task(self._checkpoint_loop(), name="audit-checkpoints"),
+                       asyncio.create_task(self._maintenance_loop(), name="audit-partitions")]
 
     async def close(self) -> None:
         """Write what is waiting, state the chain's final head, and stop."""
@@ -124,18 +164,18 @@ class AuditWriter:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        chain = self._chain
-        if chain is not None and self._pool is not None:
-            try:
-                async with self._pool.acquire() as conn:
-                    await append_checkpoint(conn, "close",
-                                            {str(chain.chain_id): (chain.seq, chain.head)},
-                                            self._keys)
-            except Exception:
-                log.exception("could not write the closing checkpoint of audit chain %s",
-                              chain.chain_id)
         self._fail_pending("the hub is shutting down")
         if self._pool is not None:
+            try:
+                await self._close_abandoned()
+                chain = self._chain
+                if chain is not None:
+                    async with self._pool.acquire() as conn:
+                        await append_checkpoint(
+                            conn, "close", {str(chain.chain_id): (chain.seq, chain.head)},
+                            self._keys)
+            except Exception:
+                log.exception("could not write the closing checkpoint of the audit chain")
             await self._pool.close()
             self._pool = None
 
@@ -155,13 +195,18 @@ class AuditWriter:
         if len(self._pending) >= self._max_pending:
             raise AuditUnavailable("the audit log is not keeping up")
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((draft, future))
+        waiting = (draft, future)
+        self._pending.append(waiting)
         self._wake.set()
         try:
-            # The write itself is bounded by the pool's command timeout; this is the bound
-            # on waiting behind other writes.
+            # The write itself is bounded by the pool's command timeout; this bounds the wait
+            # behind other writes.
             await asyncio.wait_for(asyncio.shield(future), self._timeout * 3)
         except TimeoutError:
+            # Not yet written: it never will be (its answer is withheld, so a record saying
+            # it was given would be false). Already in flight: it may still commit.
+            with contextlib.suppress(ValueError):
+                self._pending.remove(waiting)
             raise AuditUnavailable("the audit log did not answer in time") from None
 
     # -- writing -----------------------------------------------------------------------------
@@ -172,45 +217,76 @@ class AuditWriter:
             self._wake.clear()
             await self._drain()
 
+    def _next_batch(self) -> list[_Waiting]:
+        count, subjects = 0, 0
+        for draft, _ in self._pending[:self._max_batch]:
+            subjects += len(draft.subjects())
+            count += 1
+            if subjects >= _MAX_BATCH_SUBJECTS:
+                break
+        batch = self._pending[:count]
+        del self._pending[:count]
+        return batch
+
     async def _drain(self) -> None:
         while self._pending:
-            batch = self._pending[:self._max_batch]
-            del self._pending[:len(batch)]
+            batch = self._next_batch()
             self._writing = True
             try:
                 await self._write(batch)
             finally:
                 self._writing = False
 
-    async def _write(self, batch: list[tuple[AuditDraft, asyncio.Future[None]]]) -> None:
+    def _seal(self, chain: _Chain, batch: list[_Waiting], now: datetime
+              ) -> tuple[list[_Waiting], list[_Row], int, bytes]:
+        """The rows of the batch's records; a draft that cannot become an entry (a bug)
+        fails its own request and takes no place in the chain."""
+        sealed, rows, seq, head = [], [], chain.seq, chain.head
+        for waiting in batch:
+            try:
+                entry = seal_entry(waiting[0], chain.chain_id, seq + 1, now)
+                text = canonical(entry).decode()
+            except Exception as error:
+                log.exception("an audit draft could not be sealed")
+                self._fail([waiting], error)
+                continue
+            seq += 1
+            digest = record_hash(head, entry)
+            rows.append((now, chain.chain_id, seq, entry["client"], entry["purpose"],
+                         entry["outcome"], entry_subjects(entry), text, head, digest))
+            sealed.append(waiting)
+            head = digest
+        return sealed, rows, seq, head
+
+    async def _write(self, batch: list[_Waiting]) -> None:
         try:
+            await self._close_abandoned()
             if self._chain is None:
                 await self._open_chain()
-            chain = self._chain
-            assert chain is not None
-            assert self._pool is not None
-            now = max(datetime.now(UTC), chain.last_at)
-            await self._ensure_partitions(now)
-            rows, seq, head = [], chain.seq, chain.head
-            for draft, _ in batch:
-                seq += 1
-                entry = seal_entry(draft, chain.chain_id, seq, now)
-                digest = record_hash(head, entry)
-                rows.append((now, chain.chain_id, seq, draft.client_id, draft.purpose,
-                             draft.outcome, draft.subjects(), canonical(entry).decode(), head,
-                             digest))
-                head = digest
+        except Exception as error:
+            self._fail(batch, error)
+            return
+        chain = self._chain
+        assert chain is not None
+        assert self._pool is not None
+        now = max(datetime.now(UTC), chain.last_at)
+        batch, rows, seq, head = self._seal(chain, batch, now)
+        if not rows:
+            return
+        try:
             async with self._pool.acquire() as conn, conn.transaction():
                 await conn.executemany(_INSERT, rows)
         except Exception as error:
-            self._last_error = f"{type(error).__name__}: {error}"
-            log.error("audit write of %d record(s) failed (%s): their answers are withheld",
-                      len(batch), self._last_error)
-            self._chain = None  # unknown whether it committed: start a new chain
-            self._partitions_until = None
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(AuditUnavailable("the audit log is unavailable"))
+            if _surely_rolled_back(error) and len(batch) > 1:
+                # One bad record must not fail the others: each alone, in order.
+                for one in batch:
+                    await self._write([one])
+                return
+            if not _surely_rolled_back(error):
+                self._abandoned = _Abandoned(chain.chain_id, (chain.seq, chain.head),
+                                             (seq, head))
+                self._chain = None
+            self._fail(batch, error)
             return
         chain.seq, chain.head, chain.last_at = seq, head, now
         self._records += len(batch)
@@ -218,6 +294,22 @@ class AuditWriter:
         for _, future in batch:
             if not future.done():
                 future.set_result(None)
+
+    def _fail(self, batch: list[_Waiting], error: BaseException) -> None:
+        self._last_error = f"{type(error).__name__}: {error}"
+        log.error("audit write of %d record(s) failed (%s): their answers are withheld",
+                  len(batch), self._last_error)
+        for _, future in batch:
+            if not future.done():
+                future.set_exception(AuditUnavailable("the audit log is unavailable"))
+
+    def _fail_pending(self, reason: str) -> None:
+        pending, self._pending = self._pending, []
+        for _, future in pending:
+            if not future.done():
+                future.set_exception(AuditUnavailable(reason))
+
+    # -- chains ------------------------------------------------------------------------------
 
     async def _open_chain(self) -> None:
         assert self._pool is not None
@@ -228,22 +320,29 @@ class AuditWriter:
         self._chain = _Chain(chain_id, 0, genesis, datetime.now(UTC))
         log.info("audit chain %s opened", chain_id)
 
-    async def _ensure_partitions(self, now: datetime) -> None:
-        # This month's and next month's partitions exist before a record needs them.
-        if self._partitions_until is not None and now < self._partitions_until - timedelta(
-                days=7):
+    async def _close_abandoned(self) -> None:
+        """Close the chain a failed write left behind, at the head the database really holds
+        (one of the two the writer knows), so that nothing can be appended to it unseen."""
+        abandoned = self._abandoned
+        if abandoned is None:
             return
         assert self._pool is not None
-        await self._pool.execute("SELECT audit_ensure_partitions($1, 2)", now)
-        self._partitions_until = _month_after(_month_after(now))
+        async with self._pool.acquire() as conn:
+            last = await conn.fetchrow(_LAST_RECORD, abandoned.chain_id)
+            found = (0, genesis_hash(abandoned.chain_id)) if last is None else (
+                int(last["seq"]), bytes(last["hash"]))
+            head = found if found in (abandoned.before, abandoned.after) else abandoned.before
+            if found != head:
+                log.error("audit chain %s holds seq %d, which this process did not write: "
+                          "closing it at seq %d (verification will name the rest)",
+                          abandoned.chain_id, found[0], head[0])
+            await append_checkpoint(conn, "close", {str(abandoned.chain_id): head},
+                                    self._keys)
+        self._abandoned = None
+        log.info("audit chain %s closed at seq %d after a failed write", abandoned.chain_id,
+                 head[0])
 
-    def _fail_pending(self, reason: str) -> None:
-        pending, self._pending = self._pending, []
-        for _, future in pending:
-            if not future.done():
-                future.set_exception(AuditUnavailable(reason))
-
-    # -- checkpoints -------------------------------------------------------------------------
+    # -- checkpoints and partitions ----------------------------------------------------------
 
     async def _checkpoint_loop(self) -> None:
         while True:
@@ -271,6 +370,41 @@ class AuditWriter:
         log.info("audit checkpoint %d: chain %s head %d %s (%.1f ms)", checkpoint_id,
                  chain.chain_id, seq, head.hex(), (time.perf_counter() - started) * 1000)
         return True
+
+    async def _maintenance_loop(self) -> None:
+        while True:
+            # Hourly; a minute after a failed attempt (the months ahead still exist).
+            await asyncio.sleep(_MAINTENANCE_SECONDS if self._partitions_ok else 60.0)
+            self._partitions_ok = await self._try_partitions(2.0)
+
+    async def _try_partitions(self, lock_timeout_seconds: float) -> bool:
+        try:
+            await self._ensure_partitions(lock_timeout_seconds=lock_timeout_seconds)
+        except Exception as error:
+            log.warning("audit partitions for the coming months not created yet (%s)", error)
+            return False
+        return True
+
+    async def _ensure_partitions(self, *, lock_timeout_seconds: float) -> None:
+        assert self._pool is not None
+        async with self._pool.acquire() as conn, conn.transaction():
+            # Creating a partition waits for every open reader of the table (a long export
+            # or verification): give up quickly rather than queue the writers behind it.
+            await conn.execute(f"SET LOCAL lock_timeout = '{int(lock_timeout_seconds * 1000)}ms'")
+            await conn.fetchval("SELECT audit_ensure_partitions($1, $2)", datetime.now(UTC),
+                                _PARTITION_MONTHS)
+
+    async def _warn_if_login_role_can_rewrite(self) -> None:
+        assert self._pool is not None
+        can_rewrite = await self._pool.fetchval(
+            "SELECT rolsuper OR pg_has_role(session_user, (SELECT relowner FROM pg_class"
+            " WHERE oid = 'audit_record'::regclass), 'MEMBER')"
+            " FROM pg_roles WHERE rolname = session_user")
+        if can_rewrite:
+            log.warning("the hub logs in to PostgreSQL as a role that owns the audit log or "
+                        "is a superuser: it acts as %s, but a login role that is only a member "
+                        "of hub_runtime keeps even a compromised hub from rewriting the log",
+                        self._role or "itself")
 
 
 class AuditDisabled:

@@ -159,7 +159,8 @@ class PlanRun:
             disclosures.note(self._subject, fields)
             return builder(obj, path, self, plan.fields)
         outer = self._subject
-        self._subject = subject = subject_of(plan.type_name, obj)
+        # A person without a usable ID stays with the person it was reached from.
+        self._subject = subject = subject_of(plan.type_name, obj) or outer
         try:
             built = builder(obj, path, self, plan.fields)
         finally:

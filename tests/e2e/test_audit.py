@@ -17,7 +17,7 @@ import httpx
 import pytest
 from graphql import parse, print_ast
 
-from hub.audit.request_meta import variables_digest, variables_key
+from hub.audit.request_meta import document_digest, variables_digest, variables_key
 from hub.databases import DatabaseSet
 from hub.mask_secret import load_mask_secret
 from tests.conftest import GraphQLClient, HubAuthFiles, Sandbox
@@ -76,15 +76,21 @@ def answered(graphql: GraphQLClient, databases: DatabaseSet, query: str,
     return response.json(), record(databases.national, request)
 
 
-def document_hash(query: str) -> str:
-    return hashlib.sha256(print_ast(parse(query)).encode()).hexdigest()
+def document_hash(query: str, hub_auth: HubAuthFiles) -> str:
+    """The document digest the hub records: HMAC (with the session hub's digest key) of the
+    SHA-256 of the printed document."""
+    printed = hashlib.sha256(print_ast(parse(query)).encode()).hexdigest()
+    digest = document_digest(variables_key(load_mask_secret(hub_auth.keys_dir / "mask.secret")),
+                             printed)
+    assert digest is not None
+    return digest
 
 
 # -- 1. the record of an answered query ------------------------------------------------------
 
 
-def test_an_answered_query_has_one_exact_record(graphql: GraphQLClient,
-                                                databases: DatabaseSet) -> None:
+def test_an_answered_query_has_one_exact_record(graphql: GraphQLClient, databases: DatabaseSet,
+                                                hub_auth: HubAuthFiles) -> None:
     answer, entry = answered(graphql, databases, PAGE, {"n": 3}, stem="page",
                              operation_name="Page")
     assert "errors" not in answer, answer
@@ -95,7 +101,7 @@ def test_an_answered_query_has_one_exact_record(graphql: GraphQLClient,
     assert entry["endUser"] is None
     assert entry["operation"]["type"] == "query"
     assert entry["operation"]["name"] == "Page"
-    assert entry["operation"]["document"] == document_hash(PAGE)
+    assert entry["operation"]["document"] == document_hash(PAGE, hub_auth)
     assert entry["status"] == 200
     assert entry["outcome"] == "allowed"
     assert entry["errors"] == []
@@ -125,7 +131,7 @@ def test_the_document_digest_ignores_layout_and_the_variables_digest_follows_the
     _, bare = answered(graphql, databases, "{ civilServants(first: 1) { nodes { employeeCode } "
                                            "} }", stem="layout")
     assert one["operation"]["document"] == two["operation"]["document"] == three[
-        "operation"]["document"] == document_hash(compact)
+        "operation"]["document"] == document_hash(compact, hub_auth)
     assert bare["operation"]["document"] != one["operation"]["document"]
     assert one["operation"]["variables"] == two["operation"]["variables"]
     assert one["operation"]["variables"] != three["operation"]["variables"]
@@ -231,7 +237,8 @@ def test_an_undeclared_purpose_names_the_client(graphql: GraphQLClient,
 
 
 def test_a_field_outside_the_grants_is_named_as_denied(graphql: GraphQLClient,
-                                                       databases: DatabaseSet) -> None:
+                                                       databases: DatabaseSet,
+                                                       hub_auth: HubAuthFiles) -> None:
     payroll = graphql.as_client("mof-payroll", "salary-budget")
     request = request_id("denied")
     query = "{ civilServants(first: 2) { nodes { employeeCode fullName religion } } }"
@@ -242,7 +249,7 @@ def test_a_field_outside_the_grants_is_named_as_denied(graphql: GraphQLClient,
     assert entry["agency"] == "000.00.00.G02"
     assert entry["purpose"] == "salary-budget"
     assert entry["denied"]["fields"] == ["CivilServant.fullName", "CivilServant.religion"]
-    assert entry["operation"]["document"] == document_hash(query)
+    assert entry["operation"]["document"] == document_hash(query, hub_auth)
     assert entry["sources"] == {}
 
 

@@ -114,31 +114,100 @@ async def test_subject_column_matches_the_entry(audit_db: str, keys: SigningKeys
     assert "value" not in row["entry"]
 
 
-async def test_a_refused_write_fails_the_request_and_a_new_chain_follows(
+async def test_a_refused_write_fails_the_request_and_the_chain_goes_on(
         audit_db: str, keys: SigningKeys, owner: asyncpg.Connection) -> None:
     writer = AuditWriter(audit_db, keys, role=ROLE, timeout_seconds=2)
     await writer.open()
     try:
         await writer.record(_draft(1))
-        first_chain = writer.status().chain
+        chain = writer.status().chain
         await owner.execute(f"REVOKE INSERT ON audit_record FROM {ROLE}")
         with pytest.raises(AuditUnavailable):
             await writer.record(_draft(2))
         assert not writer.status().ok
         await owner.execute(f"GRANT INSERT ON audit_record TO {ROLE}")
         await writer.record(_draft(3))
-        second_chain = writer.status().chain
         assert writer.status().ok
+        # The refusal surely rolled back: the chain goes on where it was.
+        assert writer.status().chain == chain
     finally:
         await writer.close()
-    assert first_chain != second_chain
-    assert first_chain is not None
-    assert second_chain is not None
-    # Nothing of the refused record was kept; both chains are whole.
-    assert [r["seq"] for r in await _chain_rows(owner, first_chain)] == [1]
-    second = await _chain_rows(owner, second_chain)
-    assert [orjson.loads(r["entry"])["request"] for r in second] == ["r3"]
-    _assert_linked(second, second_chain)
+    assert chain is not None
+    rows = await _chain_rows(owner, chain)
+    assert [orjson.loads(r["entry"])["request"] for r in rows] == ["r1", "r3"]
+    _assert_linked(rows, chain)
+
+
+async def test_one_record_the_database_refuses_fails_only_its_own_request(
+        audit_db: str, keys: SigningKeys, owner: asyncpg.Connection) -> None:
+    await owner.execute("ALTER TABLE audit_record ADD CONSTRAINT test_poison"
+                        " CHECK (entry->'operation'->>'name' IS DISTINCT FROM 'poison')")
+    writer = AuditWriter(audit_db, keys, role=ROLE)
+    await writer.open()
+    try:
+        drafts = [_draft(i) for i in range(10)]
+        drafts[4].operation_name = "poison"
+        drafts[6].sources = {"national": "not a number"}  # type: ignore[dict-item]
+        outcomes = await asyncio.gather(*(writer.record(d) for d in drafts),
+                                        return_exceptions=True)
+        chain = writer.status().chain
+    finally:
+        await writer.close()
+        await owner.execute("ALTER TABLE audit_record DROP CONSTRAINT test_poison")
+    failed = [i for i, o in enumerate(outcomes) if isinstance(o, AuditUnavailable)]
+    assert failed == [4, 6]
+    assert chain is not None
+    rows = await _chain_rows(owner, chain)
+    assert sorted(orjson.loads(r["entry"])["request"] for r in rows) == sorted(
+        f"r{i}" for i in range(10) if i not in (4, 6))
+    _assert_linked(rows, chain)
+
+
+async def test_client_chosen_text_cannot_break_a_shared_commit(
+        audit_db: str, keys: SigningKeys, owner: asyncpg.Connection) -> None:
+    writer = AuditWriter(audit_db, keys, role=ROLE)
+    await writer.open()
+    try:
+        drafts = [_draft(i) for i in range(5)]
+        drafts[2].operation_name = "x\x00y\u2028" + "z" * 10_000  # jsonb holds no NUL
+        drafts[3].end_user = "tab\there"
+        await asyncio.gather(*(writer.record(d) for d in drafts))
+        chain = writer.status().chain
+    finally:
+        await writer.close()
+    assert chain is not None
+    rows = await _chain_rows(owner, chain)
+    entries = {e["request"]: e for e in (orjson.loads(r["entry"]) for r in rows)}
+    name = entries["r2"]["operation"]["name"]
+    assert name.startswith("x\ufffdy\ufffd")
+    assert len(name) == 256
+    assert entries["r3"]["endUser"] == "tab\ufffdhere"
+
+
+async def test_a_write_of_unknown_outcome_closes_the_chain_where_it_really_ends(
+        audit_db: str, keys: SigningKeys, owner: asyncpg.Connection) -> None:
+    writer = AuditWriter(audit_db, keys, role=ROLE, timeout_seconds=1)
+    await writer.open()
+    try:
+        await writer.record(_draft(1))
+        first = writer.status().chain
+        async with owner.transaction():  # the write hangs, then times out: outcome unknown
+            await owner.execute("LOCK TABLE audit_record IN ACCESS EXCLUSIVE MODE")
+            with pytest.raises(AuditUnavailable):
+                await writer.record(_draft(2))
+        await writer.record(_draft(3))
+        second = writer.status().chain
+    finally:
+        await writer.close()
+    assert first is not None
+    assert second is not None
+    assert first != second
+    closes = await owner.fetch("SELECT heads FROM audit_checkpoint WHERE kind = 'close'"
+                               " AND heads ? $1", first)
+    assert len(closes) == 1
+    (seq, head), = orjson.loads(closes[0]["heads"]).values()
+    rows = await _chain_rows(owner, first)
+    assert (seq, head) == (rows[-1]["seq"], bytes(rows[-1]["hash"]).hex())
 
 
 async def test_a_hanging_store_times_out(audit_db: str, keys: SigningKeys,
