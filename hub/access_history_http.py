@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hub.access import AccessControl, Denied
+from hub.audit.entry import AuditDraft
 from hub.audit.request_meta import REQUEST_ID_HEADER, RequestMeta, read_request_meta
 from hub.audit.writer import AuditUnavailable
 from hub.execution import OperationRunner
@@ -84,6 +85,24 @@ def _error(code: str, message: str, status: int | None = None,
             headers or {})
 
 
+def _as_sent(draft: AuditDraft, body: dict[str, Any], status: int) -> None:
+    """Make the record say what this endpoint answers, which is not what the GraphQL answer
+    under it says: its HTTP status, its error code, and, for an error (no data is sent),
+    an outcome that discloses nothing."""
+    draft.status = status
+    error = body.get("error")
+    if not isinstance(error, dict):
+        return
+    code = error.get("code")
+    if isinstance(code, str) and code not in draft.errors:
+        draft.errors = [*draft.errors, code]
+    if draft.outcome in ("allowed", "partial"):
+        # The GraphQL answer had data, but only the error was sent.
+        draft.outcome = "refused" if status < 500 else "failed"
+    if code == "FORBIDDEN" and draft.denied_reason is None:
+        draft.denied_reason = str(error.get("message", ""))
+
+
 class AccessHistoryEndpoint(GraphQLEndpoint):
     """The /graphql pipeline with a fixed document and a plain JSON answer."""
 
@@ -101,6 +120,10 @@ class AccessHistoryEndpoint(GraphQLEndpoint):
         except Denied as denied:
             answer = self._refused(meta, started, denied.message, denied.status, denied.code,
                                    denied.headers)
+            # As /graphql records it: the client refused (a 403) and the purpose it declared.
+            if denied.client_id is not None:
+                answer.draft.client_id = denied.client_id
+            answer.draft.purpose = denied.purpose
             return await self._respond_plain(meta, answer, _error(
                 denied.code, denied.message, denied.status, denied.headers))
         document = _document(access.view)
@@ -140,6 +163,7 @@ class AccessHistoryEndpoint(GraphQLEndpoint):
                              plain: tuple[dict[str, Any], int, dict[str, str]]) -> Response:
         """Commit the operation's audit record, then answer; nothing leaves unrecorded."""
         body, status, headers = plain
+        _as_sent(answer.draft, body, status)
         try:
             await self._audit.record(answer.draft)
         except Exception as error:

@@ -7,7 +7,7 @@ The entry names its chain and sequence number, so a record moved within or betwe
 no longer matches its hash.
 
 Checkpoints state chain heads (``{chain id: [seq, hash hex]}``) and are a hash chain of
-their own, each one a compact JWS signed with the hub's signing key: someone who can write to
+their own, each one a compact JWS signed with the hub's audit key: someone who can write to
 the database but does not hold the key can neither forge one nor rewrite a chain under one.
 
 The writer (``hub/audit/writer.py``) and the verifier (``hub/audit/verify.py``) share every

@@ -109,18 +109,21 @@ def _public_key_finder(path: Path) -> KeyFinder:
     return keys.get
 
 
+def _audit_key_file() -> Path:
+    """The key file that signs checkpoints, as the hub finds it (HUB_AUDIT_KEY_FILE)."""
+    from hub.config import DEFAULT_AUDIT_KEY_FILE
+
+    return Path(os.environ.get("HUB_AUDIT_KEY_FILE") or DEFAULT_AUDIT_KEY_FILE)
+
+
 def _key_finder(args: argparse.Namespace) -> KeyFinder:
     from hub.auth.keys import SigningKeys
 
     if args.jwks is not None:
         return _public_key_finder(args.jwks)
-    path = args.keys
-    if path is None:
-        from hub.auth.settings import AuthSettings
-
-        path = AuthSettings.from_env().signing_key_file
+    path = args.keys if args.keys is not None else _audit_key_file()
     if not path.exists():
-        raise CommandError(f"no signing key file at {path} (set HUB_SIGNING_KEY_FILE, or pass "
+        raise CommandError(f"no audit key file at {path} (set HUB_AUDIT_KEY_FILE, or pass "
                            "--keys or --jwks)")
     return SigningKeys.load(path).find
 
@@ -134,6 +137,37 @@ async def _estimated_records(conn: asyncpg.Connection) -> int | None:
     return int(estimate) if estimate else None
 
 
+VERIFY_DESCRIPTION = """\
+Check every record against its hash and its chain, every checkpoint against its signature
+and the checkpoint chain, and every head a checkpoint states against the record still in
+the table; name the first tampering. Exit 0: intact; 1: problems; 2: a wrong question.
+
+What the log alone cannot protect: the hash chains are not keyed (anyone can compute
+SHA-256), so only the signed checkpoints vouch for records. Records written after a chain's
+last checkpoint (a hub killed before its next one, or before its closing one) are vouched
+for by nothing: someone who can write to the database can delete the end of such a tail, or
+append well-formed records to it, unseen. Such chains are listed as UNCLOSED CHAINS, with how
+many records are unprotected; --strict makes them problems. Likewise, the last checkpoints
+themselves can be cut off the end of the checkpoint chain. Keep the newest checkpoint's id
+and hash, which every run prints, outside the database (a ticket, a printout, another
+system) and pass it next time with --expect-checkpoint: a shorter or rewritten checkpoint
+chain then shows.
+"""
+
+
+def _checkpoint_copy(text: str) -> tuple[int, bytes]:
+    """``ID:HASH`` (as ``hub audit verify`` prints it) -> (id, hash)."""
+    number, _, digest = text.strip().lstrip("#").partition(":")
+    try:
+        checkpoint_id, value = int(number), bytes.fromhex(digest)
+    except ValueError:
+        checkpoint_id, value = 0, b""
+    if checkpoint_id < 1 or len(value) != 32:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not ID:HASH (a checkpoint id and its 64-digit hex hash)")
+    return checkpoint_id, value
+
+
 def _verify(args: argparse.Namespace) -> int:
     from datetime import timedelta
 
@@ -142,28 +176,52 @@ def _verify(args: argparse.Namespace) -> int:
     find_key = _key_finder(args)
     if args.grace < 0:
         raise CommandError("--grace must not be negative")
+    expect: dict[int, bytes] = {}
+    for checkpoint_id, digest in args.expect_checkpoint or ():
+        if expect.setdefault(checkpoint_id, digest) != digest:
+            raise CommandError(f"--expect-checkpoint names checkpoint #{checkpoint_id} twice, "
+                               "with two hashes")
 
     async def act(conn: asyncpg.Connection) -> VerifyReport:
         total = await _estimated_records(conn) if _show_progress(args) else None
         with _progress(args, total) as progress:
             return await verify_log(conn, find_key, grace=timedelta(seconds=args.grace),
-                                    progress=progress)
+                                    progress=progress, expect=expect)
 
     report = _on_database(act)
     newest = (f"; newest checkpoint #{report.last_checkpoint[0]} hash "
               f"{report.last_checkpoint[1]}" if report.last_checkpoint else "")
     print(f"checked {report.records:,} record(s) in {report.chains:,} chain(s) and "
           f"{report.checkpoints:,} checkpoint(s){newest}")
-    for warning in report.warnings:
-        print(f"warning: {warning}")
-    if report.ok:
+    if report.last_checkpoint:
+        print("keep it outside the database, and check it next time with --expect-checkpoint "
+              f"{report.last_checkpoint[0]}:{report.last_checkpoint[1]}")
+    unclosed = report.unclosed
+    if unclosed:
+        unprotected = sum(chain.unprotected for chain in unclosed)
+        label = "problem" if args.strict else "warning"
+        print(f"{label}: UNCLOSED CHAINS: {len(unclosed):,} chain(s) stopped without a signed "
+              f"close and quiet for over {args.grace:g} s (a hub killed or crashed, or idle); "
+              f"{unprotected:,} record(s) after their last checkpoints are unprotected:")
+        for chain in unclosed[:SHOWN_PROBLEMS]:
+            print(f"  unclosed {chain.describe()}")
+        if len(unclosed) > SHOWN_PROBLEMS:
+            print(f"  ... and {len(unclosed) - SHOWN_PROBLEMS:,} more")
+    strict_failure = bool(args.strict and unclosed)
+    if report.ok and not strict_failure:
         print("the audit log is intact")
         return OK
+    if report.ok:
+        print(f"FAILED (--strict): {len(unclosed):,} unclosed chain(s), whose last records "
+              "no signature protects")
+        return PROBLEMS
     print(f"FAILED: {report.problem_count:,} problem(s); the first:")
     for problem in report.problems[:SHOWN_PROBLEMS]:
         print(f"  {problem.describe()}")
     if report.problem_count > SHOWN_PROBLEMS:
         print(f"  ... and {report.problem_count - SHOWN_PROBLEMS:,} more")
+    if strict_failure:
+        print(f"FAILED (--strict) as well: {len(unclosed):,} unclosed chain(s)")
     return PROBLEMS
 
 
@@ -213,18 +271,18 @@ def _export(args: argparse.Namespace) -> int:
 def _prune(args: argparse.Namespace) -> int:
     from hub.audit.retention import PrunePlan, PruneRefused, keep_months_from_env, prune
     from hub.auth.keys import SigningKeys
-    from hub.auth.settings import AuthSettings
 
     keep = args.keep_months if args.keep_months is not None else keep_months_from_env()
     if keep < 1:
         raise CommandError("--keep-months must be at least 1")
     keys = None
-    if not args.dry_run:
-        path = AuthSettings.from_env().signing_key_file
-        if not path.exists():
-            raise CommandError(f"no signing key file at {path}: the retention checkpoint must "
-                               "be signed with the hub's key (set HUB_SIGNING_KEY_FILE)")
+    path = _audit_key_file()
+    if path.exists():
+        # Also for a dry run: what would be dropped is verified first (refused if it fails).
         keys = SigningKeys.load(path)
+    elif not args.dry_run:
+        raise CommandError(f"no audit key file at {path}: the retention checkpoint must "
+                           "be signed with the hub's audit key (set HUB_AUDIT_KEY_FILE)")
 
     async def act(conn: asyncpg.Connection) -> PrunePlan:
         return await prune(conn, keys, keep, dry_run=args.dry_run)
@@ -274,17 +332,30 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
                           help="show a progress bar on stderr (default: when it is a terminal)")
 
     verify = commands.add_parser(
-        "verify", parents=[progress],
+        "verify", parents=[progress], description=VERIFY_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         help="check every record, chain and signed checkpoint; name the first tampering")
     keys = verify.add_mutually_exclusive_group()
     keys.add_argument("--keys", type=Path, metavar="FILE",
-                      help="the hub's signing-key file (default: HUB_SIGNING_KEY_FILE, else "
-                           ".hub/keys/signing.jwks)")
+                      help="the hub's audit key file (default: HUB_AUDIT_KEY_FILE, else "
+                           ".hub/keys/audit.jwks)")
     keys.add_argument("--jwks", type=Path, metavar="FILE",
                       help="a public JWK set instead, e.g. the hub's /.well-known/jwks.json")
     verify.add_argument("--grace", type=float, default=60.0, metavar="SECONDS",
-                        help="records not yet checkpointed are a warning once older than "
-                             "this (default: 60)")
+                        help="a chain with no close is listed as unclosed once it has been "
+                             "quiet this long: its records after its last checkpoint, or else "
+                             "its last record and checkpoint, are older (default: 60)")
+    verify.add_argument("--strict", action="store_true",
+                        help="count unclosed chains as problems (exit 1): their records "
+                             "after the last checkpoint are protected by no signature. A hub "
+                             "idle for longer than --grace also has one; run it with a grace "
+                             "longer than that, or with the hubs stopped")
+    verify.add_argument("--expect-checkpoint", type=_checkpoint_copy, action="append",
+                        metavar="ID:HASH",
+                        help="a checkpoint as an earlier run printed it, kept outside the "
+                             "database: a problem if the log holds no checkpoint ID or it has "
+                             "another hash (checkpoints cut off the end, or rewritten); "
+                             "repeatable")
     verify.set_defaults(run=_reporting(_verify))
 
     export = commands.add_parser(
@@ -301,13 +372,14 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     export.set_defaults(run=_reporting(_export))
 
     prune = commands.add_parser(
-        "prune", help="drop monthly partitions past the retention period, after a signed "
-                      "retention checkpoint")
+        "prune", help="drop monthly partitions past the retention period, after verifying "
+                      "their records and signing a retention checkpoint")
     prune.add_argument("--keep-months", type=int, metavar="N",
                        help="keep this month and the N full months before it (default: "
                             "HUB_AUDIT_RETENTION_MONTHS or 60)")
     prune.add_argument("--dry-run", action="store_true",
-                       help="say what would be dropped; change nothing")
+                       help="say what would be dropped (verified first, when the audit key "
+                            "is at hand); change nothing")
     prune.set_defaults(run=_reporting(_prune))
 
 

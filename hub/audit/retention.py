@@ -6,6 +6,12 @@ TRUNCATE; DROP TABLE is the owner's and is not a row change). The checkpoint, wr
 same transaction as the drops, is what lets verification tell this from a deletion: a chain
 whose first records were dropped resumes after the anchored seq and hash. Checkpoints are
 never dropped: they are small, and the checkpoint chain must stay whole from its first link.
+
+A retention checkpoint vouches for what it anchors, and the records under it then vanish: so
+before signing one, the records to be dropped are verified (each chain they hold, up to its
+anchor and the link to its first record kept: hashes, links, columns, the heads checkpoints
+stated, and every checkpoint), and pruning is refused if anything is wrong: tampering found
+after the drop could no longer be shown.
 """
 
 from __future__ import annotations
@@ -17,11 +23,13 @@ from datetime import UTC, datetime
 import asyncpg
 
 from hub.audit.checkpoints import append_checkpoint
+from hub.audit.verify import verify_log
 from hub.auth.keys import SigningKeys
 from hub.config import env_int
 
 __all__ = ["DEFAULT_KEEP_MONTHS", "Partition", "PrunePlan", "PruneRefused", "cutoff_for",
-           "keep_months_from_env", "monthly_partitions", "plan_prune", "prune"]
+           "keep_months_from_env", "monthly_partitions", "plan_prune", "prune",
+           "verify_before_prune"]
 
 DEFAULT_KEEP_MONTHS = 60
 _PARTITION = re.compile(r"audit_record_([0-9]{4})_([0-9]{2})")
@@ -29,7 +37,8 @@ _LOCK_TIMEOUT = "30s"  # behind a long export, give up rather than stall the hub
 
 
 class PruneRefused(Exception):
-    """Pruning would leave a chain that verification cannot follow; nothing was dropped."""
+    """Pruning would leave a chain that verification cannot follow, or would anchor records
+    that do not verify; nothing was dropped."""
 
 
 def keep_months_from_env() -> int:
@@ -122,15 +131,41 @@ async def _refuse_records_behind_anchors(conn: asyncpg.Connection, plan: PrunePl
             "pruning would cut the chain in the middle; keep more months")
 
 
+async def verify_before_prune(conn: asyncpg.Connection, keys: SigningKeys,
+                              plan: PrunePlan) -> None:
+    """Refuse (PruneRefused) unless the records the plan drops verify: each chain they hold,
+    up to its anchor, and the checkpoint chain."""
+    if not plan.anchors:
+        return
+    report = await verify_log(conn, keys.find,
+                              limits={chain: seq for chain, (seq, _) in plan.anchors.items()})
+    # The verifier's cursors stay open until the transaction ends, and an open cursor over a
+    # partition keeps it from being dropped: close them (this transaction opened no other).
+    await conn.execute("CLOSE ALL")
+    first = report.first_problem
+    if first is None:
+        return
+    more = (f" (and {report.problem_count - 1:,} more problem(s))"
+            if report.problem_count > 1 else "")
+    raise PruneRefused(
+        f"the records to drop do not verify, and a retention checkpoint must not vouch for "
+        f"them: {first.describe()}{more}; see `hub audit verify`")
+
+
 async def prune(conn: asyncpg.Connection, keys: SigningKeys | None, keep_months: int, *,
                 dry_run: bool = False, now: datetime | None = None) -> PrunePlan:
     """Drop the partitions entirely older than the cutoff, after one signed 'retention'
     checkpoint anchoring each chain they held (all in one transaction: both happen or
-    neither). ``conn`` must be the owner's; ``keys`` may be None for a dry run."""
+    neither), once the records dropped verify. ``conn`` must be the owner's; ``keys`` may
+    be None for a dry run (which then does not verify)."""
     async with conn.transaction():
         await conn.execute(f"SET LOCAL lock_timeout = '{_LOCK_TIMEOUT}'")
         plan = await plan_prune(conn, keep_months, now)
-        if dry_run or not plan.partitions:
+        if not plan.partitions:
+            return plan
+        if keys is not None:
+            await verify_before_prune(conn, keys, plan)
+        if dry_run:
             return plan
         if keys is None:
             raise ValueError("pruning writes a signed checkpoint: the signing keys are needed")

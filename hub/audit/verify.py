@@ -20,20 +20,35 @@ What each finding means:
   columns differ from what was signed, which is missing from the checkpoint chain or does not
   link to its predecessor, or which contradicts an earlier one.
 
-Records after a chain's last checkpoint are not vouched for by any signature yet (a writer
-may have stopped before its next checkpoint): that is a warning once older than ``grace``.
+A row whose entry cannot even be read (JSON that PostgreSQL keeps but no hub writes, such as
+a number out of range, or an entry missing its fields) is reported as altered, and the walk
+goes on: one bad row never hides the rest.
+
+Unclosed chains. A writer states its chain's final head in a signed 'close' checkpoint when it
+stops (or gives a chain up after a failed write). A chain with no close that has been quiet
+for longer than ``grace`` (its writer was killed, or crashed, or is idle) is reported apart,
+with the number of its records after its last checkpoint: those records are not protected.
+The hash chain is not keyed, so whoever can write to the database can delete the end of such
+a tail, or append well-formed records to it, and nothing in the log shows: only a signed
+statement can vouch for a record, and none names them. Strict checking (``hub audit verify
+--strict``) counts unclosed chains as problems.
 
 The checkpoint chain must run whole from id 1: retention drops records, never checkpoints
 (they are small), so no starting point other than the constant genesis needs trusting. What
-no chain can show is its own end cut off: the report names the newest checkpoint, for
-keeping outside the database and comparing next time.
+no chain can show is its own end cut off (the last checkpoints deleted, and with them what
+they stated): the report names the newest checkpoint, for keeping outside the database, and
+``expect`` checks such a copy (missing, or another hash: a problem).
+
+``limits`` restricts the walk to some chains up to a seq each, and the record after it
+(retention verifies what it is about to drop, and anchor, that way): a checkpoint stating a
+head past the limit then needs that next record; every checkpoint is still checked.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -54,10 +69,11 @@ from hub.audit.chain import (
 )
 from hub.audit.chain import verify_checkpoint_jws as _verify_jws
 
-__all__ = ["DEFAULT_GRACE", "Problem", "VerifyReport", "verify_log"]
+__all__ = ["DEFAULT_GRACE", "Problem", "UnclosedChain", "VerifyReport", "verify_log"]
 
-#: How long a writer may take to checkpoint what it wrote before the tail counts as a warning
-#: (writers checkpoint every few seconds; a minute covers a slow one and a clock apart).
+#: How long a chain with no close may be quiet (a tail not checkpointed, or no record and no
+#: checkpoint) before it is listed as unclosed (writers checkpoint every few seconds; a
+#: minute covers a slow one and a clock apart).
 DEFAULT_GRACE = timedelta(seconds=60)
 BATCH = 5_000  # rows per cursor fetch: few round trips, bounded memory
 SLICE = 250  # rows hashed between two looks at the socket
@@ -65,6 +81,9 @@ MAX_KEPT_PROBLEMS = 10_000  # a wholly rewritten log must not exhaust memory: co
 
 _RECORDS = ("SELECT seq, recorded_at, client_id, purpose, outcome, subject_ids, entry::text,"
             " prev_hash, hash FROM audit_record WHERE chain_id = $1 ORDER BY seq, recorded_at")
+_RECORDS_UPTO = ("SELECT seq, recorded_at, client_id, purpose, outcome, subject_ids,"
+                 " entry::text, prev_hash, hash FROM audit_record WHERE chain_id = $1"
+                 " AND seq <= $2 ORDER BY seq, recorded_at")
 # Distinct chain ids by a loose index scan: one index probe per chain instead of reading
 # every record twice.
 _CHAIN_IDS = """
@@ -114,6 +133,39 @@ class Problem:
         return f"{self.kind}: {where}: {self.detail}"
 
 
+@dataclass(frozen=True, slots=True)
+class UnclosedChain:
+    """A chain no 'close' checkpoint ended, quiet for longer than the grace period: its
+    writer was killed or crashed (or is idle). ``unprotected`` records follow its last
+    checkpoint: no signature vouches for them, so a deletion at their end, or a record
+    appended after them, would not show."""
+
+    chain: str
+    last_active: datetime  # its last record, or the last checkpoint stating it
+    last_seq: int  # its last record (the retention anchor's seq when none is left)
+    stated: int  # the highest seq a checkpoint stated
+    unprotected: int
+    last_checkpoint: int | None  # the last checkpoint stating it
+    has_records: bool = True
+
+    def describe(self) -> str:
+        checkpoint = (f"checkpoint #{self.last_checkpoint} states seq {self.stated}"
+                      if self.last_checkpoint is not None else "no checkpoint states it")
+        if not self.has_records and self.stated == 0:
+            tail = ("it holds no record (its writer served nothing, or stopped before its "
+                    "first checkpoint and its records were lost or deleted)")
+        elif self.unprotected:
+            first = self.last_seq - self.unprotected + 1
+            span = f"seq {first}" if first == self.last_seq else f"seq {first} to {self.last_seq}"
+            tail = (f"{self.unprotected} record(s) after its last checkpoint ({span}) are "
+                    "UNPROTECTED: a deletion at their end would not show")
+        else:
+            tail = ("no record after its last checkpoint, but records it wrote after that "
+                    "checkpoint, if any, could have been deleted unseen")
+        return (f"chain {self.chain}: never closed, last active "
+                f"{timestamp(self.last_active)} ({checkpoint}); {tail}")
+
+
 @dataclass(slots=True)
 class VerifyReport:
     records: int = 0
@@ -121,7 +173,9 @@ class VerifyReport:
     checkpoints: int = 0
     problems: list[Problem] = field(default_factory=list)
     problem_count: int = 0
-    warnings: list[str] = field(default_factory=list)
+    #: Chains without a close, quiet for longer than the grace period (not problems: a
+    #: killed writer leaves one; ``hub audit verify --strict`` counts them as problems).
+    unclosed: list[UnclosedChain] = field(default_factory=list)
     #: The newest checkpoint (id, hash hex): kept outside the database (a printout, a
     #: ticket), it shows later whether checkpoints were cut off the end of the chain.
     last_checkpoint: tuple[int, str] | None = None
@@ -129,6 +183,11 @@ class VerifyReport:
     @property
     def ok(self) -> bool:
         return self.problem_count == 0
+
+    @property
+    def warnings(self) -> list[str]:
+        """What deserves a look without being tampering: the unclosed chains."""
+        return [f"unclosed {chain.describe()}" for chain in self.unclosed]
 
     @property
     def first_problem(self) -> Problem | None:
@@ -150,6 +209,8 @@ class _Chain:
     anchor: tuple[int, bytes, int] | None = None  # retention: (seq, hash, checkpoint id)
     heads: dict[int, tuple[bytes, int]] = field(default_factory=dict)  # seq -> (hash, id)
     last_stated: int = 0  # the highest seq any checkpoint stated (kept, not recomputed)
+    last_checkpoint: int | None = None  # the last checkpoint stating the chain, and when
+    last_checkpoint_at: datetime | None = None
 
 
 @dataclass(slots=True)
@@ -222,9 +283,9 @@ def _agrees(entry: Any, chain: str, seq: int, recorded_at: datetime, client: str
         named: set[str] = set()
         for group in entry["disclosed"]:
             named.update(group["subjects"])
-    except (TypeError, KeyError):
+        return sorted(named) == subjects
+    except (TypeError, KeyError, ValueError):
         return False
-    return sorted(named) == subjects
 
 
 def _parse_head(chain: str, head: Any) -> tuple[UUID, int, bytes]:
@@ -240,11 +301,14 @@ def _parse_head(chain: str, head: Any) -> tuple[UUID, int, bytes]:
 
 class _Verifier:
     def __init__(self, conn: asyncpg.Connection, find_key: KeyFinder,
-                 progress: Callable[[int], None] | None, grace: timedelta) -> None:
+                 progress: Callable[[int], None] | None, grace: timedelta,
+                 expect: Mapping[int, bytes], limits: Mapping[str, int] | None) -> None:
         self.conn = conn
         self.find_key = find_key
         self.progress = progress
         self.grace = grace
+        self.expect = dict(expect)
+        self.limits = limits
         self.report = VerifyReport()
         self.chains: dict[str, _Chain] = {}
         self.now = datetime.now(UTC)
@@ -271,6 +335,10 @@ class _Verifier:
                         "checkpoint chain was rewritten here")
                 expected_id, expected_prev = cid + 1, bytes(digest)
                 self.report.last_checkpoint = (cid, bytes(digest).hex())
+                kept = self.expect.pop(cid, None)
+                if kept is not None and kept != bytes(digest):
+                    bad(f"its hash is {bytes(digest).hex()}, but the copy kept outside the log "
+                        f"says {kept.hex()}: the checkpoint chain was rewritten")
                 try:
                     payload = _verify_jws(token, self.find_key)
                 except CheckpointError as error:
@@ -290,6 +358,13 @@ class _Verifier:
                 # in the chain: its statements are true but already counted there.
                 if payload.get("id") == cid:
                     self._apply(cid, created_at, payload, bad)
+        newest = self.report.last_checkpoint
+        for cid, kept in sorted(self.expect.items()):
+            self.report.add(Problem(
+                "checkpoint", f"it is missing, but the copy kept outside the log names it "
+                f"(hash {kept.hex()}): checkpoints were cut off the end of the checkpoint "
+                f"chain (the newest left is {f'#{newest[0]}' if newest else 'none'})",
+                checkpoint=cid))
 
     def _apply(self, cid: int, created_at: datetime, payload: dict[str, Any],
                bad: Callable[[str], None]) -> None:
@@ -304,6 +379,8 @@ class _Verifier:
                 bad(f"it states a malformed head for chain {chain_text!r}")
                 continue
             chain = self.chains.setdefault(chain_text, _Chain())
+            if kind in ("open", "retention", "head", "close"):
+                chain.last_checkpoint, chain.last_checkpoint_at = cid, created_at
             if kind == "open":
                 if chain.opened is not None:
                     bad(f"it opens chain {chain_text} again (first opened by checkpoint "
@@ -350,11 +427,14 @@ class _Verifier:
         """Every chain (from records or checkpoints) with its first record's time and request,
         in time order: the first problem reported is then the earliest one."""
         found: dict[str, tuple[datetime | None, str | None]] = {}
-        for (chain_id,) in await self.conn.fetch(_CHAIN_IDS):
+        chain_ids = ([UUID(c) for c in self.limits] if self.limits is not None
+                     else [c for (c,) in await self.conn.fetch(_CHAIN_IDS)])
+        for chain_id in chain_ids:
             first = await self.conn.fetchrow(_FIRST_RECORD, chain_id)
             found[str(chain_id)] = (first[0], first[1]) if first else (None, None)
-        for chain_text in self.chains:
-            found.setdefault(chain_text, (None, None))
+        if self.limits is None:
+            for chain_text in self.chains:
+                found.setdefault(chain_text, (None, None))
         far = datetime.max.replace(tzinfo=UTC)
 
         def position(item: tuple[str, tuple[datetime | None, str | None]]) -> tuple[Any, ...]:
@@ -375,41 +455,81 @@ class _Verifier:
             return
         chain_id = UUID(chain_text)
         state = _Walk(chain_text, info, genesis_hash(chain_id))
-        async for batch in _batches(self.conn, _RECORDS, chain_id):
+        query = _RECORDS
+        arguments: list[Any] = [chain_id]
+        reach = None
+        if self.limits is not None:
+            # Up to the limit, and the record after it: the link across the cut.
+            reach = self.limits[chain_text] + 1
+            query, arguments = _RECORDS_UPTO, [chain_id, reach]
+        async for batch in _batches(self.conn, query, *arguments):
             for begin in range(0, len(batch), SLICE):
                 await asyncio.sleep(0)  # the next batch streams in while this one is hashed
                 self._walk(state, batch[begin:begin + SLICE])
             self.report.records += len(batch)
             if self.progress is not None:
                 self.progress(len(batch))
-        self._missing_heads(chain_text, info, state.heads[state.next_head:],
-                            state.expected - 1, state.last_at)
-        self._tail(chain_text, info, state.last_seq, state.last_at)
+        missing = state.heads[state.next_head:]
+        if reach is not None and state.expected > reach:
+            # The walk got across the cut: heads further on are not this walk's to find.
+            missing = [head for head in missing if head[0] <= reach]
+        self._missing_heads(chain_text, info, missing, state.expected - 1, state.last_at,
+                            reach)
+        if reach is None:
+            self._tail(chain_text, info, state.last_seq, state.last_at)
 
     def _walk(self, state: _Walk, rows: list[asyncpg.Record]) -> None:
         chain_text, heads, closed_at = state.chain, state.heads, state.closed_at
         loads = orjson.loads
         for row in rows:
             seq, recorded_at, client, purpose, outcome, subjects, text, prev, digest = row
-            entry = loads(text)
+            try:
+                entry = loads(text)
+            except orjson.JSONDecodeError as error:
+                # Valid jsonb that no hub writes (a number out of range, say).
+                self._check(state, row, None, f"its entry cannot be read as JSON ({error})")
+                continue
             # The fast path: a record exactly where and what it should be. Anything else goes
             # to _examine, which says what is wrong.
             head = heads[state.next_head] if state.next_head < len(heads) else None
-            if (seq == state.expected and prev == state.expected_prev
-                    and record_hash(prev, entry) == digest
-                    and _agrees(entry, chain_text, seq, recorded_at, client, purpose, outcome,
-                                subjects)
-                    and (head is None or head[0] != seq or head[1] == digest)
-                    and (closed_at is None or seq <= closed_at)):
-                if head is not None and head[0] == seq:
-                    state.next_head += 1
-                state.expected, state.expected_prev = seq + 1, digest
-                state.last_seq, state.last_at, state.last_request = (
-                    seq, recorded_at, entry["request"])
-            else:
-                self._examine(state, row, entry)
+            try:
+                if (seq == state.expected and prev == state.expected_prev
+                        and record_hash(prev, entry) == digest
+                        and _agrees(entry, chain_text, seq, recorded_at, client, purpose,
+                                    outcome, subjects)
+                        and (head is None or head[0] != seq or head[1] == digest)
+                        and (closed_at is None or seq <= closed_at)):
+                    request = entry["request"]
+                    if head is not None and head[0] == seq:
+                        state.next_head += 1
+                    state.expected, state.expected_prev = seq + 1, digest
+                    state.last_seq, state.last_at, state.last_request = (
+                        seq, recorded_at, request)
+                    continue
+            except Exception as error:  # a malformed entry, whatever it holds
+                self._check(state, row, entry, f"its entry is malformed ({_explain(error)})")
+                continue
+            self._check(state, row, entry, None)
 
-    def _examine(self, state: _Walk, row: asyncpg.Record, entry: Any) -> None:
+    def _check(self, state: _Walk, row: asyncpg.Record, entry: Any,
+               malformed: str | None) -> None:
+        """_examine, and should an entry still defeat it, the row named all the same."""
+        try:
+            self._examine(state, row, entry, malformed)
+        except Exception as error:
+            seq, recorded_at, digest = row[0], row[1], bytes(row[8])
+            self.report.add(Problem(
+                "altered", f"its entry is malformed and could not be checked "
+                f"({_explain(error)})", chain=state.chain, seq=seq, recorded_at=recorded_at,
+                when=recorded_at))
+            if seq >= state.expected:
+                state.expected, state.expected_prev = seq + 1, digest
+            state.last_seq, state.last_at, state.last_request = seq, recorded_at, None
+
+    def _examine(self, state: _Walk, row: asyncpg.Record, entry: Any,
+                 malformed: str | None = None) -> None:
+        """Say what is wrong with a row off the fast path. ``malformed``: why its entry
+        cannot be checked at all (its hash and columns are then not compared)."""
         seq, recorded_at, client, purpose, outcome, subjects, _, prev, digest = row
         request = entry.get("request") if isinstance(entry, dict) else None
         chain_text = state.chain
@@ -436,7 +556,15 @@ class _Verifier:
             missing = (f"seq {state.expected}" if seq == state.expected + 1
                        else f"seq {state.expected} to {seq - 1}")
             bad("deleted", f"the record(s) before it, {missing}, are missing")
-        if record_hash(prev, entry) != digest:
+        if malformed is None:
+            try:
+                record_hash(prev, entry)
+            except Exception as error:  # beyond what canonical JSON can hold (too deep...)
+                malformed = f"its entry cannot be hashed ({_explain(error)})"
+        if malformed is not None:
+            bad("altered", f"{malformed}: the hub writes no such entry, so the row was "
+                "altered or inserted")
+        elif record_hash(prev, entry) != digest:
             bad("altered", "its hash does not match its content")
         else:
             mismatch = _column_mismatch(entry, chain_text, seq, recorded_at, client, purpose,
@@ -468,36 +596,40 @@ class _Verifier:
 
     def _missing_heads(self, chain_text: str, info: _Chain,
                        missing: list[tuple[int, bytes, int]], last_seq: int,
-                       last_at: datetime | None) -> None:
+                       last_at: datetime | None, reach: int | None = None) -> None:
+        """Heads checkpoints stated past the chain's last record (read up to ``reach``)."""
         if not missing:
             return
         seq, _, cid = missing[0]
-        top = missing[-1][0]
-        span = f"seq {seq}" if seq == top else f"seq {seq} to at least {top}"
+        first, top = last_seq + 1, missing[-1][0]
+        known = top if reach is None else min(top, reach)  # records past reach were not read
+        if first == top:
+            span = f"seq {first}"
+        elif first == known:
+            span = f"at least seq {first}"
+        else:
+            span = f"seq {first} to at least {known}"
         self.report.add(Problem(
             "deleted", f"checkpoint #{cid} states the chain reached seq {seq}, but its "
-            f"records end at seq {last_seq}: {span} deleted", chain=chain_text, seq=seq,
+            f"records end at seq {last_seq}: {span} deleted", chain=chain_text, seq=first,
             checkpoint=cid, when=last_at or info.opened_at))
 
     def _tail(self, chain_text: str, info: _Chain, last_seq: int,
               last_at: datetime | None) -> None:
         if info.closed is not None:
             return
-        stated = info.last_stated
-        if last_at is None:
-            if (info.opened_at is not None and not info.heads
-                    and self.now - info.opened_at > self.grace):
-                self.report.warnings.append(
-                    f"chain {chain_text} was opened at {timestamp(info.opened_at)} (checkpoint "
-                    f"#{info.opened}) but holds no record and no later checkpoint: its writer "
-                    "has served nothing yet, or stopped uncleanly, or its records were deleted")
-            return
-        if last_seq > stated and self.now - last_at > self.grace:
-            self.report.warnings.append(
-                f"chain {chain_text}: {last_seq - stated} record(s) after its last checkpoint "
-                f"(seq {stated + 1} to {last_seq}, last recorded {timestamp(last_at)}) are "
-                "not covered by a signed checkpoint: its writer may have stopped before "
-                "checkpointing them (a deletion at the end of this tail would not show)")
+        stated = max(info.last_stated, info.anchor[0] if info.anchor else 0)
+        unprotected = max(0, last_seq - stated) if last_at is not None else 0
+        # A tail older than the grace period has gone unprotected for that long (a writer
+        # checkpoints what it wrote every few seconds); without one, the chain is quiet since
+        # its last record or checkpoint, whichever came last.
+        active = [t for t in (last_at, None if unprotected else info.last_checkpoint_at)
+                  if t is not None]
+        if not active or self.now - max(active) <= self.grace:
+            return  # its writer is (or was a moment ago) at work
+        self.report.unclosed.append(UnclosedChain(
+            chain_text, max(active), last_seq, stated, unprotected, info.last_checkpoint,
+            has_records=last_at is not None))
 
 
 def _column_mismatch(entry: Any, chain: str, seq: int, recorded_at: datetime, client: str,
@@ -521,11 +653,16 @@ def _column_mismatch(entry: Any, chain: str, seq: int, recorded_at: datetime, cl
     try:
         for group in entry.get("disclosed") or ():
             named.update(group["subjects"])
-    except (TypeError, KeyError):
-        return "subject_ids"
-    if sorted(named) != list(subjects):
+        if sorted(named) != list(subjects):
+            return "subject_ids"
+    except (TypeError, KeyError, AttributeError):
         return "subject_ids"
     return None
+
+
+def _explain(error: Exception) -> str:
+    text = str(error)
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 def _order(problem: Problem) -> tuple[Any, ...]:
@@ -540,11 +677,16 @@ def _order(problem: Problem) -> tuple[Any, ...]:
 
 async def verify_log(conn: asyncpg.Connection, find_key: KeyFinder, *,
                      progress: Callable[[int], None] | None = None,
-                     grace: timedelta = DEFAULT_GRACE) -> VerifyReport:
+                     grace: timedelta = DEFAULT_GRACE,
+                     expect: Mapping[int, bytes] | None = None,
+                     limits: Mapping[str, int] | None = None) -> VerifyReport:
     """Check the whole audit log on ``conn`` (any role that may read it). ``find_key`` maps a
     checkpoint's ``kid`` to its verification key and algorithm; ``progress`` is called with
-    the number of records each batch checked."""
-    verifier = _Verifier(conn, find_key, progress, grace)
+    the number of records each batch checked. ``expect``: checkpoint id -> hash, copies kept
+    outside the database, each a problem if the log holds no such checkpoint or another hash.
+    ``limits``: only these chains, each up to a seq (chain id -> seq) and the record after
+    it, and no unclosed-chain report; every checkpoint is checked all the same."""
+    verifier = _Verifier(conn, find_key, progress, grace, expect or {}, limits)
     # One snapshot for everything; a caller's own transaction is used as it is.
     own = not conn.is_in_transaction()
     transaction = (conn.transaction(isolation="repeatable_read", readonly=True) if own

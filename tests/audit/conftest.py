@@ -57,7 +57,7 @@ def keys(key_file: Path) -> SigningKeys:
 @pytest.fixture
 def cli_env(audit_dsn: str, key_file: Path) -> dict[str, str]:
     """The environment of a ``hub audit`` subprocess on the test database."""
-    return {**os.environ, "HUB_DATABASE_URL": audit_dsn, "HUB_SIGNING_KEY_FILE": str(key_file)}
+    return {**os.environ, "HUB_DATABASE_URL": audit_dsn, "HUB_AUDIT_KEY_FILE": str(key_file)}
 
 
 @pytest.fixture

@@ -139,7 +139,7 @@ async def test_prune_command(conn: asyncpg.Connection, writer: LogWriter,
     for refused, message in [
             (await hub("prune", "--keep-months", "0"), "--keep-months must be at least 1"),
             (await hub("prune", HUB_AUDIT_RETENTION_MONTHS="soon"), "HUB_AUDIT_RETENTION_MONTHS"),
-            (await hub("prune", HUB_SIGNING_KEY_FILE="/nonexistent/keys.jwks"), "no signing key")]:
+            (await hub("prune", HUB_AUDIT_KEY_FILE="/nonexistent/keys.jwks"), "no audit key")]:
         assert refused.returncode == 2, refused
         assert message in refused.stderr
         assert "Traceback" not in refused.stderr
@@ -160,3 +160,90 @@ async def test_prune_command(conn: asyncpg.Connection, writer: LogWriter,
     broken = await hub("verify")
     assert broken.returncode == 1, broken.stdout
     assert f"deleted: chain {a} seq 7" in broken.stdout
+
+
+async def checkpoint_count(conn: asyncpg.Connection) -> int:
+    count: int = await conn.fetchval("SELECT count(*) FROM audit_checkpoint")
+    return count
+
+
+@pytest.mark.parametrize("tampering", ["alter", "delete the last", "rehash under a head"])
+async def test_prune_refuses_to_anchor_records_that_do_not_verify(
+        conn: asyncpg.Connection, writer: LogWriter, keys: SigningKeys, tampering: str) -> None:
+    """A retention checkpoint would vouch for the records it drops, and the evidence would go
+    with them: pruning verifies them first, and refuses, dropping and signing nothing."""
+    _, b, _ = await write_old_and_new(writer)
+    old = partition_of(months_ago(3))
+    if tampering == "alter":
+        await as_superuser(conn, "UPDATE audit_record SET entry = jsonb_set(entry, "
+                           "'{client}', '\"someone-else\"') WHERE chain_id = $1 AND seq = 2", b)
+        expected = f"altered: chain {b} seq 2"
+    elif tampering == "delete the last":
+        # b's close checkpoint states seq 5; the anchor would move to seq 4 unseen.
+        await as_superuser(conn, "DELETE FROM audit_record WHERE chain_id = $1 AND seq = 5", b)
+        expected = f"deleted: chain {b} seq 5"
+    else:
+        # Rewritten and re-hashed: its hash and links are right, the signed head is not.
+        records = writer.records[b]
+        rewritten = writer.seal(b, 3, records[1].hash, records[2].at)
+        await as_superuser(conn, "DELETE FROM audit_record WHERE chain_id = $1 AND seq >= 3", b)
+        later = [rewritten]
+        for record in records[3:]:
+            later.append(writer.seal(b, record.seq, later[-1].hash, record.at))
+        await writer.insert(later)
+        expected = f"altered: chain {b} seq 3"
+    before = await checkpoint_count(conn)
+    from hub.audit.retention import PruneRefused
+
+    for dry_run in (True, False):
+        with pytest.raises(PruneRefused, match="the records to drop do not verify") as refused:
+            await prune(conn, keys, 2, dry_run=dry_run)
+        assert expected in str(refused.value)
+    assert old in await partitions(conn)
+    assert await checkpoint_count(conn) == before
+    # A dry run without the keys cannot verify: it only says what it would drop.
+    assert [p.name for p in (await prune(conn, None, 2, dry_run=True)).partitions] == [old]
+
+
+async def test_prune_does_not_verify_what_it_keeps(conn: asyncpg.Connection,
+                                                   writer: LogWriter, keys: SigningKeys) -> None:
+    """Only the records to drop (and the link to the first one kept) stand in its way: a
+    problem among the months kept is for `hub audit verify` to name."""
+    a, _, _ = await write_old_and_new(writer)
+    await as_superuser(conn, "UPDATE audit_record SET client_id = 'someone-else'"
+                       " WHERE chain_id = $1 AND seq = 8", a)
+    done = await prune(conn, keys, 2)
+    assert done.checkpoint is not None
+    report = await verify_log(conn, keys.find)
+    assert [(p.kind, p.seq) for p in report.problems] == [("altered", 8)]
+
+
+async def test_prune_checks_the_link_to_the_first_record_kept(
+        conn: asyncpg.Connection, writer: LogWriter, keys: SigningKeys) -> None:
+    a, _, _ = await write_old_and_new(writer)
+    # a's first record of this month (seq 7) is deleted: a checkpoint states seq 9.
+    await as_superuser(conn, "DELETE FROM audit_record WHERE chain_id = $1 AND seq = 7", a)
+    from hub.audit.retention import PruneRefused
+
+    with pytest.raises(PruneRefused, match=f"deleted: chain {a} seq 7: checkpoint #[0-9]+ "
+                       "states the chain reached seq 9, but its records end at seq 6: at least "
+                       "seq 7 deleted"):
+        await prune(conn, keys, 2)
+    assert partition_of(months_ago(3)) in await partitions(conn)
+
+
+async def test_prune_command_refuses_a_tampered_month(
+        conn: asyncpg.Connection, writer: LogWriter, cli_env: dict[str, str]) -> None:
+    _, b, _ = await write_old_and_new(writer)
+    old = partition_of(months_ago(3))
+    await as_superuser(conn, "UPDATE audit_record SET client_id = 'someone-else'"
+                       " WHERE chain_id = $1 AND seq = 4", b)
+    before = await checkpoint_count(conn)
+    for arguments in (["--dry-run"], []):
+        refused = await hub_audit(cli_env, "prune", "--keep-months", "2", *arguments)
+        assert refused.returncode == 1, refused
+        assert refused.stderr.startswith("hub audit prune: refused: the records to drop do not "
+                                         "verify"), refused.stderr
+        assert f"altered: chain {b} seq 4" in refused.stderr
+    assert old in await partitions(conn)
+    assert await checkpoint_count(conn) == before

@@ -3,10 +3,12 @@ administrators, auditors and (through the portal) the person, each as their poli
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from starlette.applications import Starlette
@@ -17,6 +19,7 @@ from hub.app import HubRuntime
 from hub.config import Settings
 from hub.databases import DatabaseSet
 from tests.conftest import GraphQLClient, HubAuthFiles, Sandbox
+from tests.e2e.audit_records import request_id
 from tests.e2e.oracle import fetch
 
 PAYROLL = ("mof-payroll", "salary-budget")
@@ -259,6 +262,40 @@ async def test_the_portal_endpoint_refuses_plainly(
     assert response.json()["error"]["message"]
     if status == 401:
         assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize(("client", "denied_at"), [
+    (INSPECTION, "the document"),  # admitted; its schema shows no accessHistory(personalId)
+    (("national-portal", "administration"), "admission"),  # a purpose the client lacks
+])
+async def test_a_refusal_is_recorded_as_answered(
+        portal_http: httpx.AsyncClient, graphql: GraphQLClient, databases: DatabaseSet,
+        client: tuple[str, str], denied_at: str) -> None:
+    """The record of a 403 says 403, names the client and the purpose it declared, and
+    discloses nothing."""
+    request = request_id("portal-refused")
+    headers = {**graphql.as_client(*client).headers(), "x-request-id": request}
+    response = await portal_http.get("/access-history/001080012345", headers=headers)
+    assert response.status_code == 403, response.text
+    assert response.json()["error"]["code"] == "FORBIDDEN"
+    conn = await asyncpg.connect(databases.national)
+    try:
+        rows = await conn.fetch("SELECT entry::text AS entry, client_id, purpose, outcome"
+                                " FROM audit_record WHERE entry->>'request' = $1", request)
+    finally:
+        await conn.close()
+    assert len(rows) == 1, rows
+    entry = json.loads(rows[0]["entry"])
+    assert (entry["client"], entry["purpose"], entry["status"], entry["outcome"]) == (
+        client[0], client[1], 403, "refused"), entry
+    assert (rows[0]["client_id"], rows[0]["purpose"], rows[0]["outcome"]) == (
+        client[0], client[1], "refused")
+    assert "FORBIDDEN" in entry["errors"]
+    assert entry["denied"] is not None, entry
+    assert entry["denied"]["reason"], entry
+    assert entry["disclosed"] == [], entry
+    if denied_at == "the document":
+        assert entry["operation"]["name"] == "AccessHistoryEndpoint"
 
 
 def test_a_civil_servants_history_takes_the_same_arguments(graphql: GraphQLClient,
