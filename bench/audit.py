@@ -9,6 +9,10 @@ how many records the audit store takes per second.
 2. **Insert rate.** An ``AuditWriter`` in this process, fed by many concurrent producers
    with records shaped like the reference query's (100 people, 25 fields each) and like a
    single-person lookup: records and personal IDs committed per second.
+3. **CPU on the request path.** What one reference-shaped record costs the hub's process
+   outside the database: noting 300 built objects, grouping them, sealing and hashing the
+   entry (the reference benchmark's throughput is bounded by the simulated sources, so this
+   is the cleaner measure of the hub's own work).
 
     python -m bench.audit [--employees 10000] [--seconds 10] [--rounds 3]
 """
@@ -160,6 +164,36 @@ async def _insert_rate(url: str, people: int, fields: int, seconds: float,
     return committed / elapsed, committed * people / elapsed
 
 
+def _request_path_cpu(repeat: int = 2_000) -> float:
+    """Microseconds of CPU per reference-shaped record: notes, groups, seal, hash."""
+    import uuid
+    from datetime import UTC, datetime
+
+    from hub.audit.chain import canonical, record_hash
+    from hub.audit.entry import entry_subjects, seal_entry
+    from resolvers.disclosures import Disclosures
+
+    people = [f"0010{i:08d}" for i in range(100)]
+    servant = frozenset(f"CivilServant.field{f}" for f in range(13))
+    person = frozenset(f"Person.field{f}" for f in range(7))
+    record = frozenset(f"AgencyRecord.field{f}" for f in range(5))
+    chain, head, now = uuid.uuid4(), b"\0" * 32, datetime.now(UTC)
+    started = time.process_time()
+    for index in range(repeat):
+        disclosures = Disclosures()
+        for pid in people:
+            disclosures.note(pid, servant)
+            disclosures.note(pid, person)
+            disclosures.note(pid, record)
+        draft = _draft(index, 0, 0)
+        draft.disclosed = disclosures.groups()
+        entry = seal_entry(draft, chain, index + 1, now)
+        canonical(entry)
+        entry_subjects(entry)
+        head = record_hash(head, entry)
+    return (time.process_time() - started) / repeat * 1e6
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.audit", description=__doc__)
     parser.add_argument("--employees", type=int, default=10_000)
@@ -179,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     asyncio.run(_prepare(databases, args.employees, args.seed))
     _throughput(databases, args)
 
+    print(f"\nrequest-path CPU per reference-shaped record (notes, groups, seal, hash): "
+          f"{_request_path_cpu():.0f} µs")
     print(f"\ninsert rate: one AuditWriter, {args.producers} concurrent producers, "
           f"{args.seconds:g} s per shape")
     for people, fields, label in ((100, 25, "reference-shaped (100 people × 25 fields)"),
