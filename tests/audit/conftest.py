@@ -5,7 +5,6 @@ Every test starts from an empty log (emptied as a superuser, past the append-onl
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,32 +13,17 @@ import asyncpg
 import pytest
 
 from hub.auth.keys import SigningKeys
-from hub.migrate import apply_migrations
-from hub.postgres_server import database_url
 from tests.audit.chains import LogWriter, reset_log
-from tests.settings import TEST_DB_PREFIX
+from tests.own_database import own_migrated_database
 
 # A database of its own: the log is emptied before every test, and the shared databases are
 # dropped and recreated by other test sessions.
-AUDIT_DATABASE = f"{TEST_DB_PREFIX}_audit_tools"
+AUDIT_DATABASE_SUFFIX = "audit_tools"
 
 
 @pytest.fixture(scope="session")
 def audit_dsn(server_url: str) -> str:
-    dsn = database_url(server_url, AUDIT_DATABASE)
-
-    async def prepare() -> None:
-        admin = await asyncpg.connect(database_url(server_url, "postgres"))
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{AUDIT_DATABASE}" WITH (FORCE)')
-            await admin.execute(
-                f"CREATE DATABASE \"{AUDIT_DATABASE}\" TEMPLATE template0 ENCODING 'UTF8'")
-        finally:
-            await admin.close()
-        await apply_migrations(dsn)
-
-    asyncio.run(prepare())
-    return dsn
+    return own_migrated_database(server_url, AUDIT_DATABASE_SUFFIX)
 
 
 @pytest.fixture(scope="session")

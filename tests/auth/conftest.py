@@ -19,16 +19,13 @@ from joserfc import jwt
 
 from hub.auth import AuthRuntime, AuthSettings, ClientRecord, TrustedIssuer, register_client
 from hub.launcher import free_port
-from hub.migrate import apply_migrations
-from hub.postgres_server import database_url
 from tests.auth.harness import ExternalIssuer, ServerThread, auth_app, with_connection
-from tests.settings import TEST_DB_PREFIX
+from tests.own_database import own_migrated_database
 
 T = TypeVar("T")
 
 # A database of its own: the auth tests need the migrated schema only, and the shared seeded
 # databases are dropped and recreated by other test sessions.
-AUTH_DATABASE = f"{TEST_DB_PREFIX}_auth"
 
 #: The purposes each client has declared (the policy engine's answer, here a table).
 PURPOSES: dict[str, frozenset[str]] = {}
@@ -110,20 +107,7 @@ class Hub:
 
 @pytest.fixture(scope="session")
 def auth_dsn(server_url: str) -> str:
-    dsn = database_url(server_url, AUTH_DATABASE)
-
-    async def prepare() -> None:
-        admin = await asyncpg.connect(database_url(server_url, "postgres"))
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{AUTH_DATABASE}" WITH (FORCE)')
-            await admin.execute(
-                f"CREATE DATABASE \"{AUTH_DATABASE}\" TEMPLATE template0 ENCODING 'UTF8'")
-        finally:
-            await admin.close()
-        await apply_migrations(dsn)
-
-    asyncio.run(prepare())
-    return dsn
+    return own_migrated_database(server_url, "auth")
 
 
 @pytest.fixture(scope="session")

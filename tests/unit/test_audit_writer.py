@@ -15,23 +15,14 @@ from hub.audit.chain import genesis_hash, record_hash
 from hub.audit.entry import AuditDraft
 from hub.audit.writer import AuditUnavailable, AuditWriter
 from hub.auth.keys import SigningKeys
-from hub.databases import DatabaseSet, create_databases
-from hub.migrate import apply_migrations
-from tests.settings import TEST_DB_PREFIX
+from tests.own_database import own_migrated_database
 
 ROLE = "hub_runtime"
 
 
 @pytest.fixture(scope="module")
 def audit_db(server_url: str) -> str:
-    databases = DatabaseSet.on_server(server_url, f"{TEST_DB_PREFIX}_audit_writer")
-
-    async def prepare() -> None:
-        await create_databases(databases, recreate=True)
-        await apply_migrations(databases.national)
-
-    asyncio.run(prepare())
-    return databases.national
+    return own_migrated_database(server_url, "audit_writer")
 
 
 @pytest.fixture(scope="module")
