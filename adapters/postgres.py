@@ -82,6 +82,38 @@ class _Sql:
         return clauses
 
 
+class _Transaction:
+    """Acquire a connection and open a transaction; release both, committing on success."""
+
+    def __init__(self, pool: asyncpg.Pool, timeout: float) -> None:
+        self._pool = pool
+        self._timeout = timeout
+        self._connection: asyncpg.Connection | None = None
+        self._transaction: Any = None
+
+    async def __aenter__(self) -> asyncpg.Connection:
+        record_call(NationalDatabase.name)
+        try:
+            self._connection = await self._pool.acquire(timeout=self._timeout)
+        except (TimeoutError, *_CONNECTION_ERRORS) as exc:
+            raise SourceUnavailable(NationalDatabase.name,
+                                    "the national database is unreachable") from exc
+        self._transaction = self._connection.transaction()
+        await self._transaction.start()
+        return self._connection
+
+    async def __aexit__(self, kind: Any, error: Any, trace: Any) -> None:
+        assert self._connection is not None
+        try:
+            if kind is None:
+                await self._transaction.commit()
+            else:
+                await self._transaction.rollback()
+        finally:
+            await self._pool.release(self._connection)
+            self._connection = None
+
+
 class NationalDatabase:
     """The adapter contract for the national database: fetch many by key, with the columns
     asked and a row filter; plus keyset pages and counts for list fields."""
@@ -189,6 +221,15 @@ class NationalDatabase:
         sql = (f"SELECT {self._sql.select_list(table, columns)} FROM {self._sql.table(table)}"
                f"{where} ORDER BY {self._sql.column(table, order_by)}")
         return await self._fetch(sql, args)
+
+    def transaction(self) -> _Transaction:
+        """A connection in a transaction, for an adapter that writes (the submissions
+        store): ``async with national.transaction() as connection``."""
+        return _Transaction(self._pool, self._timeout)
+
+    def quoted(self, table: str, column: str | None = None) -> str:
+        """A whitelisted identifier, quoted: a table, or one of its columns."""
+        return self._sql.table(table) if column is None else self._sql.column(table, column)
 
     async def query(self, sql: str, args: Sequence[Any]) -> list[Row]:
         """Rows of ``sql``, for another adapter over this database (the audit log) that

@@ -1,0 +1,277 @@
+"""The submissions inbox and the versioned write, in the national database.
+
+An accepted change is one transaction: the personnel file is locked, its version compared
+with the one the submission was based on, the record written, the file's version raised, the
+previous and new values kept in ``record_version``, and the submission stored as accepted. A
+rejected one is stored with its reasons. Nothing here decides *whether* a change is
+acceptable (the hub's desk does, before calling ``apply``) except what only the database can
+tell at write time: a stale version (CONFLICT), a signed change already applied (REPLAYED),
+and a retry of a request already answered (the first answer is returned).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+import orjson
+
+from adapters.postgres import NationalDatabase
+
+__all__ = ["Decision", "RecordChange", "Submission", "SubmissionStore"]
+
+Row = dict[str, Any]
+# The tables a change may write, and how: update the file itself, add a record to it, or
+# update one of its records by id / by natural key.
+_FILE = "employee"
+_ADDABLE = frozenset({"discipline", "training", "qualification", "award", "allowance",
+                      "work_history", "asset_declaration"})
+_UPSERT_KEYS = {"evaluation": ("employee_code", "year")}
+
+
+def _json(value: Any) -> str:
+    def default(item: Any) -> Any:
+        if isinstance(item, Decimal):
+            return str(item)
+        if isinstance(item, uuid.UUID):
+            return str(item)
+        raise TypeError(type(item).__name__)
+
+    return orjson.dumps(value, default=default).decode()
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """One received submission, as the desk understood it."""
+
+    client_id: str
+    idempotency_key: str
+    kind: str
+    agency_code: str | None = None
+    jti: str | None = None
+    employee_code: str | None = None
+    personal_id: str | None = None
+    base_version: int | None = None
+    payload: Mapping[str, Any] | None = None
+    signatures: Sequence[str] = ()
+    resubmission_of: uuid.UUID | None = None
+    batch_id: uuid.UUID | None = None
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordChange:
+    """What to write: ``table`` (the file, ``employee``, or one of its record tables),
+    ``values`` by column, and for an update of an existing record its ``record_id``."""
+
+    table: str
+    values: Mapping[str, Any]
+    record_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    submission_id: uuid.UUID
+    status: str                      # accepted | rejected
+    reasons: list[dict[str, str]]
+    result: dict[str, Any] | None    # accepted: {"version": file version, "record": key}
+    received_at: datetime
+    repeated: bool = False           # the first answer to the same idempotency key
+
+
+def _reason(code: str, path: str, message: str) -> dict[str, str]:
+    return {"code": code, "path": path, "message": message}
+
+
+class SubmissionStore:
+    def __init__(self, national: NationalDatabase) -> None:
+        self._db = national
+
+    # -- reading -----------------------------------------------------------------------------
+
+    async def earlier(self, client_id: str, idempotency_key: str) -> Decision | None:
+        rows = await self._db.query(
+            "SELECT id, status, reasons, result, received_at FROM submission"
+            " WHERE client_id = $1 AND idempotency_key = $2", (client_id, idempotency_key))
+        return self._decision(rows[0], repeated=True) if rows else None
+
+    async def employee(self, employee_code: str) -> Row | None:
+        rows = await self._db.query(
+            "SELECT employee_code, personal_id, category, status, agency_code, rank_code,"
+            " salary_step, hired_on, version FROM employee WHERE employee_code = $1",
+            (employee_code,))
+        return rows[0] if rows else None
+
+    @staticmethod
+    def _decision(row: Mapping[str, Any], *, repeated: bool = False) -> Decision:
+        result = row["result"]
+        return Decision(row["id"], row["status"], orjson.loads(row["reasons"]),
+                        orjson.loads(result) if result is not None else None,
+                        row["received_at"], repeated)
+
+    # -- writing -----------------------------------------------------------------------------
+
+    async def reject(self, submission: Submission, reasons: Sequence[Mapping[str, str]]
+                     ) -> Decision:
+        """Keep a rejected submission with its reasons (or, for a retry, the first answer)."""
+        async with self._db.transaction() as connection:
+            return await self._store(connection, submission, "rejected",
+                                     [dict(r) for r in reasons], None)
+
+    async def apply(self, submission: Submission, change: RecordChange) -> Decision:
+        try:
+            async with self._db.transaction() as connection:
+                return await self._apply(connection, submission, change)
+        except asyncpg.UniqueViolationError as error:
+            # Raced by a retry of the same request, or the same signed change sent again.
+            if error.constraint_name == "submission_client_id_idempotency_key_key":
+                found = await self.earlier(submission.client_id, submission.idempotency_key)
+                assert found is not None
+                return found
+            if error.constraint_name == "submission_jti_idx":
+                return await self.reject(submission, [_reason(
+                    "REPLAYED", "jti", "this signed change was already applied (same agency "
+                                       "and jti)")])
+            raise
+
+    async def _apply(self, connection: asyncpg.Connection, submission: Submission,
+                     change: RecordChange) -> Decision:
+        earlier = await connection.fetchrow(
+            "SELECT id, status, reasons, result, received_at FROM submission"
+            " WHERE client_id = $1 AND idempotency_key = $2",
+            submission.client_id, submission.idempotency_key)
+        if earlier is not None:
+            return self._decision(earlier, repeated=True)
+        current = await connection.fetchrow(
+            "SELECT * FROM employee WHERE employee_code = $1 FOR UPDATE",
+            submission.employee_code)
+        if current is None:
+            return await self._store(connection, submission, "rejected", [_reason(
+                "NOT_FOUND", "employee.employeeCode", "no such employee in the national "
+                                                      "database")], None)
+        if submission.base_version is not None and current["version"] != submission.base_version:
+            return await self._store(connection, submission, "rejected", [_reason(
+                "CONFLICT", "baseVersion",
+                f"the record is at version {current['version']}, not "
+                f"{submission.base_version}: fetch it again and resubmit")],
+                {"currentVersion": current["version"]})
+        if await connection.fetchval(
+                "SELECT 1 FROM submission WHERE agency_code IS NOT DISTINCT FROM $1"
+                " AND jti = $2 AND status = 'accepted'", submission.agency_code, submission.jti):
+            return await self._store(connection, submission, "rejected", [_reason(
+                "REPLAYED", "jti", "this signed change was already applied (same agency and "
+                                   "jti)")], None)
+        previous, written, key = await self._write(connection, submission, change,
+                                                   dict(current))
+        version = await connection.fetchval(
+            "UPDATE employee SET version = version + 1, updated_at = now(), updated_by = $2"
+            " WHERE employee_code = $1 RETURNING version",
+            submission.employee_code, submission.client_id)
+        # No tolerance for a retry racing us here: the insert fails, the whole transaction
+        # (the write included) rolls back, and ``apply`` answers with the first decision.
+        decision = await self._store(connection, submission, "accepted", [],
+                                     {"version": version, "record": key}, retry_wins=False)
+        await connection.execute(
+            "INSERT INTO record_version (entity, record_key, employee_code, version, previous,"
+            " current, submission_id, client_id, agency_code, signed_by, source_system)"
+            " VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8, $9, $10::jsonb, $11)",
+            change.table, key, submission.employee_code, version,
+            None if previous is None else _json(previous), _json(written), submission.id,
+            submission.client_id, submission.agency_code, _json(list(submission.signatures)),
+            (submission.payload or {}).get("sourceSystem"))
+        return decision
+
+    async def _write(self, connection: asyncpg.Connection, submission: Submission,
+                     change: RecordChange, current: Row
+                     ) -> tuple[Row | None, Row, str]:
+        """Write the change; return the previous values (None for a new record), the values
+        written, and the record's key."""
+        table = change.table
+        columns = list(change.values)
+        quoted = [self._db.quoted(table, c) for c in columns]
+        values = list(change.values.values())
+        by = submission.client_id
+        if table == _FILE:
+            sets = ", ".join(f"{q} = ${i + 2}" for i, q in enumerate(quoted))
+            await connection.execute(
+                f"UPDATE employee SET {sets} WHERE employee_code = $1",
+                submission.employee_code, *values)
+            return ({c: current[c] for c in columns}, dict(change.values),
+                    str(submission.employee_code))
+        if table in _UPSERT_KEYS:
+            keys = _UPSERT_KEYS[table]
+            names = [*keys[1:], *[c for c in columns if c not in keys]]
+            old = await connection.fetchrow(
+                f"SELECT * FROM {self._db.quoted(table)} WHERE employee_code = $1"
+                f" AND {self._db.quoted(table, keys[1])} = $2",
+                submission.employee_code, change.values[keys[1]])
+            assignments = ", ".join(f"{self._db.quoted(table, c)} = EXCLUDED."
+                                    f"{self._db.quoted(table, c)}" for c in names[1:])
+            all_columns = ["employee_code", *names, "updated_by"]
+            placeholders = ", ".join(f"${i + 1}" for i in range(len(all_columns)))
+            await connection.execute(
+                f"INSERT INTO {self._db.quoted(table)} ("
+                f"{', '.join(self._db.quoted(table, c) for c in all_columns)})"
+                f" VALUES ({placeholders}) ON CONFLICT (employee_code, "
+                f"{self._db.quoted(table, keys[1])}) DO UPDATE SET {assignments},"
+                f" version = {self._db.quoted(table)}.version + 1, updated_at = now(),"
+                " updated_by = EXCLUDED.updated_by",
+                submission.employee_code, *[change.values[c] for c in names], by)
+            previous = None if old is None else {c: old[c] for c in names}
+            return previous, dict(change.values), f"{submission.employee_code}/" \
+                                                  f"{change.values[keys[1]]}"
+        if table in _ADDABLE and change.record_id is None:
+            all_columns = ["employee_code", *columns, "updated_by"]
+            placeholders = ", ".join(f"${i + 1}" for i in range(len(all_columns)))
+            record_id = await connection.fetchval(
+                f"INSERT INTO {self._db.quoted(table)} ("
+                f"{', '.join(self._db.quoted(table, c) for c in all_columns)})"
+                f" VALUES ({placeholders}) RETURNING id",
+                submission.employee_code, *values, by)
+            return None, dict(change.values), str(record_id)
+        if table in _ADDABLE:
+            old = await connection.fetchrow(
+                f"SELECT * FROM {self._db.quoted(table)} WHERE id = $1"
+                " AND employee_code = $2 FOR UPDATE", change.record_id,
+                submission.employee_code)
+            if old is None:
+                raise LookupError(f"{table} {change.record_id} is not this employee's")
+            sets = ", ".join(f"{q} = ${i + 2}" for i, q in enumerate(quoted))
+            await connection.execute(
+                f"UPDATE {self._db.quoted(table)} SET {sets}, version = version + 1,"
+                f" updated_at = now(), updated_by = ${len(values) + 2} WHERE id = $1",
+                change.record_id, *values, by)
+            return {c: old[c] for c in columns}, dict(change.values), str(change.record_id)
+        raise ValueError(f"a change cannot write {table!r}")
+
+    async def _store(self, connection: asyncpg.Connection, submission: Submission,
+                     status: str, reasons: list[dict[str, str]],
+                     result: dict[str, Any] | None, *, retry_wins: bool = True) -> Decision:
+        on_conflict = " ON CONFLICT (client_id, idempotency_key) DO NOTHING" if retry_wins else ""
+        row = await connection.fetchrow(
+            "INSERT INTO submission (id, client_id, agency_code, idempotency_key, jti, kind,"
+            " employee_code, personal_id, base_version, payload, signatures, status, reasons,"
+            " result, resubmission_of, batch_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
+            f" $10::jsonb, $11::jsonb, $12, $13::jsonb, $14::jsonb, $15, $16){on_conflict}"
+            " RETURNING id, status, reasons, result, received_at",
+            submission.id, submission.client_id, submission.agency_code,
+            submission.idempotency_key, submission.jti, submission.kind,
+            submission.employee_code, submission.personal_id, submission.base_version,
+            None if submission.payload is None else _json(submission.payload),
+            _json(list(submission.signatures)), status, _json(reasons),
+            None if result is None else _json(result), submission.resubmission_of,
+            submission.batch_id)
+        if row is None:  # a retry of the same request got here first
+            earlier = await connection.fetchrow(
+                "SELECT id, status, reasons, result, received_at FROM submission"
+                " WHERE client_id = $1 AND idempotency_key = $2",
+                submission.client_id, submission.idempotency_key)
+            assert earlier is not None
+            return self._decision(earlier, repeated=True)
+        return self._decision(row)
+
