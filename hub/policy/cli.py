@@ -144,8 +144,9 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     test.set_defaults(run=_test)
 
     explain = commands.add_parser("explain", parents=[common],
-                                  help="who may see Type.field (or a type), for which purpose")
-    explain.add_argument("target", metavar="Type[.field]")
+                                  help="who may see Type.field (or a type), or submit a kind "
+                                       "of change (write:KIND), for which purpose")
+    explain.add_argument("target", metavar="Type[.field]|write[:KIND]")
     explain.set_defaults(run=_explain)
 
     matrix = commands.add_parser("matrix", parents=[common],

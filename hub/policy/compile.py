@@ -32,6 +32,7 @@ from hub.policy.load import PolicyError, Problem
 from hub.policy.model import ClientPolicy, PolicySet, Purpose
 from hub.policy.rows import RowFilterCompiler
 from hub.policy.schema_view import Allowed, Visible, build_client_schema
+from hub.policy.writes import WriteGrant, compile_writes
 from resolvers.entities import (
     ENTITY_OF_TYPE,
     REFERENCE_TYPES,
@@ -45,7 +46,7 @@ from resolvers.masks import MASKS
 from resolvers.query import REVEALED_WHERE_SHOWN, REVEALS
 from resolvers.shaping import SHAPED_FROM
 
-__all__ = ["ClientView", "PolicyEngine", "Refusal", "sensitive_category"]
+__all__ = ["ClientView", "PolicyEngine", "Refusal", "WriteGrant", "sensitive_category"]
 
 
 def _masking(mask: str | None) -> str:
@@ -59,7 +60,8 @@ class Refusal(Exception):
 @dataclass(frozen=True, slots=True)
 class ClientView:
     """What one client may do for one purpose: its schema, its loaders' grants, and a
-    readable account of both (for `hub policy explain` and the policy tests)."""
+    readable account of both (for `hub policy explain` and the policy tests); and the changes
+    it may submit (``writes``: change kind -> WriteGrant; a kind not there is refused)."""
 
     client: ClientPolicy
     purpose: Purpose
@@ -67,6 +69,7 @@ class ClientView:
     grants: Grants
     visible: Visible
     row_scope: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    writes: Mapping[str, WriteGrant] = field(default_factory=dict)
 
     def object_type(self, type_name: str) -> GraphQLObjectType | None:
         """The type as the client's schema has it (None: the client cannot reach it)."""
@@ -317,11 +320,12 @@ class _Compiler:
         visible, allowed = self.visible()
         row_filters, scope = RowFilterCompiler(self.types, self.client, self.purpose,
                                                self.problem).compile()
+        writes = compile_writes(self.types, self.client, self.purpose, self.problem)
         if self.problems:
             return None
         schema = build_client_schema(self.full, visible, allowed)
         return ClientView(self.client, self.purpose, schema,
-                          self.grants(visible, row_filters), visible, scope)
+                          self.grants(visible, row_filters), visible, scope, writes)
 
 
 class PolicyEngine:
@@ -368,3 +372,10 @@ class PolicyEngine:
 
     def views(self) -> list[ClientView]:
         return list(self._views.values())
+
+    def write_grant(self, client_id: str, purpose: str | None, kind: str) -> WriteGrant | None:
+        """What ``client_id`` may submit of ``kind`` for ``purpose``: None when nothing (no
+        policy, a purpose it does not declare, a kind that purpose does not grant, or no such
+        kind). ``view`` says why a client or purpose is refused."""
+        view = self._views.get((client_id, purpose or ""))
+        return None if view is None else view.writes.get(kind)

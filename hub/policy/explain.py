@@ -1,4 +1,6 @@
-"""``hub policy explain``: who may see ``Type.field`` (or a type), for which purpose, how.
+"""``hub policy explain``: who may see ``Type.field`` (or a type), for which purpose, how;
+and who may submit a kind of change (``write:position-change``), on which rows, co-signed or
+not, on which legal basis.
 
 Answered from the compiled views, not from the files: a field is visible to a client when it
 is in that client's schema, which is what the hub serves. Grants that the engine dropped (a
@@ -16,6 +18,7 @@ from graphql import GraphQLField, GraphQLObjectType, get_named_type
 from hub.policy.compile import ClientView, sensitive_category
 from hub.policy.paths import fields_leading_to, object_types
 from hub.policy.workspace import Workspace
+from hub.policy.writes import WRITE_KINDS, WriteKind, write_subject
 from resolvers.entities import REFERENCE_TYPES
 from resolvers.query import REVEALS
 
@@ -192,8 +195,59 @@ def _unknown(kind: str, name: str, candidates: list[str]) -> UnknownTarget:
     return UnknownTarget(f"the schema has no {kind} {name!r}{hint}")
 
 
+def _explain_write(views: list[ClientView], kind: WriteKind) -> list[str]:
+    on = ("the agency the employee joins" if kind.subject_type == "Agency"
+          else "the employee's record")
+    cosign = ("; always co-signed by the employee (their own declaration)" if kind.declaration
+              else "")
+    lines = [f"{write_subject(kind.name)}: {kind.label}; row scope on {on} "
+             f"({kind.subject_type}){cosign}"]
+    hidden = []
+    for view in views:
+        grant = view.writes.get(kind.name)
+        if grant is None:
+            hidden.append(_who(view))
+            continue
+        signed = ("signed by the agency and co-signed by the employee" if grant.cosign
+                  else "signed by the agency")
+        lines.extend(_wrapped(f"{_who(view)}: ", f"may submit it, {signed}", indent=2))
+        lines.extend(_wrapped("legal basis: ", grant.legal_basis))
+        scope = "; ".join(grant.scope) if grant.scope else (
+            "every agency of the country" if kind.subject_type == "Agency"
+            else "every employee of the country")
+        lines.extend(_wrapped(f"rows of {kind.subject_type}: ", scope))
+    if len(hidden) == len(views):
+        lines.append(f"  no client may submit {kind.name}")
+    return lines + (_wrapped("may not submit it: ", ", ".join(hidden), indent=2)
+                    if hidden else [])
+
+
+def _explain_writes(views: list[ClientView]) -> list[str]:
+    """Every change kind, and who may submit it."""
+    lines = ["change kinds, and who may submit them (`hub policy explain write:KIND` for the "
+             "details):"]
+    for kind in WRITE_KINDS.values():
+        who = [_who(view) + ("" if view.writes[kind.name].scope else " (every record)")
+               for view in views if kind.name in view.writes]
+        lines.extend(_wrapped(f"{write_subject(kind.name)}: ", ", ".join(who) or "no client",
+                              indent=2))
+    return lines
+
+
 def explain(workspace: Workspace, target: str) -> list[str]:
-    """The answer for ``Type`` or ``Type.field``, as lines; UnknownTarget if there is none."""
+    """The answer for ``Type``, ``Type.field``, ``write:KIND`` (who may submit changes of
+    that kind) or ``write`` (every kind), as lines; UnknownTarget if there is none."""
+    if target in ("write", "write:", "writes"):
+        return _explain_writes(workspace.views())
+    if target.startswith("write:"):
+        kind = WRITE_KINDS.get(target.removeprefix("write:"))
+        if kind is None:
+            name = target.removeprefix("write:")
+            close = get_close_matches(name, list(WRITE_KINDS), n=3)
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            raise UnknownTarget(f"there is no change kind {name!r}{hint}; the kinds: "
+                                f"{', '.join(WRITE_KINDS)}")
+        return _explain_write(workspace.views(), kind)
     type_name, dot, field_name = target.partition(".")
     types = object_types(workspace.schema)
     object_type = types.get(type_name)

@@ -1,13 +1,17 @@
 """``hub policy check``'s lint: policies that compile, yet do not do what their author meant.
 
-The engine refuses what cannot work (errors). What is left to catch here compiles fine and is
-still wrong or dead: grants nothing can reach, grants silently dropped, row conditions that
-match nothing or restrict nothing, legal bases for data that needs none, purposes no test
-exercises. Each is a warning; the sensitive fields no client sees are listed for information.
+The engine refuses what cannot work (errors: an unknown change kind, a waived co-signature on
+an employee's own declaration, a row condition on no field). What is left to catch here
+compiles fine and is still wrong or dead: grants nothing can reach, grants silently dropped,
+row conditions (of reads or writes) that match nothing or restrict nothing, a provincial
+client allowed to change every record of the country, legal bases for data that needs none,
+purposes (and writes) no test exercises. Each is a warning; the sensitive fields no client
+sees are listed for information.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 from itertools import combinations
@@ -27,6 +31,7 @@ from hub.policy.findings import LEVELS, Finding, from_problem
 from hub.policy.model import AttributeRef, ClientPolicy, RowCondition, TypeGrant
 from hub.policy.paths import fields_leading_to, object_types
 from hub.policy.workspace import Workspace
+from hub.policy.writes import WriteGrant, write_subject
 from resolvers.entities import REFERENCE_TYPES, STRUCTURE_FOR
 
 __all__ = ["lint_workspace"]
@@ -155,23 +160,28 @@ def _same_field(view: ClientView, subject: str, group: list[RowCondition]) -> li
     return found
 
 
-def _rows(view: ClientView, object_type: GraphQLObjectType, grant: TypeGrant
-          ) -> list[Finding]:
+def _rows(view: ClientView, object_type: GraphQLObjectType, rows: tuple[RowCondition, ...],
+          label: str | None = None) -> list[Finding]:
+    """Conditions that match nothing together, or restrict nothing; each finding's subject is
+    ``label`` (a write grant's) or else ``Type.field``."""
+    def subject(path: str) -> str:
+        return label if label is not None else f"{object_type.name}.{path}"
+
     found: list[Finding] = []
     groups: dict[str, list[RowCondition]] = {}
-    for condition in grant.rows:
-        subject = f"{object_type.name}.{condition.field}"
+    for condition in rows:
+        where = subject(condition.field)
         groups.setdefault(condition.field, []).append(condition)
-        found.extend(_duplicates(view, subject, condition))
+        found.extend(_duplicates(view, where, condition))
         field = _condition_field(object_type, condition.field)
         everything = _every_value(field)
         if everything is not None and _values(view, condition) >= everything:
-            found.append(_warning(view, subject, f"useless row condition: "
-                                                 f"`{condition.describe()}` allows every value "
-                                                 "the field can hold"))
+            found.append(_warning(view, where, f"useless row condition: "
+                                               f"`{condition.describe()}` allows every value "
+                                               "the field can hold"))
     for path, group in groups.items():
         if len(group) > 1:
-            found.extend(_same_field(view, f"{object_type.name}.{path}", group))
+            found.extend(_same_field(view, subject(path), group))
     return found
 
 
@@ -194,8 +204,38 @@ def _lint_view(view: ClientView, types: dict[str, GraphQLObjectType]) -> list[Fi
             continue
         found.extend(_unreachable(view, types, type_name, grant))
         found.extend(_dropped(view, object_type, grant))
-        found.extend(_rows(view, object_type, grant))
+        found.extend(_rows(view, object_type, grant.rows))
         found.extend(_needless_basis(view, object_type, grant))
+    found.extend(_lint_writes(view, types))
+    return found
+
+
+# -- write grants --------------------------------------------------------------------------
+
+_PROVINCIAL = re.compile(r"\.H\d{2}$")
+
+
+def _unscoped(view: ClientView, subject: str, grant: WriteGrant) -> list[Finding]:
+    """A provincial client whose grant has no row scope may change records of the whole
+    country: almost certainly a scope forgotten."""
+    if grant.rows or not _PROVINCIAL.search(view.client.agency):
+        return []
+    if grant.subject_type == "Agency":
+        what, example = "into every agency of the country", "authority"
+    else:
+        what, example = "for every employee of the country", "agency.authority"
+    return [_warning(view, subject, f"no row scope: a provincial client may submit it {what}; "
+                                    f"scope it to its own (e.g. `{example}` equals "
+                                    "{attribute: authority})")]
+
+
+def _lint_writes(view: ClientView, types: dict[str, GraphQLObjectType]) -> list[Finding]:
+    found: list[Finding] = []
+    for kind, grant in view.writes.items():
+        subject = write_subject(kind)
+        found.extend(_unscoped(view, subject, grant))
+        rule = view.purpose.writes[kind]
+        found.extend(_rows(view, types[grant.subject_type], rule.rows, subject))
     return found
 
 
@@ -206,6 +246,12 @@ def _lint_tests(client: ClientPolicy) -> list[Finding]:
     found = [Finding("WARNING", file, purpose, "", "no test case exercises this purpose")
              for purpose in client.purposes
              if not any(test.purpose == purpose for test in client.tests)]
+    found += [Finding("WARNING", file, name, "", "no test case checks this purpose's writes "
+                                                 "(expect `writes`)")
+              for name, purpose in client.purposes.items()
+              if purpose.writes and any(test.purpose == name for test in client.tests)
+              and not any(test.purpose == name and {"writes", "write_rows"} & set(test.expect)
+                          for test in client.tests)]
     declared = ", ".join(client.purposes)
     for test in client.tests:
         subject = f"test {test.name!r}"
@@ -221,7 +267,9 @@ def _lint_tests(client: ClientPolicy) -> list[Finding]:
                                  f"{declared}): fix the purpose, or expect `refused`"))
         elif not test.expect:
             found.append(Finding("WARNING", file, test.purpose, subject,
-                                 "expects nothing: it only checks that the query validates"))
+                                 "expects nothing: it only checks that the query validates"
+                                 if test.query is not None else "expects nothing: it checks "
+                                 "nothing"))
     return found
 
 

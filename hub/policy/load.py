@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, ValidationError
 
 from hub.config import PROJECT_ROOT, policy_dir
 from hub.policy.model import (
@@ -26,7 +26,9 @@ from hub.policy.model import (
     Purpose,
     RowCondition,
     TypeGrant,
+    WriteRule,
 )
+from hub.policy.writes import WRITE_KINDS
 
 __all__ = ["POLICY_DIR", "SCHEMA_FILE", "PolicyError", "Problem", "load_policy_dir",
            "load_policy_files", "parse_policy", "policy_files"]
@@ -73,6 +75,19 @@ def _where(path: Iterable[Any]) -> str:
     return "/".join(parts) if parts else "(top level)"
 
 
+def _message(error: ValidationError) -> str:
+    """The schema's message, said plainly where the schema alone would be cryptic."""
+    path = list(error.absolute_path)
+    if (error.validator == "const" and len(path) >= 3 and path[-3] == "writes"
+            and path[-1] == "cosign"):
+        return (f"{path[-2]} is the employee's own declaration: it needs the employee's "
+                "co-signature, which a policy cannot waive (remove `cosign: none`)")
+    if error.validator == "enum" and error.validator_value == list(WRITE_KINDS):
+        return (f"{error.instance!r} is not a change kind; the kinds: "
+                f"{', '.join(WRITE_KINDS)}")
+    return error.message
+
+
 def _value(raw: Any) -> Any:
     if isinstance(raw, dict):
         return AttributeRef(raw["attribute"])
@@ -81,25 +96,42 @@ def _value(raw: Any) -> Any:
     return raw
 
 
-def _grant(raw: dict[str, Any]) -> TypeGrant:
+def _rows(raw: list[dict[str, Any]]) -> tuple[RowCondition, ...]:
     rows = []
-    for condition in raw.get("rows", []):
+    for condition in raw:
         if "equals" in condition:
             rows.append(RowCondition(condition["field"], "equals", _value(condition["equals"])))
         else:
             rows.append(RowCondition(condition["field"], "in", _value(condition["in"])))
+    return tuple(rows)
+
+
+def _grant(raw: dict[str, Any]) -> TypeGrant:
     return TypeGrant(fields=frozenset(raw["fields"]), masks=dict(raw.get("masks", {})),
-                     legal_basis=dict(raw.get("legal_basis", {})), rows=tuple(rows))
+                     legal_basis=dict(raw.get("legal_basis", {})),
+                     rows=_rows(raw.get("rows", [])))
+
+
+_COSIGN = {"employee": True, "none": False}
+
+
+def _write(raw: dict[str, Any]) -> WriteRule:
+    cosign = raw.get("cosign")
+    return WriteRule(rows=_rows(raw.get("rows", [])),
+                     cosign=None if cosign is None else _COSIGN[cosign],
+                     legal_basis=raw["legal_basis"])
 
 
 def _client(raw: dict[str, Any], source: Path) -> ClientPolicy:
     client = raw["client"]
     purposes = {
         name: Purpose(name, body["description"],
-                      {type_name: _grant(g) for type_name, g in body["grants"].items()})
+                      {type_name: _grant(g) for type_name, g in body["grants"].items()},
+                      {kind: _write(w) for kind, w in body.get("writes", {}).items()})
         for name, body in raw["purposes"].items()}
     tests = tuple(
-        PolicyTest(name=t["name"], purpose=t["purpose"], query=t["query"], expect=t["expect"],
+        PolicyTest(name=t["name"], purpose=t["purpose"], query=t.get("query"),
+                   expect=t["expect"],
                    variables=t.get("variables"), operation=t.get("operation"))
         for t in raw.get("tests", []))
     attributes = {k: tuple(v) if isinstance(v, list) else v
@@ -118,7 +150,7 @@ def parse_policy(text: str, source: Path) -> ClientPolicy:
         raise PolicyError([Problem(source.name, f"not valid YAML{where}")]) from None
     errors = sorted(_validator().iter_errors(raw), key=lambda e: list(e.absolute_path))
     if errors:
-        raise PolicyError([Problem(source.name, f"{_where(e.absolute_path)}: {e.message}")
+        raise PolicyError([Problem(source.name, f"{_where(e.absolute_path)}: {_message(e)}")
                            for e in errors[:20]])
     assert isinstance(raw, dict)
     return _client(raw, source)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from html import escape
 
-from hub.policy.matrix import VISIBLE, Matrix, Row
+from hub.policy.matrix import VISIBLE, Matrix, Row, WriteRow
 
 __all__ = ["render_html"]
 
@@ -32,6 +32,7 @@ tr.sensitive td, tr.sensitive th, .swatch.sensitive { background: #fff1e5; }
 td.category { color: #9a3412; font-size: .85em; }
 td.yes { color: #1a7f37; font-weight: 700; }
 td.mask, .swatch.mask { color: #7c2d12; font-style: italic; background: #fef3c7; }
+td.write, .swatch.write { color: #1e3a8a; background: #e0e7ff; }
 """
 
 
@@ -60,6 +61,15 @@ def _row(row: Row) -> str:
             f'<td class="category">{category}</td>{cells}</tr>')
 
 
+def _write_cell(value: str) -> str:
+    return f'<td class="write">{escape(value)}</td>' if value else "<td></td>"
+
+
+def _write_row(row: WriteRow) -> str:
+    cells = "".join(_write_cell(value) for value in row.cells)
+    return f'<tr><th scope="row">{escape(row.label)}</th><td></td>{cells}</tr>'
+
+
 def _body(matrix: Matrix) -> str:
     parts = []
     current = None
@@ -69,6 +79,10 @@ def _body(matrix: Matrix) -> str:
             parts.append(f'<tr class="type"><th colspan="{len(matrix.columns) + 2}">'
                          f"{escape(current)}</th></tr>")
         parts.append(_row(row))
+    if matrix.writes:
+        parts.append(f'<tr class="type"><th colspan="{len(matrix.columns) + 2}">Changes the '
+                     "client may submit (write grants)</th></tr>")
+        parts.extend(_write_row(row) for row in matrix.writes)
     return "<tbody>" + "\n".join(parts) + "</tbody>"
 
 
@@ -80,11 +94,15 @@ def render_html(matrix: Matrix, title: str = "Hub access matrix") -> str:
         '<span><span class="swatch mask">hash</span>visible, masked (the mask\'s name)</span>'
         '<span><span class="swatch"> </span>not in the client\'s schema</span>'
         '<span><span class="swatch sensitive"> </span>sensitive field: needs a legal basis'
-        "</span></div>")
+        "</span>"
+        '<span><span class="swatch write">✓</span>may submit that change for any record; '
+        '<span class="swatch write">rows</span>within its row scope; '
+        '<span class="swatch write">+co</span>co-signed by the employee</span></div>')
     return (
         f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
         f"<h1>{escape(title)}</h1>\n"
-        f"<p>Which client may read which field, per purpose of use{digest}: "
-        f"{len(matrix.columns)} client purposes, {len(matrix.rows)} fields.</p>\n"
+        f"<p>Which client may read which field, and submit which change, per purpose of "
+        f"use{digest}: {len(matrix.columns)} client purposes, {len(matrix.rows)} fields, "
+        f"{len(matrix.writes)} change kinds.</p>\n"
         f"{legend}\n<table>\n{_head(matrix)}\n{_body(matrix)}\n</table>\n</body>\n</html>\n")

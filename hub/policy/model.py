@@ -1,4 +1,5 @@
-"""Policies as data: what each client may read, per purpose of use, per GraphQL type.
+"""Policies as data: what each client may read, per purpose of use, per GraphQL type, and
+which changes it may submit (per change kind).
 
 These classes are what a policy file says, checked for shape and nothing else: whether the
 types and fields exist, and what a grant means for a query, is decided against the schema by
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 __all__ = ["AttributeRef", "ClientPolicy", "PolicySet", "PolicyTest", "Purpose", "RowCondition",
-           "TypeGrant"]
+           "TypeGrant", "WriteRule"]
 
 Scalar = str | int | bool
 
@@ -50,17 +51,30 @@ class TypeGrant:
 
 
 @dataclass(frozen=True, slots=True)
+class WriteRule:
+    """One change kind a purpose allows, as the file says it (``writes:``): the row scope
+    (conditions on CivilServant, or on Agency for the kinds that bring an employee into an
+    agency), the co-signature (True: ``cosign: employee``; False: ``cosign: none``; None:
+    not said) and the legal basis."""
+
+    rows: tuple[RowCondition, ...] = ()
+    cosign: bool | None = None
+    legal_basis: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Purpose:
     name: str
     description: str
     grants: Mapping[str, TypeGrant]
+    writes: Mapping[str, WriteRule] = field(default_factory=dict)  # change kind -> rule
 
 
 @dataclass(frozen=True, slots=True)
 class PolicyTest:
     name: str
     purpose: str
-    query: str
+    query: str | None             # None: a case that checks only what needs no query (writes)
     expect: Mapping[str, Any]
     variables: Mapping[str, Any] | None = None
     operation: str | None = None

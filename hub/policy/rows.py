@@ -152,10 +152,16 @@ class RowFilterCompiler:
             if entity is None:
                 self.problem(type_name, "rows of this type cannot be filtered")
                 continue
-            conditions = [self._condition(type_name, c) for c in grant.rows]
-            filters[entity] = tuple(c for c in conditions if c is not None)
-            scope[type_name] = tuple(self._describe(c) for c in grant.rows)
+            filters[entity], scope[type_name] = self.conditions(type_name, grant.rows)
         return filters, scope
+
+    def conditions(self, type_name: str, rows: tuple[RowCondition, ...]
+                   ) -> tuple[RowFilter, tuple[str, ...]]:
+        """One type's conditions as a row filter for its entity, and their readable account
+        (the write grants' row scopes are compiled by this too)."""
+        conditions = [self._condition(type_name, c) for c in rows]
+        return (tuple(c for c in conditions if c is not None),
+                tuple(self._describe(c) for c in rows))
 
     def _describe(self, condition: RowCondition) -> str:
         text = condition.describe()

@@ -4,14 +4,17 @@ Static and pure: a case is decided by the client's schema and grants alone, with
 ``refused`` asks the engine for the view. ``denied`` expects the query to fail validation
 against the client's schema, naming exactly the expected fields its schema lacks (found by a
 walk over the full schema, not read from error messages). ``visible`` walks what the query
-selects; ``masked`` and ``rows`` read the view. Every difference is reported by name, both
-ways, so a failing case says exactly what to fix.
+selects; ``masked`` and ``rows`` read the view, and so do ``writes`` (per change kind:
+``allowed`` or ``denied``) and ``write_rows`` (a kind's row scope). A case without a query
+checks only these. Every difference is reported by name, both ways, so a failing case says
+exactly what to fix.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from graphql import (
     DocumentNode,
@@ -120,7 +123,43 @@ def _check_rows(view: ClientView, expected: dict[str, list[str]]) -> list[str]:
     return failures
 
 
-def _check_view(view: ClientView, test: PolicyTest, document: DocumentNode,
+def _check_writes(view: ClientView, expected: dict[str, str]) -> list[str]:
+    failures = []
+    for kind, outcome in sorted(expected.items()):
+        grant = view.writes.get(kind)
+        if outcome == "allowed" and grant is None:
+            failures.append(f"writes: {kind} should be allowed, but the purpose does not grant "
+                            "it")
+        elif outcome == "denied" and grant is not None:
+            scope = "; ".join(grant.scope) or "every record"
+            failures.append(f"writes: {kind} should be denied, but the purpose allows it "
+                            f"({scope})")
+    return failures
+
+
+def _check_write_rows(view: ClientView, expected: dict[str, list[str]]) -> list[str]:
+    failures = []
+    for kind, conditions in sorted(expected.items()):
+        grant = view.writes.get(kind)
+        if grant is None:
+            failures.append(f"write rows of {kind}: the purpose does not grant {kind}")
+        elif sorted(conditions) != sorted(grant.scope):
+            failures.append(f"write rows of {kind}: expected {conditions or 'every record'}, "
+                            f"the grant holds {list(grant.scope) or 'every record'}")
+    return failures
+
+
+def _check_static(view: ClientView, expect: Mapping[str, Any]) -> list[str]:
+    """What a case checks without its query: writes and their row scopes."""
+    failures = []
+    if "writes" in expect:
+        failures.extend(_check_writes(view, dict(expect["writes"])))
+    if "write_rows" in expect:
+        failures.extend(_check_write_rows(view, dict(expect["write_rows"])))
+    return failures
+
+
+def _check_view(view: ClientView, test: PolicyTest, document: DocumentNode | None,
                 full: GraphQLSchema, types: dict[str, GraphQLObjectType]) -> list[str]:
     expect = test.expect
     failures = [f"{key}: {ref} is not a field of the schema at all"
@@ -130,6 +169,13 @@ def _check_view(view: ClientView, test: PolicyTest, document: DocumentNode,
         return failures
     failures += [f"rows: {name} is not a type of the schema" for name in expect.get("rows", {})
                  if name not in types]
+    failures += _check_static(view, expect)
+    if document is None:  # no query: only what the view holds
+        if "masked" in expect:
+            failures.extend(_check_masked(view, dict(expect["masked"]), None))
+        if "rows" in expect:
+            failures.extend(_check_rows(view, dict(expect["rows"])))
+        return failures
     errors = validate(view.schema, document)
     if "denied" in expect:
         failures.extend(_check_denied(list(expect["denied"]), view, document, full, errors))
@@ -166,10 +212,14 @@ def run_case(engine: PolicyEngine, client: ClientPolicy, test: PolicyTest,
     if "refused" in test.expect:
         return result(f"refused: expected {test.expect['refused']} for purpose "
                       f"{test.purpose!r}, but the client has a view for it")
-    try:
-        document = parse(test.query)
-    except GraphQLSyntaxError as error:
-        return result(f"the query does not parse: {error.message}")
+    document = None
+    if test.query is not None:
+        try:
+            document = parse(test.query)
+        except GraphQLSyntaxError as error:
+            return result(f"the query does not parse: {error.message}")
+    elif {"visible", "denied"} & set(test.expect):
+        return result("`visible` and `denied` need a query")
     return result(*_check_view(view, test, document, engine.schema, types))
 
 

@@ -28,8 +28,8 @@ def test_a_masked_field_across_the_shipped_policies(hub_policy: Run) -> None:
     hanoi = lines.index("  hanoi-doha/personnel-management: visible")
     assert lines[hanoi + 1] == ("      rows of CivilServant: agency.authority = "
                                 "client.authority (H01)")
-    assert any(line.startswith("  not visible to: ") and "moha-personnel-db/statistics" in line
-               for line in lines)
+    hidden = next(i for i, line in enumerate(lines) if line.startswith("  not visible to: "))
+    assert "moha-personnel-db/statistics" in " ".join(lines[hidden:])  # wrapped at 100
 
 
 def test_a_sensitive_field_shows_its_legal_basis(hub_policy: Run) -> None:

@@ -44,7 +44,9 @@ def test_one_client(hub_policy: Run) -> None:
         "pseudonymised",
         "PASS mof-payroll.yaml: salary-budget: payroll sees no names, religion or health",
         "PASS mof-payroll.yaml: inspection: payroll has no other purpose",
-        "3 test case(s): 3 passed, 0 failed"]
+        "PASS mof-payroll.yaml: salary-budget: payroll consumes salary data: it submits no "
+        "change",
+        "4 test case(s): 4 passed, 0 failed"]
 
 
 def test_unknown_client_is_a_wrong_question(hub_policy: Run) -> None:
