@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from resolvers.code_lists import CodeLists
 from resolvers.disclosures import Disclosures
 from resolvers.grants import UNRESTRICTED, Grants
 from resolvers.loaders import Loaders
 from resolvers.sources import Sources
+from resolvers.submissions import SubmissionDesk
 
 __all__ = ["ANONYMOUS", "Caller", "QueryLimits", "RequestContext", "Sources"]
 
@@ -46,6 +48,10 @@ class RequestContext:
     limits: QueryLimits
     today: date
     grants: Grants = UNRESTRICTED
+    # Where signed changes go (hub.updates); None where the hub takes no submissions.
+    desk: SubmissionDesk | None = None
+    # The client's policy view (hub.policy), for the desk's write grants; opaque here.
+    view: Any = None
     loaders: Loaders = field(init=False)
     # What the answer discloses of whom, noted as objects are built (the audit record).
     disclosures: Disclosures = field(init=False)

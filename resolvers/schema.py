@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.schema.config import StrawberryConfig
 
+from resolvers.mutations import Mutation
 from resolvers.query import Query
 from resolvers.scalars import SCALARS
 
@@ -14,6 +15,7 @@ __all__ = ["build_schema"]
 def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
+        mutation=Mutation,
         config=StrawberryConfig(
             # Objects are dicts shaped by the loaders: leaves are C-level dict reads.
             default_resolver=dict.get,

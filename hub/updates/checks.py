@@ -155,6 +155,12 @@ def _discipline_decision(f: _Findings, employee: Row, codes: CodeLists, today: d
     f.not_before("effectiveTo", end, start, "effectiveFrom")
 
 
+def _discipline_end(f: _Findings, employee: Row, codes: CodeLists, today: date) -> None:
+    f.integer("disciplineId", 1, 2**62)
+    end = f.day("effectiveTo")
+    f.not_after("effectiveTo", end, today + _MAX_AHEAD, "a year from today")
+
+
 def _evaluation(f: _Findings, employee: Row, codes: CodeLists, today: date) -> None:
     year = f.integer("year", 1990, today.year)
     f.code("gradeCode", codes.evaluation_grades, "evaluation grade")
@@ -201,6 +207,7 @@ Check = Callable[[_Findings, Row, CodeLists, date], None]
 _CHECKS: dict[str, Check] = {
     "position-change": _position_change,
     "discipline-decision": _discipline_decision,
+    "discipline-end": _discipline_end,
     "evaluation": _evaluation,
     "training": _training,
     "qualification": _qualification,

@@ -1,0 +1,145 @@
+"""Root mutation fields: one per kind of change an agency may submit.
+
+Each takes the change as a compact JWS signed with the submitting agency's registered key
+(``hub.updates``), and an idempotency key: a retry with the same key returns the first
+decision and changes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import strawberry
+
+from adapters.submission_store import Decision
+from resolvers.errors import BadUserInput, HubError
+from resolvers.info import Info, Row
+from resolvers.submissions import MAX_SUBMISSION_CHARS
+from resolvers.types.submission import SubmissionResult
+
+__all__ = ["MUTATION_KINDS", "Mutation"]
+
+
+class WritesUnavailable(HubError):
+    code = "SOURCE_UNAVAILABLE"
+
+
+def _key(value: str) -> str:
+    if not 1 <= len(value) <= 128 or not value.isprintable():
+        raise BadUserInput("`idempotencyKey` must be 1 to 128 printable characters",
+                           argument="idempotencyKey")
+    return value
+
+
+def _token(value: str, argument: str) -> str:
+    if not value or len(value) > MAX_SUBMISSION_CHARS:
+        raise BadUserInput(f"`{argument}` must be a compact JWS of at most "
+                           f"{MAX_SUBMISSION_CHARS} characters", argument=argument)
+    return value
+
+
+def _answer(decision: Decision) -> Row:
+    result = decision.result or {}
+    return {"id": str(decision.submission_id), "status": decision.status.upper(),
+            "reasons": decision.reasons, "version": result.get("version"),
+            "current_version": result.get("currentVersion"), "record": result.get("record"),
+            "repeated": decision.repeated, "received_at": decision.received_at}
+
+
+async def _submit(info: Info, kind: str, submission: str, idempotency_key: str,
+                  employee_signature: str | None = None) -> Any:
+    desk = info.context.desk
+    if desk is None:
+        raise WritesUnavailable("this hub takes no submissions")
+    decision = await desk.submit(
+        info.context, kind, _token(submission, "submission"), _key(idempotency_key),
+        None if employee_signature is None else _token(employee_signature,
+                                                       "employeeSignature"))
+    return _answer(decision)
+
+
+Signed = Annotated[str, strawberry.argument(
+    description="The change, as a compact JWS signed with the submitting agency's registered "
+                "key.")]
+RetryKey = Annotated[str, strawberry.argument(
+    description="The caller's own key for this request: a retry with it returns the first "
+                "decision.")]
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Change an employee's position, rank or salary step.")
+    async def change_position(self, info: Info,
+                              submission: Signed,
+                              idempotency_key: RetryKey
+                              ) -> SubmissionResult:
+        result: SubmissionResult = await _submit(info, "position-change", submission,
+                                                 idempotency_key)
+        return result
+
+    @strawberry.mutation(description="Record a new discipline decision.")
+    async def record_discipline_decision(
+            self, info: Info, submission: Signed,
+            idempotency_key: RetryKey
+    ) -> SubmissionResult:
+        result: SubmissionResult = await _submit(info, "discipline-decision", submission,
+                                                 idempotency_key)
+        return result
+
+    @strawberry.mutation(description="End a discipline decision's effect (its effective "
+                                     "period ends on the given date).")
+    async def end_discipline(self, info: Info,
+                             submission: Signed,
+                             idempotency_key: RetryKey
+                             ) -> SubmissionResult:
+        result: SubmissionResult = await _submit(info, "discipline-end", submission,
+                                                 idempotency_key)
+        return result
+
+    @strawberry.mutation(description="Record (or correct) a yearly evaluation.")
+    async def record_evaluation(self, info: Info,
+                                submission: Signed,
+                                idempotency_key: RetryKey
+                                ) -> SubmissionResult:
+        result: SubmissionResult = await _submit(info, "evaluation", submission,
+                                                 idempotency_key)
+        return result
+
+    @strawberry.mutation(description="Record a completed training course.")
+    async def record_training(self, info: Info,
+                              submission: Signed,
+                              idempotency_key: RetryKey
+                              ) -> SubmissionResult:
+        result: SubmissionResult = await _submit(info, "training", submission, idempotency_key)
+        return result
+
+    @strawberry.mutation(description="Record a qualification (degree, political theory, "
+                                     "state management, language, IT).")
+    async def record_qualification(
+            self, info: Info, submission: Signed,
+            idempotency_key: RetryKey
+    ) -> SubmissionResult:
+        result: SubmissionResult = await _submit(info, "qualification", submission,
+                                                 idempotency_key)
+        return result
+
+    @strawberry.mutation(description="Record an award.")
+    async def record_award(self, info: Info,
+                           submission: Signed,
+                           idempotency_key: RetryKey
+                           ) -> SubmissionResult:
+        result: SubmissionResult = await _submit(info, "award", submission, idempotency_key)
+        return result
+
+
+# Mutation field (GraphQL name) -> the kind of change it submits: a client's schema shows the
+# fields whose kinds its policy grants it to write.
+MUTATION_KINDS: dict[str, str] = {
+    "changePosition": "position-change",
+    "recordDisciplineDecision": "discipline-decision",
+    "endDiscipline": "discipline-end",
+    "recordEvaluation": "evaluation",
+    "recordTraining": "training",
+    "recordQualification": "qualification",
+    "recordAward": "award",
+}
