@@ -41,6 +41,7 @@ from hub.graphql_http import GraphQLEndpoint
 from hub.mask_secret import load_mask_secret
 from hub.policy.store import PolicyStore
 from hub.source_config import load_source_config
+from hub.updates.desk import SubmissionDesk
 from resolvers.code_lists import CodeLists
 from resolvers.context import ANONYMOUS, Caller, QueryLimits, RequestContext
 from resolvers.grants import UNRESTRICTED, Grants
@@ -68,6 +69,7 @@ class HubRuntime:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.sources: Sources | None = None
+        self.desk: SubmissionDesk | None = None
         self.code_lists: CodeLists | None = None
         self.clients: list[httpx.AsyncClient] = []
         self.limits = QueryLimits(max_page_size=settings.max_page_size,
@@ -117,6 +119,7 @@ class HubRuntime:
             population=PopulationRegistry(population_client, config.population),
             agency_systems=AgencySystemRegistry(systems))
         self.code_lists = await CodeLists.load(national)
+        self.desk = SubmissionDesk(national, self.code_lists)
         auth_client = _http_client()  # for trusted issuers' key sets
         self.clients.append(auth_client)
         await self.auth.open(self.settings.database_url, auth_client,
@@ -150,7 +153,10 @@ class HubRuntime:
             await self.sources.national.close()
 
     def context(self, access: Access) -> RequestContext:
-        return self.new_context(access.caller, access.view.grants)
+        context = self.new_context(access.caller, access.view.grants)
+        context.desk = self.desk
+        context.view = access.view
+        return context
 
     def new_context(self, caller: Caller = ANONYMOUS,
                     grants: Grants = UNRESTRICTED) -> RequestContext:

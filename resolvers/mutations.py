@@ -17,7 +17,7 @@ from resolvers.info import Info, Row
 from resolvers.submissions import MAX_SUBMISSION_CHARS
 from resolvers.types.submission import SubmissionResult
 
-__all__ = ["MUTATION_KINDS", "Mutation"]
+__all__ = ["MUTATION_KINDS", "SUBMISSION_TYPES", "Mutation"]
 
 
 class WritesUnavailable(HubError):
@@ -40,7 +40,7 @@ def _token(value: str, argument: str) -> str:
 
 def _answer(decision: Decision) -> Row:
     result = decision.result or {}
-    return {"id": str(decision.submission_id), "status": decision.status.upper(),
+    return {"id": str(decision.submission_id), "status": decision.status,
             "reasons": decision.reasons, "version": result.get("version"),
             "current_version": result.get("currentVersion"), "record": result.get("record"),
             "repeated": decision.repeated, "received_at": decision.received_at}
@@ -143,3 +143,5 @@ MUTATION_KINDS: dict[str, str] = {
     "recordQualification": "qualification",
     "recordAward": "award",
 }
+# The types of a mutation's answer: shown whole to a client that may submit.
+SUBMISSION_TYPES = ("SubmissionResult", "SubmissionReason")

@@ -43,6 +43,7 @@ from resolvers.entities import (
 from resolvers.grants import Grants, MaskedColumn
 from resolvers.links import KEYED_RESOLVERS, LINKS
 from resolvers.masks import MASKS
+from resolvers.mutations import MUTATION_KINDS, SUBMISSION_TYPES
 from resolvers.query import REVEALED_WHERE_SHOWN, REVEALS
 from resolvers.shaping import SHAPED_FROM
 
@@ -316,6 +317,18 @@ class _Compiler:
                       row_filters=row_filters,
                       masks={e: tuple(m) for e, m in masks.items()})
 
+    def _add_mutations(self, visible: dict[str, dict[str, str | None]],
+                       writes: Mapping[str, WriteGrant]) -> None:
+        """The mutation of each kind of change the purpose may submit, and the answer's types
+        (which hold nothing but the submission's own outcome)."""
+        fields: dict[str, str | None] = {name: None for name, kind in MUTATION_KINDS.items()
+                                         if kind in writes}
+        if not fields:
+            return
+        visible["Mutation"] = fields
+        for answer in SUBMISSION_TYPES:
+            visible[answer] = {name: None for name in self.types[answer].fields}
+
     def compile(self) -> ClientView | None:
         visible, allowed = self.visible()
         row_filters, scope = RowFilterCompiler(self.types, self.client, self.purpose,
@@ -323,6 +336,7 @@ class _Compiler:
         writes = compile_writes(self.types, self.client, self.purpose, self.problem)
         if self.problems:
             return None
+        self._add_mutations(visible, writes)
         schema = build_client_schema(self.full, visible, allowed)
         return ClientView(self.client, self.purpose, schema,
                           self.grants(visible, row_filters), visible, scope, writes)

@@ -149,7 +149,9 @@ def build_client_schema(full: GraphQLSchema, visible: Visible, allowed: Allowed
     """``visible`` must be closed: every object type a visible field leads to is in it."""
     builder = _Builder(full, visible, allowed)
     query = builder.object("Query")
-    schema = GraphQLSchema(query=query, directives=full.directives,
+    # A client that may submit changes has the mutations of the kinds it may submit.
+    mutation = builder.object("Mutation") if visible.get("Mutation") else None
+    schema = GraphQLSchema(query=query, mutation=mutation, directives=full.directives,
                            description=full.description, extensions=full.extensions)
     # Resolvers that ask strawberry's Info for the schema find the full one: it holds the same
     # types, and nothing there discloses data.

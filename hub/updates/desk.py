@@ -34,11 +34,13 @@ from hub.updates.signatures import (
     verify_submission,
 )
 from resolvers.code_lists import CodeLists
+from resolvers.mutations import MUTATION_KINDS
 
 __all__ = ["DECLARATION_KINDS", "SubmissionDesk"]
 
 log = logging.getLogger(__name__)
 
+_FIELD_OF = {kind: field for field, kind in MUTATION_KINDS.items()}
 # The employee's own declarations: the employee signs too, whatever a policy says.
 DECLARATION_KINDS = frozenset({"personal-history", "family", "asset-declaration"})
 
@@ -175,6 +177,9 @@ class SubmissionDesk:
         if current is None:
             raise _Rejected(Reason("NOT_FOUND", "employee.employeeCode",
                                    f"no employee {code} in the national database"))
+        # The audit record names the person a change was submitted for.
+        context.disclosures.looked_up(current["personal_id"],
+                                      f"Mutation.{_FIELD_OF.get(kind, kind)}")
         stated = payload["employee"].get("personalId")
         if stated is not None and stated != current["personal_id"]:
             raise _Rejected(Reason("IDENTITY_MISMATCH", "employee.personalId",

@@ -91,8 +91,10 @@ def reveals_ok(visible: Mapping[str, Mapping[str, str | None]] | None, owner: st
 
 
 def reachable_types(view: ClientView) -> set[str]:
-    """Object types of the client's schema: those a visible field leads to from Query."""
-    seen, todo = {"Query"}, ["Query"]
+    """Object types of the client's schema: those a visible field leads to from Query (and
+    from Mutation, for a client that may submit changes)."""
+    roots = ["Query", *(["Mutation"] if view.visible.get("Mutation") else [])]
+    seen, todo = set(roots), list(roots)
     while todo:
         type_name = todo.pop()
         for name in view.visible.get(type_name, {}):
