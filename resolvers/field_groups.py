@@ -119,9 +119,9 @@ def _table() -> dict[str, str | None]:
     add("AccessHistory", None, ("pageInfo",))
     add("AccessHistoryPageInfo", None, ("hasNextPage", "endCursor"))
     # Submitting a change discloses nothing of the person beyond what the submitter sent.
-    add("Mutation", None, ("changePosition", "recordDisciplineDecision", "endDiscipline",
-                           "recordEvaluation", "recordTraining", "recordQualification",
-                           "recordAward"))
+    add("Mutation", None, ("submitBatch", "changePosition", "recordDisciplineDecision",
+                           "endDiscipline", "recordEvaluation", "recordTraining",
+                           "recordQualification", "recordAward"))
     add("SubmissionResult", None, ("id", "status", "reasons", "version", "currentVersion",
                                    "record", "repeated", "receivedAt"))
     add("SubmissionReason", None, ("code", "path", "message"))

@@ -17,7 +17,8 @@ from resolvers.info import Info, Row
 from resolvers.submissions import MAX_SUBMISSION_CHARS
 from resolvers.types.submission import SubmissionResult
 
-__all__ = ["MUTATION_KINDS", "SUBMISSION_TYPES", "Mutation"]
+__all__ = ["ANY_KIND_FIELDS", "KINDS", "MAX_BATCH_ITEMS", "MUTATION_KINDS", "SUBMISSION_TYPES",
+           "Mutation", "SubmissionInput"]
 
 
 class WritesUnavailable(HubError):
@@ -66,8 +67,44 @@ RetryKey = Annotated[str, strawberry.argument(
                 "decision.")]
 
 
+MAX_BATCH_ITEMS = 500
+
+
+@strawberry.input(description="One signed change of a batch.")
+class SubmissionInput:
+    kind: str = strawberry.field(description="The kind of change, e.g. position-change.")
+    submission: str = strawberry.field(description="The change, as a compact JWS signed with "
+                                                   "the submitting agency's registered key.")
+    idempotency_key: str = strawberry.field(description="The caller's own key for this item: "
+                                                        "a retry returns the first decision.")
+    employee_signature: str | None = strawberry.field(
+        default=None, description="The employee's own signature over the same payload, for "
+                                  "declarations.")
+
+
 @strawberry.type
 class Mutation:
+    @strawberry.mutation(description=f"Submit many signed changes at once (at most "
+                                     f"{MAX_BATCH_ITEMS}): each is decided on its own, in "
+                                     "order, exactly as if sent alone; the answers come in "
+                                     "the same order.")
+    async def submit_batch(self, info: Info, items: list[SubmissionInput]
+                           ) -> list[SubmissionResult]:
+        if not 1 <= len(items) <= MAX_BATCH_ITEMS:
+            raise BadUserInput(f"a batch holds 1 to {MAX_BATCH_ITEMS} items", argument="items")
+        desk = info.context.desk
+        if desk is None:
+            raise WritesUnavailable("this hub takes no submissions")
+        if any(item.kind not in KINDS for item in items):
+            raise BadUserInput("an item names an unknown kind of change", argument="items")
+        checked = [(item.kind, _token(item.submission, "submission"), _key(item.idempotency_key),
+                    None if item.employee_signature is None
+                    else _token(item.employee_signature, "employeeSignature"))
+                   for item in items]
+        decisions = await desk.submit_many(info.context, checked)
+        answers: list[SubmissionResult] = [_answer(d) for d in decisions]  # type: ignore[misc]
+        return answers
+
     @strawberry.mutation(description="Change an employee's position, rank or salary step.")
     async def change_position(self, info: Info,
                               submission: Signed,
@@ -133,7 +170,7 @@ class Mutation:
 
 
 # Mutation field (GraphQL name) -> the kind of change it submits: a client's schema shows the
-# fields whose kinds its policy grants it to write.
+# fields whose kinds its policy grants it to write (``submitBatch``: any kind it may write).
 MUTATION_KINDS: dict[str, str] = {
     "changePosition": "position-change",
     "recordDisciplineDecision": "discipline-decision",
@@ -143,5 +180,7 @@ MUTATION_KINDS: dict[str, str] = {
     "recordQualification": "qualification",
     "recordAward": "award",
 }
+KINDS = frozenset(MUTATION_KINDS.values())
+ANY_KIND_FIELDS = ("submitBatch",)
 # The types of a mutation's answer: shown whole to a client that may submit.
 SUBMISSION_TYPES = ("SubmissionResult", "SubmissionReason")

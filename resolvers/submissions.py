@@ -7,6 +7,7 @@ the desk the request context carries, and turns its decision into the answer. Th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from adapters.submission_store import Decision
@@ -23,4 +24,10 @@ class SubmissionDesk(Protocol):
         """Decide on one signed change of ``kind`` for the caller in ``context``: accepted
         and written, or rejected with reasons; both kept. A retry with the same idempotency
         key gets the first decision."""
+        ...
+
+    async def submit_many(self, context: Any,
+                          items: Sequence[tuple[str, str, str, str | None]]) -> list[Decision]:
+        """Decide each (kind, submission, idempotency key, employee signature) in order, as
+        if sent alone; the decisions in the same order."""
         ...

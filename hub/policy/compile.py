@@ -43,7 +43,7 @@ from resolvers.entities import (
 from resolvers.grants import Grants, MaskedColumn
 from resolvers.links import KEYED_RESOLVERS, LINKS
 from resolvers.masks import MASKS
-from resolvers.mutations import MUTATION_KINDS, SUBMISSION_TYPES
+from resolvers.mutations import ANY_KIND_FIELDS, MUTATION_KINDS, SUBMISSION_TYPES
 from resolvers.query import REVEALED_WHERE_SHOWN, REVEALS
 from resolvers.shaping import SHAPED_FROM
 
@@ -323,6 +323,8 @@ class _Compiler:
         (which hold nothing but the submission's own outcome)."""
         fields: dict[str, str | None] = {name: None for name, kind in MUTATION_KINDS.items()
                                          if kind in writes}
+        if writes:
+            fields.update(dict.fromkeys(ANY_KIND_FIELDS))
         if not fields:
             return
         visible["Mutation"] = fields

@@ -17,7 +17,7 @@ In order, each step able to reject with reasons (code, payload path, message):
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -133,6 +133,12 @@ class SubmissionDesk:
         except LookupError as error:  # the record to update is not this employee's
             return await self._store.reject(accepted, [Reason(
                 "NOT_FOUND", "change", str(error)).as_json()])
+
+    async def submit_many(self, context: Any,
+                          items: Sequence[tuple[str, str, str, str | None]]) -> list[Decision]:
+        """Each item decided in order, exactly as if submitted alone."""
+        return [await self.submit(context, kind, token, key, co_signature)
+                for kind, token, key, co_signature in items]
 
     async def _check(self, context: Any, kind: str, token: str,
                      employee_signature: str | None) -> _Checked:

@@ -238,3 +238,29 @@ def test_a_mutation_over_get_is_refused(desk: Desk) -> None:
                                           ' idempotencyKey: "k") { id } }'})
     assert response.status_code == 405
 
+
+
+BATCH = """mutation($items: [SubmissionInput!]!) {
+  submitBatch(items: $items) { id status reasons { code } version repeated } }"""
+
+
+def test_a_batch_decides_each_item_in_order(desk: Desk) -> None:
+    employee = _hanoi_employee(desk)
+    good = sign_submission(desk.payload(employee, "position-change", {
+        "salaryStep": employee["salary_step"] + 1,
+        "effectiveFrom": date.today().isoformat()}), desk.key)
+    off = sign_submission(desk.payload(employee, "position-change", {
+        "salaryStep": 19, "effectiveFrom": date.today().isoformat()}), desk.key)
+    items = [{"kind": "position-change", "submission": token, "idempotencyKey": uuid.uuid4().hex}
+             for token in (good, off)]
+    writer = desk.graphql.as_client(*WRITER)
+    answers = writer.data(BATCH, {"items": items})["submitBatch"]
+    assert [a["status"] for a in answers] == ["ACCEPTED", "REJECTED"]
+    assert answers[1]["reasons"][0]["code"] == "NOT_ON_LADDER"
+    again = writer.data(BATCH, {"items": items})["submitBatch"]
+    assert [a["repeated"] for a in again] == [True, True]
+    assert [a["id"] for a in again] == [a["id"] for a in answers]
+    assert desk.employee(employee["employee_code"])["version"] == employee["version"] + 1
+    for bad in ([], [{**items[0], "kind": "no-such-kind"}]):
+        body = writer.post(BATCH, {"items": bad}).json()
+        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", body
