@@ -28,6 +28,11 @@ ENTITY_OF_TYPE: dict[str, str] = {
     "HealthRecord": "health_record",
     "AssetDeclaration": "asset_declaration",
     "AccessEvent": "access_event",
+    # Read back from the write side (resolvers/history.py): not fetched by column, but a
+    # policy's masks and row conditions on them apply as on any other type.
+    "RecordVersion": "record_version",
+    "FieldChange": "field_change",
+    "Submission": "submission",
 }
 
 ALWAYS_FETCHED: dict[str, tuple[str, ...]] = {
@@ -50,20 +55,29 @@ ALWAYS_FETCHED: dict[str, tuple[str, ...]] = {
 # Entities held in the national database: row filters on them may follow a link into another
 # national table (an SQL sub-select); the HTTP sources can only compare their own fields.
 NATIONAL_ENTITIES = frozenset(ENTITY_OF_TYPE.values()) - {"citizen", "agency_record",
-                                                          "access_event"}
+                                                          "access_event", "record_version",
+                                                          "field_change", "submission"}
 
 # Types that hold no personal data: published code lists, and the structure of a page. A
 # client that may reach one through a granted field sees all of it; no grant is needed.
 REFERENCE_TYPES = frozenset({"Province", "LegacyProvince", "Rank", "Position", "DisciplineForm",
                              "CivilServantConnection", "CivilServantEdge", "PageInfo",
-                             "AccessHistory", "AccessHistoryPageInfo"})
+                             "AccessHistory", "AccessHistoryPageInfo",
+                             "RecordHistory", "RecordHistoryPageInfo", "SubmissionPage",
+                             "SubmissionPageInfo", "SubmissionReason"})
 
 # Structural types exist for the sake of another type: without it they are not visible either
 # (a connection's totalCount would otherwise count rows of a type the client may not read).
 STRUCTURE_FOR: dict[str, str] = {"CivilServantConnection": "CivilServant",
                                  "CivilServantEdge": "CivilServant", "PageInfo": "CivilServant",
                                  "AccessHistory": "AccessEvent",
-                                 "AccessHistoryPageInfo": "AccessEvent"}
+                                 "AccessHistoryPageInfo": "AccessEvent",
+                                 "RecordHistory": "RecordVersion",
+                                 "RecordHistoryPageInfo": "RecordVersion",
+                                 "SubmissionPage": "Submission",
+                                 "SubmissionPageInfo": "Submission",
+                                 # also shown with the answer to a mutation (SUBMISSION_TYPES)
+                                 "SubmissionReason": "Submission"}
 
 
 # Fields that hold the same fact about a person, as different sources keep it: a mask on one

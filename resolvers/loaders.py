@@ -23,6 +23,7 @@ from adapters import (
     HistoryWindow,
     RowFilter,
     SourceError,
+    VersionWindow,
 )
 from resolvers.code_lists import CodeLists
 from resolvers.entities import ALWAYS_FETCHED
@@ -155,6 +156,7 @@ class Loaders:
         self._records: dict[str, Loader] = {}
         self._pages: dict[tuple[str, int, str | None], Loader] = {}
         self._histories: dict[HistoryWindow, Loader] = {}
+        self._versions: dict[VersionWindow, Loader] = {}
         self._selected: dict[str, frozenset[str]] | None = None
         self._levels: dict[int, _Level] = {}
 
@@ -357,6 +359,35 @@ class Loaders:
             return _many_per_key([finish(r) for r in rows], "subject", ids)
 
         loader = self._histories[window] = self._loader(batch)
+        return loader
+
+    def record_history(self, window: VersionWindow, visible: frozenset[str],
+                       shape: Shaper) -> Loader:
+        """A page of record versions for each of many personnel files, by employee code, in
+        one query (``window.limit`` each, newest first). ``visible`` ("entity.column") and
+        ``shape`` (a version row as the client may see it) are the request's own: the same
+        for every window of one request."""
+        loader = self._versions.get(window)
+        if loader is not None:
+            return loader
+        reads = self._sources.submission_reads
+        finish, finish_change = self.finish("record_version"), self.finish("field_change")
+        row_filter = self.row_filter("record_version")
+        change_filter = self.row_filter("field_change")
+
+        async def batch(codes: list[str]) -> list[list[Row]]:
+            rows = await reads.versions_of_many(codes, window, visible, row_filter)
+            versions = []
+            for row in rows:
+                version = finish(shape(row))
+                changes = [finish_change(c) for c in version["changes"]
+                           if all(condition.matches(c) for condition in change_filter)]
+                version["changes"] = changes
+                version["changed_fields"] = [c["field"] for c in changes]
+                versions.append(version)
+            return _many_per_key(versions, "subject", codes)
+
+        loader = self._versions[window] = self._loader(batch)
         return loader
 
     # -- population registry -----------------------------------------------------------------

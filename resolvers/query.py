@@ -11,6 +11,7 @@ import strawberry
 from adapters import Condition, RowFilter, eq, one_of, prefix
 from resolvers.access_history import history_page, history_window
 from resolvers.errors import BadUserInput, NotFound
+from resolvers.history import inbox_page, inbox_window, shape_submission
 from resolvers.info import Info, Row
 from resolvers.pagination import check_page_size, decode_cursor, make_page
 from resolvers.scalars import PersonalId
@@ -20,7 +21,9 @@ from resolvers.types.civil_servant import CivilServant
 from resolvers.types.code_lists import LegacyProvince, Province, Rank
 from resolvers.types.connection import CivilServantConnection
 from resolvers.types.enums import AgencyKind, Category, ServiceStatus
+from resolvers.types.inbox import SubmissionPage
 from resolvers.types.person import Person
+from resolvers.types.submission import SubmissionStatus
 
 __all__ = ["REVEALED_WHERE_SHOWN", "REVEALS", "Query"]
 
@@ -189,6 +192,26 @@ class Query:
             return None  # a client held to some civil servants sees only theirs
         rows: list[Row] = await context.loaders.access_history(window).load(personal_id)
         return cast("AccessHistory", history_page(rows, size))
+
+    @strawberry.field(description="The caller's own submissions (never another client's), "
+                                  "newest first: accepted ones with the version they made, "
+                                  "rejected ones with their reasons, to correct and resubmit.")
+    async def submissions(
+            self, info: Info, status: SubmissionStatus | None = None,
+            from_: Annotated[datetime | None, strawberry.argument(
+                name="from", description="Submissions received at or after this time.")
+            ] = None,
+            to: Annotated[datetime | None, strawberry.argument(
+                description="Submissions received before this time.")] = None,
+            first: int | None = None, after: str | None = None) -> SubmissionPage:
+        context = info.context
+        window, size = inbox_window(context.limits, None if status is None else status.value,
+                                    from_, to, first, after)
+        rows = await context.sources.submission_reads.inbox(
+            context.caller.client_id, window, context.loaders.row_filter("submission"))
+        finish = context.loaders.finish("submission")
+        return cast("SubmissionPage", inbox_page([finish(shape_submission(r)) for r in rows],
+                                                 size))
 
     @strawberry.field(description="A person in the National Population Database.")
     async def person(self, info: Info, personal_id: PersonalId) -> Person | None:

@@ -16,6 +16,7 @@ from resolvers.types.access_history import AccessHistory, civil_servant_history
 from resolvers.types.agency_record import AgencyRecord
 from resolvers.types.code_lists import Position, Rank
 from resolvers.types.enums import Category, ServiceStatus, Sex
+from resolvers.types.history import RecordHistory, civil_servant_record_history
 from resolvers.types.records import (
     Allowance,
     AssetDeclaration,
@@ -114,3 +115,8 @@ class CivilServant:
     access_history: AccessHistory = strawberry.field(
         resolver=civil_servant_history,
         description="Who read this person's data through the hub, newest first.")
+    history: RecordHistory = strawberry.field(
+        resolver=civil_servant_record_history,
+        description="The versions of this personnel file, newest first: each accepted change "
+                    "with who submitted it and what changed (only the fields the client may "
+                    "read; masked ones without their values).")
