@@ -18,13 +18,21 @@ from adapters.filters import Condition, RowFilter, eq, one_of, prefix, related
 from adapters.population import CITIZEN_COLUMNS, PopulationRegistry, PopulationRegistryConfig
 from adapters.postgres import NationalDatabase, Row
 from adapters.record_mapping import RecordMapping
+from adapters.submission_reads import (
+    InboxWindow,
+    SubmissionKey,
+    SubmissionReads,
+    VersionKey,
+    VersionWindow,
+)
 
 __all__ = [
     "AGENCY_RECORD_COLUMNS", "CITIZEN_COLUMNS", "AgencySystem", "AgencySystemRegistry",
     "AuditLog", "Condition", "EventKey", "GraphQLAgencySystem", "GraphQLAgencySystemConfig",
-    "HistoryWindow", "NationalDatabase",
+    "HistoryWindow", "InboxWindow", "NationalDatabase",
     "PopulationRegistry", "PopulationRegistryConfig", "RecordMapping",
     "RestAgencySystem", "RestAgencySystemConfig", "Row", "RowFilter", "SourceError",
-    "SourceTimeout", "SourceUnavailable", "current_call_log", "eq", "one_of", "open_call_log",
+    "SourceTimeout", "SourceUnavailable", "SubmissionKey", "SubmissionReads", "VersionKey",
+    "VersionWindow", "current_call_log", "eq", "one_of", "open_call_log",
     "prefix", "related",
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import httpx
@@ -17,7 +18,7 @@ from adapters.filters import RowFilter
 from adapters.http_json import call_json
 from adapters.record_mapping import RecordMapping
 
-__all__ = ["CITIZEN_COLUMNS", "PopulationRegistry", "PopulationRegistryConfig"]
+__all__ = ["CITIZEN_COLUMNS", "Identity", "PopulationRegistry", "PopulationRegistryConfig"]
 
 _CITIZEN = RecordMapping(
     fields={
@@ -31,6 +32,23 @@ _CITIZEN = RecordMapping(
     types={"birth_date": "date", "death_date": "date", "updated_at": "datetime"},
 )
 CITIZEN_COLUMNS = tuple(_CITIZEN.fields)
+_IDENTITY_COLUMNS = ("personal_id", "full_name", "birth_date", "sex", "death_date")
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """What the registry holds to verify a person's identity against: the name, birth date
+    and sex on record, and the date of death if the person has died."""
+
+    personal_id: str
+    full_name: str
+    birth_date: date | None
+    sex: str
+    death_date: date | None
+
+    @property
+    def alive(self) -> bool:
+        return self.death_date is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +72,19 @@ class PopulationRegistry:
         """Citizens by personal ID; ids the registry does not know are simply absent."""
         return await fetch_in_batches(self._lookup, _CITIZEN, self._config.max_batch, keys,
                                       columns, row_filter)
+
+    async def identities(self, personal_ids: Sequence[str]) -> dict[str, Identity]:
+        """The identity records of many people at once (one call per ``max_batch`` ids),
+        by personal ID; an id the registry does not know is absent from the answer. Only the
+        fields identity verification needs are asked for."""
+        wanted = list(dict.fromkeys(personal_ids))
+        if not wanted:
+            return {}
+        rows = await self.fetch_many(wanted, _IDENTITY_COLUMNS)
+        return {row["personal_id"]: Identity(
+            personal_id=row["personal_id"], full_name=str(row.get("full_name") or ""),
+            birth_date=row.get("birth_date"), sex=str(row.get("sex") or ""),
+            death_date=row.get("death_date")) for row in rows if row.get("personal_id")}
 
     async def _lookup(self, ids: Sequence[str], wanted: tuple[str, ...]
                       ) -> list[dict[str, Any]]:

@@ -1,19 +1,24 @@
 """The submissions inbox and the versioned write, in the national database.
 
 An accepted change is one transaction: the personnel file is locked, its version compared
-with the one the submission was based on, the record written, the file's version raised, the
-previous and new values kept in ``record_version``, and the submission stored as accepted. A
-rejected one is stored with its reasons. Nothing here decides *whether* a change is
-acceptable (the hub's desk does, before calling ``apply``) except what only the database can
-tell at write time: a stale version (CONFLICT), a signed change already applied (REPLAYED),
-and a retry of a request already answered (the first answer is returned).
+with the one the submission was based on, the records written (one or several: a transfer
+moves the file, closes a work-history entry, opens another and completes the transfer), the
+file's version raised, the previous and new values of each kept in ``record_version``, and the
+submission stored as accepted. A registration (``register``) creates a new file at version 1
+the same way. A rejected one is stored with its reasons. Nothing here decides *whether* a
+change is acceptable (the hub's desk does, before calling ``apply``) except what only the
+database can tell at write time: a stale version (CONFLICT), a signed change already applied
+(REPLAYED), a retry of a request already answered (the first answer is returned), a record
+that is no longer as the change expects it (NOT_FOUND), an agency whose headcount quota is
+full (QUOTA_EXCEEDED), a person or code registered meanwhile (DUPLICATE) and a transfer
+already pending (TRANSFER_PENDING).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -23,15 +28,28 @@ import orjson
 
 from adapters.postgres import NationalDatabase
 
-__all__ = ["Decision", "RecordChange", "Submission", "SubmissionStore"]
+__all__ = ["THIS_SUBMISSION", "Decision", "RecordChange", "Submission", "SubmissionStore"]
 
 Row = dict[str, Any]
 # The tables a change may write, and how: update the file itself, add a record to it, or
 # update one of its records by id / by natural key.
 _FILE = "employee"
 _ADDABLE = frozenset({"discipline", "training", "qualification", "award", "allowance",
-                      "work_history", "asset_declaration"})
-_UPSERT_KEYS = {"evaluation": ("employee_code", "year")}
+                      "work_history", "asset_declaration", "transfer"})
+_UPSERT_KEYS = {"evaluation": ("employee_code", "year"),
+                "asset_declaration": ("employee_code", "year")}
+# A value standing for the id of the submission being applied (a transfer names the
+# submissions that released and received the employee).
+THIS_SUBMISSION: Any = type("ThisSubmission", (), {"__repr__": lambda self: "THIS_SUBMISSION"})()
+# Unique constraints a concurrent write can trip, and the rejection each means.
+_RACED = {
+    "employee_pkey": ("DUPLICATE", "change.employeeCode",
+                      "this employee code is already in the national database"),
+    "employee_personal_id_key": ("DUPLICATE", "employee.personalId",
+                                 "this person is already in the national database"),
+    "transfer_pending_idx": ("TRANSFER_PENDING", "employee.employeeCode",
+                             "the employee already has a pending transfer"),
+}
 
 
 def _json(value: Any) -> str:
@@ -72,6 +90,8 @@ class RecordChange:
     table: str
     values: Mapping[str, Any]
     record_id: int | None = None
+    # For an update: the values the record must still hold (else the change is refused).
+    expect: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,9 +122,39 @@ class SubmissionStore:
 
     async def employee(self, employee_code: str) -> Row | None:
         rows = await self._db.query(
-            "SELECT employee_code, personal_id, category, status, agency_code, rank_code,"
-            " salary_step, hired_on, version FROM employee WHERE employee_code = $1",
-            (employee_code,))
+            "SELECT employee_code, personal_id, category, status, agency_code, unit_name,"
+            " position_code, rank_code, salary_step, hired_on, version FROM employee"
+            " WHERE employee_code = $1", (employee_code,))
+        return rows[0] if rows else None
+
+    async def agency(self, code: str) -> Row | None:
+        """An agency with its headcount quota and how many active employees it has."""
+        rows = await self._db.query(
+            "SELECT a.code, a.name, a.headcount_quota, (SELECT count(*) FROM employee e"
+            " WHERE e.agency_code = a.code AND e.status = 'active') AS active"
+            " FROM agency a WHERE a.code = $1", (code,))
+        return rows[0] if rows else None
+
+    async def registered(self, personal_id: str, employee_code: str) -> tuple[bool, bool]:
+        """Whether the national database already holds this person, and this employee code."""
+        rows = await self._db.query(
+            "SELECT coalesce(bool_or(personal_id = $1), false) AS person,"
+            " coalesce(bool_or(employee_code = $2), false) AS code FROM employee"
+            " WHERE personal_id = $1 OR employee_code = $2", (personal_id, employee_code))
+        return bool(rows[0]["person"]), bool(rows[0]["code"])
+
+    async def pending_transfer(self, employee_code: str) -> Row | None:
+        rows = await self._db.query(
+            "SELECT id, employee_code, from_agency, to_agency, effective_from, decision_number"
+            " FROM transfer WHERE employee_code = $1 AND status = 'pending'", (employee_code,))
+        return rows[0] if rows else None
+
+    async def open_work_entry(self, employee_code: str) -> Row | None:
+        """The employee's current work-history entry (no end date), the latest if several."""
+        rows = await self._db.query(
+            "SELECT id, from_date, agency_code, position_code FROM work_history"
+            " WHERE employee_code = $1 AND to_date IS NULL ORDER BY from_date DESC, id DESC"
+            " LIMIT 1", (employee_code,))
         return rows[0] if rows else None
 
     @staticmethod
@@ -123,30 +173,136 @@ class SubmissionStore:
             return await self._store(connection, submission, "rejected",
                                      [dict(r) for r in reasons], None)
 
-    async def apply(self, submission: Submission, change: RecordChange) -> Decision:
+    async def apply(self, submission: Submission,
+                    change: RecordChange | Sequence[RecordChange], *,
+                    quota_agency: str | None = None) -> Decision:
+        """Write one change (or several, together) to an existing file and raise its version.
+        ``quota_agency``: the agency the employee joins, whose headcount quota must have room
+        (checked under a lock on the agency)."""
+        changes = [change] if isinstance(change, RecordChange) else list(change)
         try:
             async with self._db.transaction() as connection:
-                return await self._apply(connection, submission, change)
+                return await self._apply(connection, submission, changes, quota_agency)
         except asyncpg.UniqueViolationError as error:
-            # Raced by a retry of the same request, or the same signed change sent again.
-            if error.constraint_name == "submission_client_id_idempotency_key_key":
-                found = await self.earlier(submission.client_id, submission.idempotency_key)
-                assert found is not None
-                return found
-            if error.constraint_name == "submission_jti_idx":
-                return await self.reject(submission, [_reason(
-                    "REPLAYED", "jti", "this signed change was already applied (same agency "
-                                       "and jti)")])
-            raise
+            return await self._raced(submission, error)
+        except LookupError as error:  # a record to update is not as the change expects
+            return await self.reject(submission, [_reason("NOT_FOUND", "change", str(error))])
 
-    async def _apply(self, connection: asyncpg.Connection, submission: Submission,
-                     change: RecordChange) -> Decision:
+    async def register(self, submission: Submission, employee: RecordChange,
+                       *also: RecordChange) -> Decision:
+        """Create a new file (``employee``: the ``employee`` table's values, employee_code and
+        agency_code among them) at version 1, with the records ``also`` added to it, if the
+        agency's headcount quota has room; each written record has its history row (no
+        previous values)."""
+        try:
+            async with self._db.transaction() as connection:
+                return await self._register(connection, submission, employee, also)
+        except asyncpg.UniqueViolationError as error:
+            return await self._raced(submission, error)
+
+    async def _raced(self, submission: Submission,
+                     error: asyncpg.UniqueViolationError) -> Decision:
+        # Raced by a retry of the same request, or the same signed change sent again, or a
+        # write that makes this one a duplicate.
+        if error.constraint_name == "submission_client_id_idempotency_key_key":
+            found = await self.earlier(submission.client_id, submission.idempotency_key)
+            assert found is not None
+            return found
+        if error.constraint_name == "submission_jti_idx":
+            return await self.reject(submission, [_reason(
+                "REPLAYED", "jti", "this signed change was already applied (same agency "
+                                   "and jti)")])
+        raced = _RACED.get(error.constraint_name or "")
+        if raced is not None:
+            return await self.reject(submission, [_reason(*raced)])
+        raise error
+
+    async def _answered(self, connection: asyncpg.Connection,
+                        submission: Submission) -> Decision | None:
         earlier = await connection.fetchrow(
             "SELECT id, status, reasons, result, received_at FROM submission"
             " WHERE client_id = $1 AND idempotency_key = $2",
             submission.client_id, submission.idempotency_key)
+        return None if earlier is None else self._decision(earlier, repeated=True)
+
+    async def _replayed(self, connection: asyncpg.Connection, submission: Submission) -> bool:
+        return bool(await connection.fetchval(
+            "SELECT 1 FROM submission WHERE agency_code IS NOT DISTINCT FROM $1"
+            " AND jti = $2 AND status = 'accepted'", submission.agency_code, submission.jti))
+
+    async def _quota_full(self, connection: asyncpg.Connection, agency_code: str
+                          ) -> dict[str, str] | None:
+        """Why the agency cannot take one more active employee, or None if it can. Holds the
+        agency's lock until the transaction ends: writes bringing people into it queue here
+        (an advisory lock: the hub may read agencies, not update them)."""
+        await connection.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+                                 f"agency-quota:{agency_code}")
+        quota = await connection.fetchval(
+            "SELECT headcount_quota FROM agency WHERE code = $1", agency_code)
+        if quota is None:
+            return _reason("UNKNOWN_CODE", "change.agencyCode",
+                           f"no agency {agency_code} in the national database")
+        active = await connection.fetchval(
+            "SELECT count(*) FROM employee WHERE agency_code = $1 AND status = 'active'",
+            agency_code)
+        if active >= quota:
+            return _reason("QUOTA_EXCEEDED", "change.agencyCode",
+                           f"agency {agency_code} has {active} active employees for a "
+                           f"headcount quota of {quota}")
+        return None
+
+    async def _register(self, connection: asyncpg.Connection, submission: Submission,
+                        employee: RecordChange, also: Sequence[RecordChange]) -> Decision:
+        earlier = await self._answered(connection, submission)
         if earlier is not None:
-            return self._decision(earlier, repeated=True)
+            return earlier
+        full = await self._quota_full(connection, employee.values["agency_code"])
+        if full is not None:
+            return await self._store(connection, submission, "rejected", [full], None)
+        if await self._replayed(connection, submission):
+            return await self._store(connection, submission, "rejected", [_reason(
+                "REPLAYED", "jti", "this signed change was already applied (same agency and "
+                                   "jti)")], None)
+        values = dict(employee.values)
+        columns = [*values, "status", "version", "updated_by"]
+        row = {**values, "status": values.get("status", "active"), "version": 1,
+               "updated_by": submission.client_id}
+        columns = list(dict.fromkeys(columns))
+        await connection.execute(
+            f"INSERT INTO employee ({', '.join(self._db.quoted('employee', c) for c in columns)})"
+            f" VALUES ({', '.join(f'${i + 1}' for i in range(len(columns)))})",
+            *[row[c] for c in columns])
+        written: list[tuple[str, str, Row | None, Row]] = [
+            (employee.table, str(values["employee_code"]), None, values)]
+        current = {"employee_code": values["employee_code"], "version": 1}
+        for change in also:
+            previous, values_written, key = await self._write(connection, submission, change,
+                                                              current)
+            written.append((change.table, key, previous, values_written))
+        decision = await self._store(connection, submission, "accepted", [],
+                                     {"version": 1, "record": str(values["employee_code"])},
+                                     retry_wins=False)
+        await self._history(connection, submission, 1, written)
+        return decision
+
+    async def _history(self, connection: asyncpg.Connection, submission: Submission,
+                       version: int, written: Sequence[tuple[str, str, Row | None, Row]]
+                       ) -> None:
+        await connection.executemany(
+            "INSERT INTO record_version (entity, record_key, employee_code, version, previous,"
+            " current, submission_id, client_id, agency_code, signed_by, source_system)"
+            " VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8, $9, $10::jsonb, $11)",
+            [(table, key, submission.employee_code, version,
+              None if previous is None else _json(previous), _json(values), submission.id,
+              submission.client_id, submission.agency_code, _json(list(submission.signatures)),
+              (submission.payload or {}).get("sourceSystem"))
+             for table, key, previous, values in written])
+
+    async def _apply(self, connection: asyncpg.Connection, submission: Submission,
+                     changes: Sequence[RecordChange], quota_agency: str | None) -> Decision:
+        earlier = await self._answered(connection, submission)
+        if earlier is not None:
+            return earlier
         current = await connection.fetchrow(
             "SELECT * FROM employee WHERE employee_code = $1 FOR UPDATE",
             submission.employee_code)
@@ -160,30 +316,30 @@ class SubmissionStore:
                 f"the record is at version {current['version']}, not "
                 f"{submission.base_version}: fetch it again and resubmit")],
                 {"currentVersion": current["version"]})
-        if await connection.fetchval(
-                "SELECT 1 FROM submission WHERE agency_code IS NOT DISTINCT FROM $1"
-                " AND jti = $2 AND status = 'accepted'", submission.agency_code, submission.jti):
+        if await self._replayed(connection, submission):
             return await self._store(connection, submission, "rejected", [_reason(
                 "REPLAYED", "jti", "this signed change was already applied (same agency and "
                                    "jti)")], None)
-        previous, written, key = await self._write(connection, submission, change,
-                                                   dict(current))
+        if quota_agency is not None:
+            full = await self._quota_full(connection, quota_agency)
+            if full is not None:
+                return await self._store(connection, submission, "rejected", [full], None)
+        written: list[tuple[str, str, Row | None, Row]] = []
+        for change in changes:
+            previous, values, key = await self._write(connection, submission, change,
+                                                      dict(current))
+            written.append((change.table, key, previous, values))
         version = await connection.fetchval(
             "UPDATE employee SET version = version + 1, updated_at = now(), updated_by = $2"
             " WHERE employee_code = $1 RETURNING version",
             submission.employee_code, submission.client_id)
         # No tolerance for a retry racing us here: the insert fails, the whole transaction
         # (the write included) rolls back, and ``apply`` answers with the first decision.
+        # The answer names the first record written (a transfer: the file it moves).
         decision = await self._store(connection, submission, "accepted", [],
-                                     {"version": version, "record": key}, retry_wins=False)
-        await connection.execute(
-            "INSERT INTO record_version (entity, record_key, employee_code, version, previous,"
-            " current, submission_id, client_id, agency_code, signed_by, source_system)"
-            " VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8, $9, $10::jsonb, $11)",
-            change.table, key, submission.employee_code, version,
-            None if previous is None else _json(previous), _json(written), submission.id,
-            submission.client_id, submission.agency_code, _json(list(submission.signatures)),
-            (submission.payload or {}).get("sourceSystem"))
+                                     {"version": version, "record": written[0][1]},
+                                     retry_wins=False)
+        await self._history(connection, submission, version, written)
         return decision
 
     async def _write(self, connection: asyncpg.Connection, submission: Submission,
@@ -194,7 +350,8 @@ class SubmissionStore:
         table = change.table
         columns = list(change.values)
         quoted = [self._db.quoted(table, c) for c in columns]
-        values = list(change.values.values())
+        values = [submission.id if v is THIS_SUBMISSION else v for v in change.values.values()]
+        change = replace(change, values=dict(zip(columns, values, strict=True)))
         by = submission.client_id
         if table == _FILE:
             sets = ", ".join(f"{q} = ${i + 2}" for i, q in enumerate(quoted))
@@ -241,6 +398,10 @@ class SubmissionStore:
                 submission.employee_code)
             if old is None:
                 raise LookupError(f"{table} {change.record_id} is not this employee's")
+            for column, expected in change.expect.items():
+                if old[column] != expected:
+                    raise LookupError(f"{table} {change.record_id} no longer has {column} "
+                                      f"{expected!r}")
             sets = ", ".join(f"{q} = ${i + 2}" for i, q in enumerate(quoted))
             await connection.execute(
                 f"UPDATE {self._db.quoted(table)} SET {sets}, version = version + 1,"

@@ -121,10 +121,31 @@ def _table() -> dict[str, str | None]:
     # Submitting a change discloses nothing of the person beyond what the submitter sent.
     add("Mutation", None, ("submitBatch", "changePosition", "recordDisciplineDecision",
                            "endDiscipline", "recordEvaluation", "recordTraining",
-                           "recordQualification", "recordAward"))
+                           "recordQualification", "recordAward", "registerEmployee",
+                           "declareAssets", "releaseForTransfer", "receiveTransfer"))
     add("SubmissionResult", None, ("id", "status", "reasons", "version", "currentVersion",
                                    "record", "repeated", "receivedAt"))
     add("SubmissionReason", None, ("code", "path", "message"))
+    # --- record history and the submissions inbox (resolvers/history.py) ---
+    # A file's versions are part of its record-keeping: what changed, when, by whom.
+    add("CivilServant", "record-keeping", ("history",))
+    add("RecordHistory", "record-keeping", ("versions",))
+    add("RecordVersion", "record-keeping", ("version", "entity", "recordKey", "appliedAt",
+                                            "submittedBy", "agencyCode", "sourceSystem",
+                                            "signerKeys", "submissionId", "changedFields",
+                                            "changes"))
+    add("FieldChange", "record-keeping", ("field", "before", "after", "masked"))
+    add("RecordHistory", None, ("pageInfo",))
+    add("RecordHistoryPageInfo", None, ("hasNextPage", "endCursor"))
+    # The caller's own inbox: what it submitted, noted against no one.
+    add("Query", None, ("submissions",))
+    add("SubmissionPage", None, ("submissions", "pageInfo"))
+    add("SubmissionPageInfo", None, ("hasNextPage", "endCursor"))
+    add("Submission", None, ("id", "kind", "status", "reasons", "employeeCode", "agencyCode",
+                             "idempotencyKey", "batchId", "receivedAt", "decidedAt",
+                             "version", "currentVersion", "record", "resubmissionOf",
+                             "resubmittedBy"))
+    # --- end record history and inbox ---
     return table
 
 

@@ -65,6 +65,10 @@ Signed = Annotated[str, strawberry.argument(
 RetryKey = Annotated[str, strawberry.argument(
     description="The caller's own key for this request: a retry with it returns the first "
                 "decision.")]
+CoSigned = Annotated[str | None, strawberry.argument(
+    description="The employee's own signature: a compact JWS over the same payload, signed "
+                "with the employee's registered key. Required for the employee's own "
+                "declarations.")]
 
 
 MAX_BATCH_ITEMS = 500
@@ -168,6 +172,56 @@ class Mutation:
         result: SubmissionResult = await _submit(info, "award", submission, idempotency_key)
         return result
 
+    @strawberry.mutation(description="Register a new employee in an agency: the change "
+                                     "carries the new file, payload.employee the personal "
+                                     "ID. Checked against the agency's headcount quota, the "
+                                     "national database (no duplicates) and the population "
+                                     "registry (identity, alive); the file starts at version "
+                                     "1.")
+    async def register_employee(self, info: Info,
+                                submission: Signed,
+                                idempotency_key: RetryKey
+                                ) -> SubmissionResult:
+        result: SubmissionResult = await _submit(info, "register-employee", submission,
+                                                 idempotency_key)
+        return result
+
+    @strawberry.mutation(description="Record the employee's own asset and income "
+                                     "declaration for a year (a later one for the same year "
+                                     "replaces it): signed by the agency and co-signed by the "
+                                     "employee.")
+    async def declare_assets(self, info: Info,
+                             submission: Signed,
+                             idempotency_key: RetryKey,
+                             employee_signature: CoSigned = None
+                             ) -> SubmissionResult:
+        result: SubmissionResult = await _submit(info, "asset-declaration", submission,
+                                                 idempotency_key, employee_signature)
+        return result
+
+    @strawberry.mutation(description="Release an employee of the submitting agency for a "
+                                     "transfer to another agency: the transfer is pending "
+                                     "until that agency receives them (receiveTransfer).")
+    async def release_for_transfer(self, info: Info,
+                                   submission: Signed,
+                                   idempotency_key: RetryKey
+                                   ) -> SubmissionResult:
+        result: SubmissionResult = await _submit(info, "transfer-out", submission,
+                                                 idempotency_key)
+        return result
+
+    @strawberry.mutation(description="Receive an employee released to the submitting side's "
+                                     "agency (change.agencyCode): completes the pending "
+                                     "transfer, moves the file and opens the new post in the "
+                                     "work history.")
+    async def receive_transfer(self, info: Info,
+                               submission: Signed,
+                               idempotency_key: RetryKey
+                               ) -> SubmissionResult:
+        result: SubmissionResult = await _submit(info, "transfer-in", submission,
+                                                 idempotency_key)
+        return result
+
 
 # Mutation field (GraphQL name) -> the kind of change it submits: a client's schema shows the
 # fields whose kinds its policy grants it to write (``submitBatch``: any kind it may write).
@@ -179,6 +233,10 @@ MUTATION_KINDS: dict[str, str] = {
     "recordTraining": "training",
     "recordQualification": "qualification",
     "recordAward": "award",
+    "registerEmployee": "register-employee",
+    "declareAssets": "asset-declaration",
+    "releaseForTransfer": "transfer-out",
+    "receiveTransfer": "transfer-in",
 }
 KINDS = frozenset(MUTATION_KINDS.values())
 ANY_KIND_FIELDS = ("submitBatch",)

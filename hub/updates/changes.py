@@ -1,20 +1,22 @@
 """What a checked change writes: the table, the columns and, for an existing record, its id.
 
-Only called on a change ``checks.check_change`` found nothing wrong with, so fields are
-present and well formed; derived values (the salary coefficient of a rank and step) come from
-the code lists, never from the submission.
+Only called on a change ``checks`` found nothing wrong with, so fields are present and well
+formed; derived values (the salary coefficient of a rank and step) come from the code lists,
+never from the submission. Most kinds write one record; a transfer into an agency writes
+several (``record_changes``), a registration a new file and its first work-history entry
+(``registration``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
-from adapters.submission_store import RecordChange
+from adapters.submission_store import THIS_SUBMISSION, RecordChange
 from resolvers.code_lists import CodeLists
 
-__all__ = ["record_change"]
+__all__ = ["record_change", "record_changes", "registration"]
 
 Row = Mapping[str, Any]
 
@@ -76,6 +78,22 @@ def _award(change: Row, employee: Row, codes: CodeLists) -> RecordChange:
         "decided_on": _day(change["decidedOn"]), "issuer": change["issuer"].strip()})
 
 
+def _asset_declaration(change: Row, employee: Row, codes: CodeLists) -> RecordChange:
+    return RecordChange("asset_declaration", {
+        "year": change["year"], "declared_on": _day(change["declaredOn"]),
+        "land_plots": change["landPlots"], "houses": change["houses"],
+        "total_assets_vnd": change["totalAssetsVnd"],
+        "annual_income_vnd": change["annualIncomeVnd"]})
+
+
+def _transfer_out(change: Row, employee: Row, codes: CodeLists) -> RecordChange:
+    return RecordChange("transfer", {
+        "from_agency": employee["agency_code"], "to_agency": change["toAgencyCode"].strip(),
+        "effective_from": _day(change["effectiveFrom"]),
+        "decision_number": change["decisionNumber"].strip(), "released_by": THIS_SUBMISSION,
+        "status": "pending"})
+
+
 _WRITERS: dict[str, Callable[[Row, Row, CodeLists], RecordChange]] = {
     "position-change": _position,
     "discipline-decision": _discipline,
@@ -84,8 +102,75 @@ _WRITERS: dict[str, Callable[[Row, Row, CodeLists], RecordChange]] = {
     "training": _training,
     "qualification": _qualification,
     "award": _award,
+    "asset-declaration": _asset_declaration,
+    "transfer-out": _transfer_out,
 }
 
 
 def record_change(kind: str, change: Row, employee: Row, codes: CodeLists) -> RecordChange:
     return _WRITERS[kind](change, employee, codes)
+
+
+def _transfer_in(change: Row, employee: Row, facts: Row) -> list[RecordChange]:
+    """Move the file to the receiving agency, end the current post the day before, open the
+    new one, and complete the pending transfer (still pending, to this agency, when written)."""
+    transfer, agency, entry = facts["transfer"], facts["agency"], facts.get("open_entry")
+    effective = date.fromisoformat(change["effectiveFrom"].strip())
+    position = change["positionCode"].strip()
+    writes = [RecordChange("employee", {"agency_code": agency["code"],
+                                        "unit_name": change["unitName"].strip(),
+                                        "position_code": position})]
+    if entry is not None:
+        writes.append(RecordChange("work_history", {"to_date": effective - timedelta(days=1)},
+                                   record_id=entry["id"], expect={"to_date": None}))
+    writes.append(RecordChange("work_history", {
+        "from_date": effective, "to_date": None, "agency_code": agency["code"],
+        "agency_name": agency["name"], "position_code": position,
+        "description": f"transferred from {transfer['from_agency']} "
+                       f"(decision {transfer['decision_number']})"}))
+    writes.append(RecordChange("transfer", {"status": "completed",
+                                            "received_by": THIS_SUBMISSION,
+                                            "received_on": effective},
+                               record_id=transfer["id"],
+                               expect={"status": "pending", "to_agency": agency["code"]}))
+    return writes
+
+
+def record_changes(kind: str, change: Row, employee: Row, codes: CodeLists,
+                   facts: Row | None = None) -> list[RecordChange]:
+    """What a checked change of ``kind`` writes to ``employee``'s file, in order; ``facts``
+    are those the change was checked with."""
+    if kind == "transfer-in":
+        return _transfer_in(change, employee, facts or {})
+    return [record_change(kind, change, employee, codes)]
+
+
+def _text(change: Row, name: str, default: str = "") -> str:
+    value = change.get(name)
+    return value.strip() if isinstance(value, str) else default
+
+
+def registration(change: Row, personal_id: str, agency: Row,
+                 codes: CodeLists) -> tuple[RecordChange, RecordChange]:
+    """A checked registration: the new file, and its first work-history entry (the post the
+    employee is hired into)."""
+    rank, step = _text(change, "rankCode"), change["salaryStep"]
+    hired = date.fromisoformat(_text(change, "hiredOn"))
+    employee = RecordChange("employee", {
+        "employee_code": change["employeeCode"].strip(), "personal_id": personal_id,
+        "family_name": _text(change, "familyName"), "middle_name": _text(change, "middleName"),
+        "given_name": _text(change, "givenName"),
+        "birth_date": date.fromisoformat(_text(change, "birthDate")),
+        "sex": _text(change, "sex"),
+        "ethnicity": _text(change, "ethnicity", "Kinh"),
+        "religion": _text(change, "religion", "Không"), "category": _text(change, "category"),
+        "status": "active", "agency_code": agency["code"],
+        "unit_name": _text(change, "unitName"),
+        "position_code": _text(change, "positionCode"),
+        "rank_code": rank, "salary_step": step,
+        "salary_coefficient": codes.ranks[rank]["ladder"][step - 1], "hired_on": hired})
+    entry = RecordChange("work_history", {
+        "from_date": hired, "to_date": None, "agency_code": agency["code"],
+        "agency_name": agency["name"], "position_code": _text(change, "positionCode"),
+        "description": "registered"})
+    return employee, entry

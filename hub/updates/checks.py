@@ -1,19 +1,32 @@
 """Checking a change against the code lists and the record it changes, before anything is
-written. Pure: every fact comes in as an argument, and every finding goes out as a reason with
-a machine-readable code, the path of the offending field in the signed payload, and a message.
+written. Pure: every fact comes in as an argument (the current record, and for some kinds the
+facts the desk looked up: the agency joined, a pending transfer, what the population registry
+holds), and every finding goes out as a reason with a machine-readable code, the path of the
+offending field in the signed payload, and a message.
+
+A registration is checked in two steps (``check_registration``, then
+``check_registration_facts``): its own structure first, so a malformed one costs no lookup,
+then against the national database and the population registry.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from adapters.population import Identity
+from resolvers import personal_id as pid
 from resolvers.code_lists import CodeLists
 
-__all__ = ["CHECKED_KINDS", "Reason", "check_change"]
+__all__ = ["CHECKED_KINDS", "REGISTRATION", "Reason", "RegistrationFacts", "check_change",
+           "check_registration", "check_registration_facts", "same_name"]
+
+REGISTRATION = "register-employee"
 
 Row = Mapping[str, Any]
 # How far ahead a change may take effect, and how far back a decision may date.
@@ -35,12 +48,18 @@ class _Findings:
     """The reasons found so far, and typed readers of the change that add one when a field is
     missing or malformed (and return None, so later checks skip it)."""
 
-    def __init__(self, change: Mapping[str, Any]) -> None:
+    def __init__(self, change: Mapping[str, Any],
+                 facts: Mapping[str, Any] | None = None) -> None:
         self.change = change
+        self.facts: Mapping[str, Any] = facts or {}
         self.reasons: list[Reason] = []
 
     def add(self, code: str, field: str, message: str) -> None:
         self.reasons.append(Reason(code, f"change.{field}" if field else "change", message))
+
+    def add_at(self, code: str, path: str, message: str) -> None:
+        """A reason about a field outside ``change`` (``employee.personalId``)."""
+        self.reasons.append(Reason(code, path, message))
 
     def text(self, field: str, *, required: bool = True, limit: int = 500) -> str | None:
         value = self.change.get(field)
@@ -203,6 +222,75 @@ def _award(f: _Findings, employee: Row, codes: CodeLists, today: date) -> None:
     f.not_after("decidedOn", decided, today, "today")
 
 
+# Amounts in đồng: up to a million billion (a bigint holds far more).
+_MAX_VND = 10**15
+
+
+def _asset_declaration(f: _Findings, employee: Row, codes: CodeLists, today: date) -> None:
+    year = f.integer("year", 1990, today.year)
+    declared = f.day("declaredOn")
+    f.not_after("declaredOn", declared, today, "today")
+    if year is not None and declared is not None and declared.year < year:
+        f.add("DATE_ORDER", "declaredOn", f"a declaration for {year} is made in {year} or "
+                                          f"later, not on {declared}")
+    f.integer("landPlots", 0, 1000)
+    f.integer("houses", 0, 1000)
+    f.integer("totalAssetsVnd", 0, _MAX_VND)
+    f.integer("annualIncomeVnd", 0, _MAX_VND)
+
+
+def _transfer_out(f: _Findings, employee: Row, codes: CodeLists, today: date) -> None:
+    """Facts: ``to_agency`` (the agency named, or None if there is none such) and
+    ``pending`` (a transfer of the employee already pending, or None)."""
+    target = f.text("toAgencyCode", limit=32)
+    if target is not None:
+        if target == employee["agency_code"]:
+            f.add("SAME_AGENCY", "toAgencyCode", f"the employee already works at {target}")
+        elif f.facts.get("to_agency") is None:
+            f.add("UNKNOWN_CODE", "toAgencyCode",
+                  f"no agency {target} in the national database")
+    f.text("decisionNumber", limit=64)
+    effective = f.day("effectiveFrom")
+    f.not_before("effectiveFrom", effective, employee.get("hired_on"), "the hiring date")
+    f.not_after("effectiveFrom", effective, today + _MAX_AHEAD, "a year from today")
+    if employee.get("status") != "active":
+        f.add_at("NOT_ACTIVE", "employee.employeeCode",
+                 f"only an active employee is transferred (this one is {employee.get('status')})")
+    pending = f.facts.get("pending")
+    if pending is not None:
+        f.add_at("TRANSFER_PENDING", "employee.employeeCode",
+                 f"the employee's transfer to {pending['to_agency']} is still pending")
+
+
+def _transfer_in(f: _Findings, employee: Row, codes: CodeLists, today: date) -> None:
+    """Facts: ``transfer`` (the employee's pending transfer to the agency named, or None),
+    ``agency`` (that agency, with ``headcount_quota`` and its ``active`` employees) and
+    ``open_entry`` (the employee's current work-history entry, or None)."""
+    target = f.text("agencyCode", limit=32)
+    f.text("unitName", limit=300)
+    f.code("positionCode", codes.positions, "position")
+    effective = f.day("effectiveFrom")
+    f.not_after("effectiveFrom", effective, today + _MAX_AHEAD, "a year from today")
+    if target is None:
+        return
+    transfer = f.facts.get("transfer")
+    if transfer is None:
+        f.add_at("NOT_FOUND", "change.agencyCode",
+                 f"no pending transfer of employee {employee['employee_code']} to {target}")
+        return
+    f.not_before("effectiveFrom", effective, transfer["effective_from"],
+                 "the date the employee was released")
+    entry = f.facts.get("open_entry")
+    if effective is not None and entry is not None and effective <= entry["from_date"]:
+        f.add("DATE_ORDER", "effectiveFrom", f"effectiveFrom ({effective}) is not after the "
+                                             f"start of the current post ({entry['from_date']})")
+    agency = f.facts.get("agency")
+    if agency is not None and agency["active"] >= agency["headcount_quota"]:
+        f.add("QUOTA_EXCEEDED", "agencyCode",
+              f"agency {target} has {agency['active']} active employees for a headcount "
+              f"quota of {agency['headcount_quota']}")
+
+
 Check = Callable[[_Findings, Row, CodeLists, date], None]
 _CHECKS: dict[str, Check] = {
     "position-change": _position_change,
@@ -212,19 +300,173 @@ _CHECKS: dict[str, Check] = {
     "training": _training,
     "qualification": _qualification,
     "award": _award,
+    "asset-declaration": _asset_declaration,
+    "transfer-out": _transfer_out,
+    "transfer-in": _transfer_in,
 }
 CHECKED_KINDS = frozenset(_CHECKS)
 
 
 def check_change(kind: str, change: Any, employee: Row, codes: CodeLists,
-                 today: date) -> list[Reason]:
+                 today: date, facts: Mapping[str, Any] | None = None) -> list[Reason]:
     """Every reason ``change`` (the payload's ``change`` object) cannot be applied to
-    ``employee`` (its current national record); empty when it can."""
+    ``employee`` (its current national record), given the ``facts`` its kind needs; empty
+    when it can."""
     if not isinstance(change, Mapping):
         return [Reason("INVALID", "change", "change must be a JSON object")]
     check = _CHECKS.get(kind)
     if check is None:
         return [Reason("UNKNOWN_KIND", "kind", f"{kind!r} is not a change this hub checks")]
-    findings = _Findings(change)
+    findings = _Findings(change, facts)
     check(findings, employee, codes, today)
     return findings.reasons
+
+
+# -- registering a new employee ---------------------------------------------------------------
+
+_EMPLOYEE_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
+_SEXES = ("male", "female")
+_CATEGORIES = ("cadre", "civil_servant", "public_employee")
+_MIN_AGE = 18
+_NAME_PARTS = (("familyName", True), ("middleName", False), ("givenName", True))
+
+
+def _age_on(born: date, day: date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def check_registration(change: Any, payload_employee: Any, codes: CodeLists,
+                       today: date) -> list[Reason]:
+    """Every reason the new file ``change`` (with the payload's ``employee`` object, which
+    carries the personal ID) is malformed: fields, code lists, the salary ladder, dates, and
+    the personal ID's structure against the stated birth date and sex."""
+    if not isinstance(change, Mapping):
+        return [Reason("INVALID", "change", "change must be a JSON object")]
+    f = _Findings(change)
+    code = f.text("employeeCode", limit=32)
+    if code is not None and not _EMPLOYEE_CODE.fullmatch(code):
+        f.add("INVALID", "employeeCode", "employeeCode is 1 to 32 letters, digits, '.', '_' "
+                                         "and '-', starting with a letter or digit")
+    stated = payload_employee if isinstance(payload_employee, Mapping) else {}
+    if code is not None and stated.get("employeeCode") not in (None, code):
+        f.add_at("INVALID", "employee.employeeCode",
+                 "employee.employeeCode differs from change.employeeCode")
+    for name, required in _NAME_PARTS:
+        f.text(name, required=required, limit=100)
+    born = f.day("birthDate")
+    f.not_after("birthDate", born, today, "today")
+    sex = f.text("sex", limit=8)
+    if sex is not None and sex not in _SEXES:
+        f.add("INVALID", "sex", 'sex is "male" or "female"')
+        sex = None
+    f.text("ethnicity", required=False, limit=100)
+    f.text("religion", required=False, limit=100)
+    category = f.text("category", limit=32)
+    if category is not None and category not in _CATEGORIES:
+        f.add("UNKNOWN_CODE", "category", f"{category!r} is not one of {', '.join(_CATEGORIES)}")
+        category = None
+    f.text("agencyCode", limit=32)
+    f.text("unitName", limit=300)
+    f.code("positionCode", codes.positions, "position")
+    rank = f.code("rankCode", codes.ranks, "rank")
+    if rank is not None and category is not None and category != "cadre" and (
+            rank["category"] != category):
+        f.add("CATEGORY_MISMATCH", "rankCode", f"rank {rank['code']} is for the "
+                                               f"{rank['category']} category, not {category}")
+    step = f.integer("salaryStep", 1, 20)
+    if rank is not None and step is not None and step > len(rank["ladder"]):
+        f.add("NOT_ON_LADDER", "salaryStep",
+              f"rank {rank['code']} has steps 1 to {len(rank['ladder'])}, not {step}")
+    hired = f.day("hiredOn")
+    f.not_after("hiredOn", hired, today + _MAX_AHEAD, "a year from today")
+    if born is not None and hired is not None and _age_on(born, hired) < _MIN_AGE:
+        f.add("DATE_ORDER", "hiredOn", f"hiredOn ({hired}) is before the person's "
+                                       f"{_MIN_AGE}th birthday")
+    number = stated.get("personalId")
+    if not isinstance(number, str):
+        f.add_at("REQUIRED", "employee.personalId", "a registration names the person's "
+                                                    "personal ID")
+    elif born is not None and sex is not None:
+        for problem in pid.problems(number, born, sex):
+            f.add_at("INVALID_PERSONAL_ID", "employee.personalId", problem)
+    elif not pid.is_well_formed(number):
+        f.add_at("INVALID_PERSONAL_ID", "employee.personalId",
+                 "a personal ID is 12 digits starting with a birth-registration province code")
+    return f.reasons
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationFacts:
+    """What the desk found about a registration: the agency joined (None if there is no such
+    agency; else with ``headcount_quota`` and its ``active`` employees), whether the national
+    database already holds the person or the employee code, and what the population registry
+    holds under the personal ID (None: nothing)."""
+
+    agency: Row | None
+    person_registered: bool
+    code_taken: bool
+    identity: Identity | None
+
+
+def _canonical(name: str) -> list[str]:
+    return unicodedata.normalize("NFC", name).casefold().split()
+
+
+def same_name(given: str, recorded: str) -> bool:
+    """Names compare regardless of case, spacing and Unicode composition, as the registry
+    compares them — not diacritics: 'Nguyễn' and 'Nguyen' are different names."""
+    return _canonical(given) == _canonical(recorded)
+
+
+def _name_mismatch(change: Row, recorded: str) -> str | None:
+    """The name part that differs from the registry's full name (family name first, given
+    name last, middle name between), or None when the names are the same."""
+    parts = {name: _canonical(str(change.get(name) or "")) for name, _ in _NAME_PARTS}
+    stated = [*parts["familyName"], *parts["middleName"], *parts["givenName"]]
+    words = _canonical(recorded)
+    if stated == words:
+        return None
+    family, given = parts["familyName"], parts["givenName"]
+    if words[:len(family)] != family:
+        return "familyName"
+    if not given or words[len(words) - len(given):] != given:
+        return "givenName"
+    return "middleName"
+
+
+def check_registration_facts(change: Row, personal_id: str,
+                             facts: RegistrationFacts) -> list[Reason]:
+    """Every reason a well-formed registration (``check_registration`` found nothing) cannot
+    be accepted given what the national database and the population registry hold."""
+    f = _Findings(change)
+    agency_code = change["agencyCode"].strip()
+    agency = facts.agency
+    if agency is None:
+        f.add("UNKNOWN_CODE", "agencyCode", f"no agency {agency_code} in the national database")
+    elif agency["active"] >= agency["headcount_quota"]:
+        f.add("QUOTA_EXCEEDED", "agencyCode",
+              f"agency {agency_code} has {agency['active']} active employees for a headcount "
+              f"quota of {agency['headcount_quota']}")
+    if facts.person_registered:
+        f.add_at("DUPLICATE", "employee.personalId",
+                 "this person is already in the national database")
+    if facts.code_taken:
+        f.add("DUPLICATE", "employeeCode", f"employee code {change['employeeCode']} is "
+                                           "already in the national database")
+    identity = facts.identity
+    if identity is None:
+        f.add_at("NOT_IN_REGISTRY", "employee.personalId",
+                 f"the population registry has no person with personal ID {personal_id}")
+        return f.reasons
+    part = _name_mismatch(change, identity.full_name)
+    if part is not None:
+        f.add("IDENTITY_MISMATCH", part, "the name differs from the population registry's")
+    if identity.birth_date != date.fromisoformat(change["birthDate"].strip()):
+        f.add("IDENTITY_MISMATCH", "birthDate",
+              "the birth date differs from the population registry's")
+    if identity.sex != change["sex"].strip():
+        f.add("IDENTITY_MISMATCH", "sex", "the sex differs from the population registry's")
+    if not identity.alive:
+        f.add_at("DECEASED", "employee.personalId",
+                 "the population registry records this person as deceased")
+    return f.reasons

@@ -8,24 +8,44 @@ In order, each step able to reject with reasons (code, payload path, message):
    employee is within the grant's row scope (``hub.policy`` write grants);
 4. the employee's own co-signature, where the grant or the kind asks for one;
 5. the data: the file exists, the personal ID matches it, the change passes the code lists,
-   ladders and dates (``checks``), and it names the file version it was prepared from;
+   ladders and dates (``checks``, with the facts its kind needs: the agency joined, a pending
+   transfer), and it names the file version it was prepared from;
 6. the write (``adapters.submission_store``): a stale version is a CONFLICT, a signed change
    already applied is REPLAYED; otherwise the new version and its history, in one
    transaction.
+
+A registration (``register-employee``) has no file yet: its authority is the grant's scope
+over the agency the employee joins, its data is checked in two steps (the new file's own
+structure, then the agency's quota, duplicates and the person's identity in the population
+registry), and its write creates the file at version 1. A transfer into an agency
+(``transfer-in``) is also scoped on the agency joined, and completes the transfer the
+employee's agency released them for (``transfer-out``).
 """
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
+import orjson
+
 from adapters import NationalDatabase
-from adapters.submission_store import Decision, Submission, SubmissionStore
-from hub.updates.changes import record_change
-from hub.updates.checks import CHECKED_KINDS, Reason, check_change
+from adapters.population import Identity
+from adapters.submission_store import Decision, RecordChange, Submission, SubmissionStore
+from hub.updates.changes import record_changes, registration
+from hub.updates.checks import (
+    CHECKED_KINDS,
+    REGISTRATION,
+    Reason,
+    RegistrationFacts,
+    check_change,
+    check_registration,
+    check_registration_facts,
+)
 from hub.updates.keys import SignerKeys
 from hub.updates.signatures import (
     SignatureRejected,
@@ -35,6 +55,7 @@ from hub.updates.signatures import (
 )
 from resolvers.code_lists import CodeLists
 from resolvers.mutations import MUTATION_KINDS
+from resolvers.personal_id import is_well_formed as pid_well_formed
 
 __all__ = ["DECLARATION_KINDS", "SubmissionDesk"]
 
@@ -43,6 +64,10 @@ log = logging.getLogger(__name__)
 _FIELD_OF = {kind: field for field, kind in MUTATION_KINDS.items()}
 # The employee's own declarations: the employee signs too, whatever a policy says.
 DECLARATION_KINDS = frozenset({"personal-history", "family", "asset-declaration"})
+# Kinds scoped on (and writing into) the agency the employee joins, named by change.agencyCode.
+_JOINING = frozenset({REGISTRATION, "transfer-in"})
+# What the population registry said, by personal ID (an id it does not know maps to None).
+Identities = dict[str, Identity | None]
 
 
 class _Rejected(Exception):
@@ -65,10 +90,16 @@ class _RegistryReader:
 
 @dataclass(frozen=True, slots=True)
 class _Checked:
+    """A change found acceptable, and what it writes."""
+
     payload: dict[str, Any]
     employee_code: str
-    base_version: int
+    personal_id: str | None
+    base_version: int | None
     signatures: list[str]
+    writes: list[RecordChange]
+    new_file: bool = False             # a registration: the writes create the file
+    quota_agency: str | None = None    # the agency joined, whose quota the write re-checks
 
 
 def _signature_reason(error: SignatureRejected, path: str) -> Reason:
@@ -84,13 +115,31 @@ def _employee_code(payload: Mapping[str, Any]) -> str:
     return code
 
 
-def _base_version(payload: Mapping[str, Any]) -> int:
+def _base_version(payload: Mapping[str, Any], *, required: bool = True) -> int | None:
     value = payload.get("baseVersion")
+    if value is None and not required:
+        return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise _Rejected(Reason("REQUIRED", "baseVersion",
                                "the payload names the version of the personnel file it was "
                                "prepared from (a positive integer)"))
     return value
+
+
+def _joined_agency(change: Any) -> str:
+    """The agency a registration or transfer-in joins (change.agencyCode)."""
+    code = change.get("agencyCode") if isinstance(change, Mapping) else None
+    if not isinstance(code, str) or not 1 <= len(code.strip()) <= 32:
+        raise _Rejected(Reason("REQUIRED", "change.agencyCode",
+                               "the change names the agency the employee joins"))
+    return code.strip()
+
+
+def _registration_claim(payload: Mapping[str, Any]) -> str | None:
+    """The personal ID an (unverified) registration payload names, to look up ahead."""
+    employee = payload.get("employee")
+    number = employee.get("personalId") if isinstance(employee, Mapping) else None
+    return number if isinstance(number, str) and len(number) == 12 else None
 
 
 class SubmissionDesk:
@@ -103,7 +152,10 @@ class SubmissionDesk:
         self._leeway = leeway_seconds
 
     async def submit(self, context: Any, kind: str, submission: str, idempotency_key: str,
-                     employee_signature: str | None) -> Decision:
+                     employee_signature: str | None, *,
+                     identities: Identities | None = None) -> Decision:
+        """``identities``: the population registry's answers already fetched for a batch
+        (a registration whose person is not among them asks the registry itself)."""
         caller = context.caller
         earlier = await self._store.earlier(caller.client_id, idempotency_key)
         if earlier is not None:
@@ -112,36 +164,53 @@ class SubmissionDesk:
                               kind=kind, agency_code=caller.agency_code,
                               signatures=[submission])
         try:
-            checked = await self._check(context, kind, submission, employee_signature)
+            checked = await self._check(context, kind, submission, employee_signature,
+                                        identities)
         except _Rejected as rejected:
             if rejected.payload is not None:
                 received = _with_payload(received, rejected.payload)
             return await self._store.reject(received, [r.as_json() for r in rejected.reasons])
         payload = checked.payload
-        employee = payload["employee"]
         accepted = Submission(
             client_id=caller.client_id, idempotency_key=idempotency_key, kind=kind,
             agency_code=caller.agency_code, jti=payload["jti"],
-            employee_code=checked.employee_code, personal_id=employee.get("personalId"),
+            employee_code=checked.employee_code, personal_id=checked.personal_id,
             base_version=checked.base_version, payload=payload,
             signatures=checked.signatures)
-        current = await self._store.employee(checked.employee_code)
-        assert current is not None  # checked just before; a deletion would fail the write
-        try:
-            return await self._store.apply(accepted, record_change(
-                kind, payload["change"], current, self._codes))
-        except LookupError as error:  # the record to update is not this employee's
-            return await self._store.reject(accepted, [Reason(
-                "NOT_FOUND", "change", str(error)).as_json()])
+        if checked.new_file:
+            return await self._store.register(accepted, *checked.writes)
+        return await self._store.apply(accepted, checked.writes,
+                                       quota_agency=checked.quota_agency)
 
     async def submit_many(self, context: Any,
                           items: Sequence[tuple[str, str, str, str | None]]) -> list[Decision]:
-        """Each item decided in order, exactly as if submitted alone."""
-        return [await self.submit(context, kind, token, key, co_signature)
+        """Each item decided in order, exactly as if submitted alone; the people the
+        registrations among them name are looked up in the population registry at once."""
+        identities = await self._prefetch_identities(context, items)
+        return [await self.submit(context, kind, token, key, co_signature,
+                                  identities=identities)
                 for kind, token, key, co_signature in items]
 
+    async def _prefetch_identities(self, context: Any,
+                                   items: Sequence[tuple[str, str, str, str | None]]
+                                   ) -> Identities | None:
+        wanted = []
+        for kind, token, _key, _co in items:
+            if kind == REGISTRATION:
+                peeked = _peek(token)
+                number = _registration_claim(peeked) if peeked is not None else None
+                if number is not None and pid_well_formed(number):
+                    wanted.append(number)
+        if len(wanted) < 2:
+            return None
+        # Only which ids to ask about comes from unverified payloads; each answer is used
+        # for a registration only after its signature and authority have been checked.
+        found = await context.sources.population.identities(wanted)
+        return {number: found.get(number) for number in wanted}
+
     async def _check(self, context: Any, kind: str, token: str,
-                     employee_signature: str | None) -> _Checked:
+                     employee_signature: str | None,
+                     identities: Identities | None) -> _Checked:
         now = datetime.now(UTC)
         keys = await SignerKeys.load(self._registry, kids=[
             k for k in (kid_of(token), employee_signature and kid_of(employee_signature))
@@ -152,23 +221,57 @@ class SubmissionDesk:
         except SignatureRejected as error:
             raise _Rejected(_signature_reason(error, "submission")) from None
         try:
+            if signed.payload.get("kind") != kind:
+                raise _Rejected(Reason("KIND_MISMATCH", "kind",
+                                       f"the signed change is a {signed.payload.get('kind')!r},"
+                                       f" sent as a {kind!r}"))
+            if kind == REGISTRATION:
+                return await self._check_registration(context, token, signed.payload,
+                                                      identities)
             return await self._check_signed(context, kind, token, signed.payload, keys, now,
                                             employee_signature)
         except _Rejected as rejected:
             rejected.payload = signed.payload
             raise
 
+    def _grant(self, context: Any, kind: str) -> Any:
+        grant = context.view.writes.get(kind)
+        if grant is None:
+            raise _Rejected(Reason("NOT_AUTHORIZED", "kind",
+                                   f"the client's policy does not let it submit {kind!r} "
+                                   f"for purpose {context.caller.purpose!r}"))
+        return grant
+
+    async def _check_authority(self, grant: Any, employee_code: str,
+                               agency_code: str | None = None) -> None:
+        """The grant's row scope holds for the employee's record or, for kinds scoped on the
+        agency joined (``grant.entity == "agency"``), for that agency."""
+        if grant.entity == "agency":
+            assert agency_code is not None
+            visible = await self._national.fetch_many("agency", "code", [agency_code],
+                                                      ["code"], grant.rows)
+            if not visible:
+                raise _Rejected(Reason("NOT_AUTHORIZED", "change.agencyCode",
+                                       f"agency {agency_code} is not one the client's policy "
+                                       f"lets it bring employees into (or does not exist)"))
+            return
+        visible = await self._national.fetch_many("employee", "employee_code", [employee_code],
+                                                  ["employee_code"], grant.rows)
+        if not visible:
+            raise _Rejected(Reason("NOT_AUTHORIZED", "employee.employeeCode",
+                                   f"employee {employee_code} is not one the client's policy "
+                                   f"lets it change (or does not exist)"))
+
     async def _check_signed(self, context: Any, kind: str, token: str,
                             payload: dict[str, Any], keys: SignerKeys, now: datetime,
                             employee_signature: str | None) -> _Checked:
-        if payload.get("kind") != kind:
-            raise _Rejected(Reason("KIND_MISMATCH", "kind",
-                                   f"the signed change is a {payload.get('kind')!r}, sent as "
-                                   f"a {kind!r}"))
+        """A change to an existing file."""
         code = _employee_code(payload)
-        await self._check_authority(context, kind, code)
+        grant = self._grant(context, kind)
+        change = payload.get("change")
+        joined = _joined_agency(change) if kind in _JOINING else None
+        await self._check_authority(grant, code, joined)
         signatures = [token]
-        grant = context.view.writes.get(kind)
         if kind in DECLARATION_KINDS or getattr(grant, "cosign", False):
             if employee_signature is None:
                 raise _Rejected(Reason("EMPLOYEE_SIGNATURE_REQUIRED", "employeeSignature",
@@ -190,32 +293,86 @@ class SubmissionDesk:
         if stated is not None and stated != current["personal_id"]:
             raise _Rejected(Reason("IDENTITY_MISMATCH", "employee.personalId",
                                    f"employee {code} has another personal ID"))
-        version = _base_version(payload)
-        reasons = (check_change(kind, payload.get("change"), current, self._codes, _today())
-                   if kind in CHECKED_KINDS else
-                   [Reason("UNKNOWN_KIND", "kind", f"{kind!r} is not taken yet")])
+        # The receiving agency may not read the file it takes in: no version to name.
+        version = _base_version(payload, required=kind != "transfer-in")
+        if kind not in CHECKED_KINDS:
+            raise _Rejected(Reason("UNKNOWN_KIND", "kind", f"{kind!r} is not taken yet"))
+        facts = await self._facts(kind, change, current, joined)
+        reasons = check_change(kind, change, current, self._codes, _today(), facts)
         if reasons:
             raise _Rejected(*reasons)
-        return _Checked(payload, code, version, signatures)
+        assert isinstance(change, Mapping)
+        return _Checked(payload, code, current["personal_id"], version, signatures,
+                        record_changes(kind, change, current, self._codes, facts),
+                        quota_agency=joined)
 
-    async def _check_authority(self, context: Any, kind: str, employee_code: str) -> None:
-        grant = context.view.writes.get(kind)
-        if grant is None:
-            raise _Rejected(Reason("NOT_AUTHORIZED", "kind",
-                                   f"the client's policy does not let it submit {kind!r} "
-                                   f"for purpose {context.caller.purpose!r}"))
-        visible = await self._national.fetch_many("employee", "employee_code", [employee_code],
-                                                  ["employee_code"], grant.rows)
-        if not visible:
-            raise _Rejected(Reason("NOT_AUTHORIZED", "employee.employeeCode",
-                                   f"employee {employee_code} is not one the client's policy "
-                                   f"lets it change (or does not exist)"))
+    async def _facts(self, kind: str, change: Any, current: Mapping[str, Any],
+                     joined: str | None) -> dict[str, Any]:
+        """What the national database holds that a change of ``kind`` is checked against."""
+        code = current["employee_code"]
+        if kind == "transfer-out":
+            target = change.get("toAgencyCode") if isinstance(change, Mapping) else None
+            return {"to_agency": await self._store.agency(target.strip())
+                    if isinstance(target, str) and target.strip() else None,
+                    "pending": await self._store.pending_transfer(code)}
+        if kind == "transfer-in":
+            assert joined is not None
+            pending = await self._store.pending_transfer(code)
+            return {"transfer": pending if pending is not None
+                    and pending["to_agency"] == joined else None,
+                    "agency": await self._store.agency(joined),
+                    "open_entry": await self._store.open_work_entry(code)}
+        return {}
+
+    async def _check_registration(self, context: Any, token: str, payload: dict[str, Any],
+                                  identities: Identities | None) -> _Checked:
+        """A new file: authority over the agency joined, the file's structure, then the
+        agency's quota, duplicates and the person's identity in the population registry."""
+        grant = self._grant(context, REGISTRATION)
+        change = payload.get("change")
+        joined = _joined_agency(change)
+        code = change.get("employeeCode") if isinstance(change, Mapping) else None
+        await self._check_authority(grant, code if isinstance(code, str) else "", joined)
+        reasons = check_registration(change, payload.get("employee"), self._codes, _today())
+        if reasons:
+            raise _Rejected(*reasons)
+        assert isinstance(change, Mapping)
+        number = payload["employee"]["personalId"]
+        code = change["employeeCode"].strip()
+        # The audit record names the person registered (and so looked up in the registry).
+        context.disclosures.looked_up(number, f"Mutation.{_FIELD_OF[REGISTRATION]}")
+        agency = await self._store.agency(joined)
+        person, taken = await self._store.registered(number, code)
+        if identities is not None and number in identities:
+            identity = identities[number]
+        else:
+            identity = (await context.sources.population.identities([number])).get(number)
+        reasons = check_registration_facts(change, number, RegistrationFacts(
+            agency=agency, person_registered=person, code_taken=taken, identity=identity))
+        if reasons:
+            raise _Rejected(*reasons)
+        assert agency is not None
+        file, entry = registration(change, number, agency, self._codes)
+        return _Checked(payload, code, number, None, [token], [file, entry], new_file=True)
+
+
+def _peek(token: str) -> dict[str, Any] | None:
+    """A compact JWS's payload, unverified (None if it is not one)."""
+    try:
+        body = token.split(".")[1]
+        value = orjson.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    except (IndexError, ValueError, orjson.JSONDecodeError):
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def _with_payload(received: Submission, payload: Mapping[str, Any]) -> Submission:
     employee = payload.get("employee")
     employee = employee if isinstance(employee, Mapping) else {}
     code, personal_id = employee.get("employeeCode"), employee.get("personalId")
+    change = payload.get("change")
+    if code is None and isinstance(change, Mapping):  # a registration names it in the change
+        code = change.get("employeeCode")
     version = payload.get("baseVersion")
     return replace(received, payload=payload,
                    jti=payload.get("jti") if isinstance(payload.get("jti"), str) else None,

@@ -178,3 +178,152 @@ async def test_an_unknown_employee_is_rejected_and_kept(
                                 STEP_2)
     assert decision.status == "rejected"
     assert [r["code"] for r in decision.reasons] == ["NOT_FOUND"]
+
+
+# -- registrations, transfers and declarations ---------------------------------------------------
+
+def new_file(code: str, personal_id: str, agency: str = "000.00.00.H01") -> RecordChange:
+    return RecordChange("employee", {
+        "employee_code": code, "personal_id": personal_id, "family_name": "Trần",
+        "middle_name": "Thị", "given_name": "Bình", "birth_date": date(1992, 5, 6),
+        "sex": "female", "ethnicity": "Kinh", "religion": "Không", "category": "civil_servant",
+        "status": "active", "agency_code": agency, "unit_name": "Văn phòng",
+        "position_code": "CHUYEN_VIEN", "rank_code": "01.003", "salary_step": 1,
+        "salary_coefficient": Decimal("2.34"), "hired_on": date(2026, 1, 5)})
+
+
+def first_post(agency: str = "000.00.00.H01") -> RecordChange:
+    return RecordChange("work_history", {
+        "from_date": date(2026, 1, 5), "to_date": None, "agency_code": agency,
+        "agency_name": "UBND Hà Nội", "position_code": "CHUYEN_VIEN",
+        "description": "registered"})
+
+
+def registration(key: str, code: str, personal_id: str) -> Submission:
+    return submission(key, None, kind="register-employee", employee_code=code,
+                      personal_id=personal_id)
+
+
+async def test_a_registration_creates_the_file_at_version_1_with_its_history(
+        store: tuple[SubmissionStore, asyncpg.Connection]) -> None:
+    desk, owner = store
+    decision = await desk.register(registration(uuid.uuid4().hex, "CB90000002", "001192000002"),
+                                   new_file("CB90000002", "001192000002"), first_post())
+    assert decision.status == "accepted", decision
+    assert decision.result == {"version": 1, "record": "CB90000002"}
+    row = await owner.fetchrow("SELECT full_name, version, updated_by, status FROM employee"
+                               " WHERE employee_code = 'CB90000002'")
+    assert row is not None
+    assert tuple(row) == ("Trần Thị Bình", 1, "hanoi-doha", "active")
+    history = await owner.fetch("SELECT entity, version, previous, current FROM record_version"
+                                " WHERE submission_id = $1 ORDER BY id", decision.submission_id)
+    assert [(h["entity"], h["version"], h["previous"]) for h in history] == [
+        ("employee", 1, None), ("work_history", 1, None)]
+    assert orjson.loads(history[0]["current"])["personal_id"] == "001192000002"
+    # The same person (or code) again is a duplicate, kept as a rejection; nothing written.
+    for code, pid, path in (("CB90000003", "001192000002", "employee.personalId"),
+                            ("CB90000002", "001192000003", "change.employeeCode")):
+        again = await desk.register(registration(uuid.uuid4().hex, code, pid),
+                                    new_file(code, pid), first_post())
+        assert again.status == "rejected"
+        assert [(r["code"], r["path"]) for r in again.reasons] == [("DUPLICATE", path)]
+    assert await owner.fetchval("SELECT count(*) FROM employee WHERE employee_code ="
+                                " 'CB90000003' OR personal_id = '001192000003'") == 0
+
+
+async def test_a_full_agency_takes_no_one(
+        store: tuple[SubmissionStore, asyncpg.Connection]) -> None:
+    desk, owner = store
+    await owner.execute("INSERT INTO agency (code, name, kind, province_code, headcount_quota)"
+                        " VALUES ('000.00.09.H01', 'Sở đầy', 'province_department', '01', 0)"
+                        " ON CONFLICT DO NOTHING")
+    decision = await desk.register(
+        registration(uuid.uuid4().hex, "CB90000009", "001192000009"),
+        new_file("CB90000009", "001192000009", "000.00.09.H01"), first_post("000.00.09.H01"))
+    assert decision.status == "rejected"
+    assert [r["code"] for r in decision.reasons] == ["QUOTA_EXCEEDED"]
+    assert await owner.fetchval("SELECT count(*) FROM employee WHERE employee_code ="
+                                " 'CB90000009'") == 0
+
+
+async def test_a_transfer_is_released_then_received_in_one_versioned_step(
+        store: tuple[SubmissionStore, asyncpg.Connection]) -> None:
+    from adapters.submission_store import THIS_SUBMISSION
+
+    desk, owner = store
+    await owner.execute("INSERT INTO agency (code, name, kind, province_code, headcount_quota)"
+                        " VALUES ('000.00.02.H01', 'Sở Tư pháp', 'province_department', '01',"
+                        " 5) ON CONFLICT DO NOTHING")
+    code = "CB90000004"
+    await desk.register(registration(uuid.uuid4().hex, code, "001192000004"),
+                        new_file(code, "001192000004"), first_post())
+    release = RecordChange("transfer", {
+        "from_agency": "000.00.00.H01", "to_agency": "000.00.02.H01",
+        "effective_from": date(2026, 6, 1), "decision_number": "9/QĐ",
+        "released_by": THIS_SUBMISSION, "status": "pending"})
+    out = await desk.apply(submission(uuid.uuid4().hex, 1, kind="transfer-out",
+                                      employee_code=code), release)
+    assert out.status == "accepted", out
+    assert out.result is not None
+    assert out.result["version"] == 2
+    transfer_id = int(out.result["record"])
+    assert await owner.fetchval("SELECT released_by FROM transfer WHERE id = $1",
+                                transfer_id) == out.submission_id
+    # A second release while one is pending is refused by the database itself.
+    twice = await desk.apply(submission(uuid.uuid4().hex, 2, kind="transfer-out",
+                                        employee_code=code), release)
+    assert [r["code"] for r in twice.reasons] == ["TRANSFER_PENDING"]
+    entry = await owner.fetchval("SELECT id FROM work_history WHERE employee_code = $1"
+                                 " AND to_date IS NULL", code)
+    receive = [
+        RecordChange("employee", {"agency_code": "000.00.02.H01", "unit_name": "Phòng 1",
+                                  "position_code": "CHUYEN_VIEN"}),
+        RecordChange("work_history", {"to_date": date(2026, 5, 31)}, record_id=entry,
+                     expect={"to_date": None}),
+        RecordChange("work_history", {"from_date": date(2026, 6, 1), "to_date": None,
+                                      "agency_code": "000.00.02.H01", "agency_name": "Sở",
+                                      "position_code": "CHUYEN_VIEN", "description": "in"}),
+        RecordChange("transfer", {"status": "completed", "received_by": THIS_SUBMISSION,
+                                  "received_on": date(2026, 6, 1)}, record_id=transfer_id,
+                     expect={"status": "pending"})]
+    received = await desk.apply(submission(uuid.uuid4().hex, None, kind="transfer-in",
+                                           employee_code=code), receive,
+                                quota_agency="000.00.02.H01")
+    assert received.status == "accepted", received
+    assert received.result == {"version": 3, "record": code}
+    assert await owner.fetchval("SELECT agency_code FROM employee WHERE employee_code = $1",
+                                code) == "000.00.02.H01"
+    history = await owner.fetch("SELECT entity, version FROM record_version"
+                                " WHERE submission_id = $1 ORDER BY id", received.submission_id)
+    assert [(h["entity"], h["version"]) for h in history] == [
+        ("employee", 3), ("work_history", 3), ("work_history", 3), ("transfer", 3)]
+    row = await owner.fetchrow("SELECT status, received_by FROM transfer WHERE id = $1",
+                               transfer_id)
+    assert row is not None
+    assert tuple(row) == ("completed", received.submission_id)
+    # Receiving it again finds no pending transfer: refused, and nothing moves.
+    again = await desk.apply(submission(uuid.uuid4().hex, None, kind="transfer-in",
+                                        employee_code=code), receive)
+    assert [r["code"] for r in again.reasons] == ["NOT_FOUND"]
+    assert await version_of_code(owner, code) == 3
+
+
+async def version_of_code(owner: asyncpg.Connection, code: str) -> int:
+    value = await owner.fetchval("SELECT version FROM employee WHERE employee_code = $1", code)
+    assert isinstance(value, int)
+    return value
+
+
+async def test_an_asset_declaration_is_replaced_per_year(
+        store: tuple[SubmissionStore, asyncpg.Connection]) -> None:
+    desk, owner = store
+    for total in (1_000_000, 2_000_000):
+        declared = await desk.apply(
+            submission(uuid.uuid4().hex, None, kind="asset-declaration"),
+            RecordChange("asset_declaration", {
+                "year": 2025, "declared_on": date(2026, 1, 10), "land_plots": 1, "houses": 0,
+                "total_assets_vnd": total, "annual_income_vnd": 500_000}))
+        assert declared.status == "accepted", declared
+    rows = await owner.fetch("SELECT total_assets_vnd, version FROM asset_declaration"
+                             " WHERE employee_code = $1 AND year = 2025", EMPLOYEE)
+    assert [tuple(r) for r in rows] == [(2_000_000, 2)]
