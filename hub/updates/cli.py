@@ -206,7 +206,7 @@ def _owner_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
 
 
 def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``signer`` to the ``hub`` parser. Each command sets ``run``."""
+    """Add ``signer`` and ``submit`` to the ``hub`` parser. Each command sets ``run``."""
     signer = subparsers.add_parser("signer", help="the keys that may sign submissions")
     actions = signer.add_subparsers(dest="signer_command", required=True)
 
@@ -241,3 +241,7 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
                         help="where to write the private JWK (mode 0600, never overwritten)")
     keygen.add_argument("--alg", choices=KEYGEN_ALGORITHMS, default="ES256")
     keygen.set_defaults(run=_reporting(_keygen))
+
+    from hub.updates.cli_submit import add_submit_command
+
+    add_submit_command(subparsers)
