@@ -24,14 +24,11 @@ employee's agency released them for (``transfer-out``).
 
 from __future__ import annotations
 
-import base64
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
-
-import orjson
 
 from adapters import NationalDatabase
 from adapters.population import Identity
@@ -136,7 +133,7 @@ def _joined_agency(change: Any) -> str:
 
 
 def _registration_claim(payload: Mapping[str, Any]) -> str | None:
-    """The personal ID an (unverified) registration payload names, to look up ahead."""
+    """The personal ID a registration payload names, to look up ahead."""
     employee = payload.get("employee")
     number = employee.get("personalId") if isinstance(employee, Mapping) else None
     return number if isinstance(number, str) and len(number) == 12 else None
@@ -194,17 +191,36 @@ class SubmissionDesk:
     async def _prefetch_identities(self, context: Any,
                                    items: Sequence[tuple[str, str, str, str | None]]
                                    ) -> Identities | None:
-        wanted = []
-        for kind, token, _key, _co in items:
-            if kind == REGISTRATION:
-                peeked = _peek(token)
-                number = _registration_claim(peeked) if peeked is not None else None
-                if number is not None and pid_well_formed(number):
-                    wanted.append(number)
-        if len(wanted) < 2:
+        """The registry's answers for the people the batch's registrations name, in one
+        call — only for registrations whose signature holds and whose target agency is in
+        the client's scope: no one is looked up on the word of an unverified payload."""
+        tokens = [token for kind, token, _, _ in items if kind == REGISTRATION]
+        grant = context.view.writes.get(REGISTRATION)
+        if len(tokens) < 2 or grant is None:
             return None
-        # Only which ids to ask about comes from unverified payloads; each answer is used
-        # for a registration only after its signature and authority have been checked.
+        keys = await SignerKeys.load(self._registry, kids=[k for t in tokens
+                                                           if (k := kid_of(t))])
+        now = datetime.now(UTC)
+        claimed: list[tuple[str, str]] = []
+        for token in tokens:
+            try:
+                payload = verify_submission(token, keys, now=now, leeway_seconds=self._leeway,
+                                            expected_issuer=context.caller.agency_code).payload
+            except SignatureRejected:
+                continue
+            number = _registration_claim(payload)
+            change = payload.get("change")
+            agency = change.get("agencyCode") if isinstance(change, Mapping) else None
+            if (payload.get("kind") == REGISTRATION and number is not None
+                    and pid_well_formed(number) and isinstance(agency, str)):
+                claimed.append((number, agency))
+        if len(claimed) < 2:
+            return None
+        in_scope = {row["code"] for row in await self._national.fetch_many(
+            "agency", "code", sorted({a for _, a in claimed}), ["code"], grant.rows)}
+        wanted = [number for number, agency in claimed if agency in in_scope]
+        if not wanted:
+            return None
         found = await context.sources.population.identities(wanted)
         return {number: found.get(number) for number in wanted}
 
@@ -354,16 +370,6 @@ class SubmissionDesk:
         assert agency is not None
         file, entry = registration(change, number, agency, self._codes)
         return _Checked(payload, code, number, None, [token], [file, entry], new_file=True)
-
-
-def _peek(token: str) -> dict[str, Any] | None:
-    """A compact JWS's payload, unverified (None if it is not one)."""
-    try:
-        body = token.split(".")[1]
-        value = orjson.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-    except (IndexError, ValueError, orjson.JSONDecodeError):
-        return None
-    return value if isinstance(value, dict) else None
 
 
 def _with_payload(received: Submission, payload: Mapping[str, Any]) -> Submission:
