@@ -16,6 +16,7 @@ already pending (TRANSFER_PENDING).
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -28,7 +29,10 @@ import orjson
 
 from adapters.postgres import NationalDatabase
 
-__all__ = ["THIS_SUBMISSION", "Decision", "RecordChange", "Submission", "SubmissionStore"]
+log = logging.getLogger(__name__)
+
+__all__ = ["THIS_SUBMISSION", "Decision", "RecordChange", "RecordMismatch", "Submission",
+           "SubmissionStore"]
 
 Row = dict[str, Any]
 # The tables a change may write, and how: update the file itself, add a record to it, or
@@ -61,6 +65,11 @@ def _json(value: Any) -> str:
         raise TypeError(type(item).__name__)
 
     return orjson.dumps(value, default=default).decode()
+
+
+class RecordMismatch(Exception):
+    """A record a change updates is not the employee's, or no longer as the change
+    expects."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,8 +194,18 @@ class SubmissionStore:
                 return await self._apply(connection, submission, changes, quota_agency)
         except asyncpg.UniqueViolationError as error:
             return await self._raced(submission, error)
-        except LookupError as error:  # a record to update is not as the change expects
+        except RecordMismatch as error:  # a record to update is not as the change expects
             return await self.reject(submission, [_reason("NOT_FOUND", "change", str(error))])
+        except (asyncpg.IntegrityConstraintViolationError, asyncpg.DataError) as error:
+            return await self._broke_a_rule(submission, error)
+
+    async def _broke_a_rule(self, submission: Submission, error: Exception) -> Decision:
+        # The checks should have caught it; the database's own rules did. The change is
+        # refused and kept, never lost in an error.
+        log.warning("submission %s refused by a database rule: %s", submission.id, error)
+        return await self.reject(submission, [_reason(
+            "INVALID", "change", "the change breaks a rule of the national database (e.g. a "
+                                 "date before the record's start)")])
 
     async def register(self, submission: Submission, employee: RecordChange,
                        *also: RecordChange) -> Decision:
@@ -199,6 +218,8 @@ class SubmissionStore:
                 return await self._register(connection, submission, employee, also)
         except asyncpg.UniqueViolationError as error:
             return await self._raced(submission, error)
+        except (asyncpg.IntegrityConstraintViolationError, asyncpg.DataError) as error:
+            return await self._broke_a_rule(submission, error)
 
     async def _raced(self, submission: Submission,
                      error: asyncpg.UniqueViolationError) -> Decision:
@@ -397,10 +418,10 @@ class SubmissionStore:
                 " AND employee_code = $2 FOR UPDATE", change.record_id,
                 submission.employee_code)
             if old is None:
-                raise LookupError(f"{table} {change.record_id} is not this employee's")
+                raise RecordMismatch(f"{table} {change.record_id} is not this employee's")
             for column, expected in change.expect.items():
                 if old[column] != expected:
-                    raise LookupError(f"{table} {change.record_id} no longer has {column} "
+                    raise RecordMismatch(f"{table} {change.record_id} no longer has {column} "
                                       f"{expected!r}")
             sets = ", ".join(f"{q} = ${i + 2}" for i, q in enumerate(quoted))
             await connection.execute(

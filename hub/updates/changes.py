@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from adapters.submission_store import THIS_SUBMISSION, RecordChange
+from hub.updates.checks import parse_day
 from resolvers.code_lists import CodeLists
 
 __all__ = ["record_change", "record_changes", "registration"]
@@ -22,7 +23,8 @@ Row = Mapping[str, Any]
 
 
 def _day(value: Any) -> date | None:
-    return None if value is None else date.fromisoformat(str(value))
+    # The checks accepted exactly this form (a change that reaches here passed them).
+    return None if value is None else parse_day(value)
 
 
 def _position(change: Row, employee: Row, codes: CodeLists) -> RecordChange:

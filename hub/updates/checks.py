@@ -23,8 +23,17 @@ from adapters.population import Identity
 from resolvers import personal_id as pid
 from resolvers.code_lists import CodeLists
 
-__all__ = ["CHECKED_KINDS", "REGISTRATION", "Reason", "RegistrationFacts", "check_change",
-           "check_registration", "check_registration_facts", "same_name"]
+__all__ = [
+    "CHECKED_KINDS",
+    "REGISTRATION",
+    "Reason",
+    "RegistrationFacts",
+    "check_change",
+    "check_registration",
+    "check_registration_facts",
+    "parse_day",
+    "same_name",
+]
 
 REGISTRATION = "register-employee"
 
@@ -32,6 +41,20 @@ Row = Mapping[str, Any]
 # How far ahead a change may take effect, and how far back a decision may date.
 _MAX_AHEAD = timedelta(days=366)
 _EARLIEST = date(1950, 1, 1)
+
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def parse_day(value: Any) -> date | None:
+    """A date written exactly YYYY-MM-DD (spaces around it aside), else None. Python's own
+    parser also takes 20240101 and other ISO forms: checks and writes must agree on one."""
+    if not isinstance(value, str) or not _ISO_DAY.fullmatch(value.strip()):
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,9 +100,8 @@ class _Findings:
         text = self.text(field, required=required, limit=10)
         if text is None:
             return None
-        try:
-            value = date.fromisoformat(text)
-        except ValueError:
+        value = parse_day(text)
+        if value is None:
             self.add("INVALID_DATE", field, f"{field} must be a date (YYYY-MM-DD)")
             return None
         if value < _EARLIEST:

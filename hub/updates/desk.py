@@ -24,7 +24,9 @@ employee's agency released them for (``transfer-out``).
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -116,11 +118,23 @@ def _base_version(payload: Mapping[str, Any], *, required: bool = True) -> int |
     value = payload.get("baseVersion")
     if value is None and not required:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value < 2**31:
         raise _Rejected(Reason("REQUIRED", "baseVersion",
                                "the payload names the version of the personnel file it was "
                                "prepared from (a positive integer)"))
     return value
+
+
+_TOKEN = re.compile(r"[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]+")
+
+
+def _storable(token: str) -> str:
+    """A token as the inbox keeps it: as sent when it is a compact JWS, else only its
+    digest (a NUL or a lone surrogate, which jsonb cannot hold, must not lose the
+    rejection)."""
+    if _TOKEN.fullmatch(token):
+        return token
+    return "unreadable:" + hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
 
 
 def _joined_agency(change: Any) -> str:
@@ -159,7 +173,7 @@ class SubmissionDesk:
             return earlier
         received = Submission(client_id=caller.client_id, idempotency_key=idempotency_key,
                               kind=kind, agency_code=caller.agency_code,
-                              signatures=[submission])
+                              signatures=[_storable(submission)])
         try:
             checked = await self._check(context, kind, submission, employee_signature,
                                         identities)
@@ -287,6 +301,14 @@ class SubmissionDesk:
         change = payload.get("change")
         joined = _joined_agency(change) if kind in _JOINING else None
         await self._check_authority(grant, code, joined)
+        if kind == "transfer-in":
+            # The receiving agency's scope is the agency, not the employee: before anything
+            # about the employee is looked at (and could answer whether such a file exists),
+            # a transfer of them to it must be pending. One answer for every other case.
+            pending = await self._store.pending_transfer(code)
+            if pending is None or pending["to_agency"] != joined:
+                raise _Rejected(Reason("NOT_FOUND", "change.agencyCode",
+                                       f"no pending transfer of employee {code} to {joined}"))
         signatures = [token]
         if kind in DECLARATION_KINDS or getattr(grant, "cosign", False):
             if employee_signature is None:

@@ -329,7 +329,7 @@ def verify_submission(token: str, keys: KeyLookup, *, now: datetime,
     signed_at = _signed_at(payload)
     iss = payload["iss"]
     if signer.owner_kind != "agency" or signer.owner_id != iss:
-        _reject(WRONG_SIGNER, f"key {signer.kid} is {signer.owner}'s, not agency {iss}'s",
+        _reject(WRONG_SIGNER, f"key {signer.kid} is not a key of agency {iss}",
                 "iss")
     if expected_issuer is not None and iss != expected_issuer:
         _reject(WRONG_SIGNER, f"signed for agency {iss}, but the submitter acts for "
@@ -353,8 +353,8 @@ def verify_co_signature(token: str, payload: Mapping[str, Any], keys: KeyLookup,
                                   "agency's")
     signed_at = _signed_at(signed)
     if signer.owner_kind != "employee" or signer.owner_id != employee_code:
-        _reject(WRONG_SIGNER, f"key {signer.kid} is {signer.owner}'s, not employee "
-                              f"{employee_code}'s", "employee.employeeCode")
+        _reject(WRONG_SIGNER, f"key {signer.kid} is not a key of employee "
+                              f"{employee_code}", "employee.employeeCode")
     _check_time(signer, signed_at, now, leeway_seconds)
     return _verified(parts, signer, signed, signed_at, canonical)
 

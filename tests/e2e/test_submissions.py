@@ -264,3 +264,29 @@ def test_a_batch_decides_each_item_in_order(desk: Desk) -> None:
     for bad in ([], [{**items[0], "kind": "no-such-kind"}]):
         body = writer.post(BATCH, {"items": bad}).json()
         assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", body
+
+
+def test_hostile_signed_input_is_refused_and_kept_never_an_error(desk: Desk) -> None:
+    employee = _hanoi_employee(desk, room_to_grow=False)
+    decision = {"formCode": "reprimand", "decisionNumber": "9/QĐ", "issuer": "Sở Nội vụ",
+                "effectiveFrom": date.today().isoformat()}
+    cases = [
+        # another ISO form Python would parse, but not the format the payload promises
+        (desk.payload(employee, "discipline-decision", {**decision, "decidedOn": "20240101"}),
+         DISCIPLINE, "INVALID_DATE"),
+        # a version no file can have
+        (desk.payload(employee, "position-change", {"salaryStep": 1, "effectiveFrom":
+                                                    date.today().isoformat()}, version=2**40),
+         CHANGE, "REQUIRED"),
+        # not a JWS at all, with a character jsonb cannot hold
+        ("abc\x00def", CHANGE, "MALFORMED"),
+    ]
+    for payload, mutation, code in cases:
+        before = desk.employee(employee["employee_code"])
+        result, _ = desk.submit(payload, mutation=mutation)
+        assert result["status"] == "REJECTED", result
+        assert code in {r["code"] for r in result["reasons"]}, result
+        (kept,) = fetch_rows(desk.databases.national,
+                             "SELECT status FROM submission WHERE id = $1::uuid", result["id"])
+        assert kept["status"] == "rejected"
+        assert desk.employee(employee["employee_code"]) == before

@@ -443,6 +443,13 @@ def test_a_transfer_in_without_a_pending_transfer_is_refused(desk: Desk) -> None
     before = snapshot(desk.databases)
     result = send(desk.graphql, WRITER, RECEIVE, sign_submission(receive, desk.key))
     assert_refused(desk.databases, before, result, "NOT_FOUND", "change.agencyCode")
+    # The same answer whatever the payload says of the person, or whether the file exists:
+    # a transfer-in is no way to learn about files outside one's scope.
+    for employee_part in ({**receive["employee"], "personalId": "001099000001"},
+                          {"employeeCode": "NOSUCH01", "personalId": "001099000001"}):
+        probe = {**receive, "jti": uuid.uuid4().hex, "employee": employee_part}
+        result = send(desk.graphql, WRITER, RECEIVE, sign_submission(probe, desk.key))
+        assert_refused(desk.databases, before, result, "NOT_FOUND", "change.agencyCode")
     # Nor may Hà Nội take anyone into an agency outside its authority.
     outside = {**receive, "jti": uuid.uuid4().hex,
                "change": {**receive["change"], "agencyCode": MOHA_AGENCY}}
