@@ -270,7 +270,7 @@ def test_hostile_signed_input_is_refused_and_kept_never_an_error(desk: Desk) -> 
     employee = _hanoi_employee(desk, room_to_grow=False)
     decision = {"formCode": "reprimand", "decisionNumber": "9/QĐ", "issuer": "Sở Nội vụ",
                 "effectiveFrom": date.today().isoformat()}
-    cases = [
+    cases: list[tuple[dict[str, Any] | str, str, str]] = [
         # another ISO form Python would parse, but not the format the payload promises
         (desk.payload(employee, "discipline-decision", {**decision, "decidedOn": "20240101"}),
          DISCIPLINE, "INVALID_DATE"),
