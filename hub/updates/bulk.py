@@ -24,7 +24,9 @@ keys; the resume state. No network here (``cli_submit`` sends what this module p
       employeeCode: "Mã cán bộ"      # a column name is shorthand for {column: ...}
       personalId: {column: "Số CCCD", optional: true}
     baseVersion: {column: "Phiên bản"}           # an integer by default
-    jti: {column: "Số quyết định", optional: true}
+    jti: {column: "Mã thay đổi", optional: true}  # the system's own id of each change: unique
+                                                 # per row (not a decision number, which one
+                                                 # decision shares by many employees)
     change:
       rankCode:
         column: "Ngạch"
