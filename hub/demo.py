@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 import subprocess
+from pathlib import Path
 from types import FrameType
 
 from hub.databases import DatabaseSet
@@ -77,6 +78,55 @@ Try the same query as another client to see its policy at work, e.g. mof-payroll
 (salary-budget) sees no names, gov-inspectorate (inspection) sees masked personal IDs."""
 
 
+DEMO_AGENCY = "000.00.01.H01"  # Hà Nội's Department of Home Affairs, which hanoi-doha acts for
+
+
+async def _demo_changes(databases: DatabaseSet) -> tuple[Path, Path]:
+    """A signing key for Hà Nội's Department of Home Affairs (created once, registered in
+    the national database) and a file of changes to sign and submit with ``hub submit``:
+    a salary step up for three of the city's employees, prepared from their current versions.
+    """
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    import asyncpg
+    from joserfc.jwk import import_key
+
+    from hub.config import PROJECT_ROOT
+    from hub.updates.keys import add_signer_key, generate_signer_key
+
+    key_file = PROJECT_ROOT / ".hub/keys/demo-hanoi-agency.jwk"
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        key = generate_signer_key("ES256")
+        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(key.as_dict(private=True)))
+    key = import_key(json.loads(key_file.read_text(encoding="utf-8")))
+    changes = PROJECT_ROOT / ".hub/demo/changes.jsonl"
+    changes.parent.mkdir(parents=True, exist_ok=True)
+    conn = await asyncpg.connect(databases.national)
+    try:
+        if not await conn.fetchval("SELECT 1 FROM signer_key WHERE kid = $1", key.kid):
+            await add_signer_key(conn, "agency", DEMO_AGENCY, key.as_dict(private=False),
+                                 valid_from=datetime.now(UTC) - timedelta(days=1))
+        rows = await conn.fetch(
+            "SELECT e.employee_code, e.personal_id, e.salary_step, e.version FROM employee e"
+            " JOIN agency a ON a.code = e.agency_code WHERE a.authority = 'H01'"
+            " AND e.status = 'active' AND e.salary_step < (SELECT count(*) FROM salary_ladder"
+            " l WHERE l.rank_code = e.rank_code) ORDER BY e.employee_code LIMIT 3")
+    finally:
+        await conn.close()
+    today = datetime.now(UTC).date().isoformat()
+    changes.write_text("".join(json.dumps({
+        "kind": "position-change", "sourceSystem": "demo",
+        "employee": {"employeeCode": r["employee_code"], "personalId": r["personal_id"]},
+        "baseVersion": r["version"],
+        "change": {"salaryStep": r["salary_step"] + 1, "effectiveFrom": today}},
+        ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return key_file, changes
+
+
 def _graphiql_assets() -> None:
     """GraphiQL's scripts served by the hub itself, fetched once through npm if need be."""
     from hub.config import graphiql_assets_dir
@@ -116,6 +166,7 @@ def run_demo(*, employees: int, seed: int, port: int) -> int:
     print(f"national database: {databases.national}")
     asyncio.run(_prepare(databases, employees, seed))
     issued = _register_clients(databases)
+    agency_key, changes = asyncio.run(_demo_changes(databases))
     _graphiql_assets()
     os.environ["HUB_PORT"] = str(port)  # the issuer the hub names in its tokens
     credentials = _credentials_text(port, issued)
@@ -150,6 +201,15 @@ Every answer is recorded first. Then see who read a person's data (GraphiQL, sam
       endUser fieldGroups }} }} }}
 and check the log's chains and signatures:
   HUB_DATABASE_URL={databases.national} .venv/bin/hub audit verify
+
+Submit signed changes as Hà Nội's Department of Home Affairs (its key is registered; the
+file raises three of the city's employees one salary step):
+  HUB_CLIENT_SECRET={issued["hanoi-doha"][0]} .venv/bin/hub submit {changes} \\
+      --hub http://127.0.0.1:{port} --client hanoi-doha --purpose personnel-updates \\
+      --key {agency_key} --agency {DEMO_AGENCY} --report /tmp/hub-submit-report.jsonl
+then read their history in GraphiQL as moha-personnel-db:
+  {{ civilServant(employeeCode: "...") {{ history {{ versions {{ version submittedBy
+      changes {{ field before after }} }} }} }} }}
 
 Press Ctrl-C to stop.""", flush=True)
 
