@@ -117,6 +117,18 @@ def _reason(code: str, path: str, message: str) -> dict[str, str]:
     return {"code": code, "path": path, "message": message}
 
 
+# The columns the version bump sets (a change setting one itself is written apart).
+_BUMPED = frozenset({"version", "updated_at", "updated_by"})
+
+
+class _Redo(Exception):
+    """An item of a batch written without savepoints raised: write the batch again, with."""
+
+
+_BROKE_A_RULE = _reason("INVALID", "change", "the change breaks a rule of the national database"
+                                             " (e.g. a date before the record's start)")
+
+
 class SubmissionStore:
     def __init__(self, national: NationalDatabase) -> None:
         self._db = national
@@ -128,6 +140,27 @@ class SubmissionStore:
             "SELECT id, status, reasons, result, received_at FROM submission"
             " WHERE client_id = $1 AND idempotency_key = $2", (client_id, idempotency_key))
         return self._decision(rows[0], repeated=True) if rows else None
+
+    async def earlier_many(self, client_id: str, idempotency_keys: Sequence[str]
+                           ) -> dict[str, Decision]:
+        """``earlier`` for many keys at once: the first decision by idempotency key."""
+        if not idempotency_keys:
+            return {}
+        rows = await self._db.query(
+            "SELECT idempotency_key, id, status, reasons, result, received_at FROM submission"
+            " WHERE client_id = $1 AND idempotency_key = ANY($2)",
+            (client_id, list(idempotency_keys)))
+        return {row["idempotency_key"]: self._decision(row, repeated=True) for row in rows}
+
+    async def employees(self, employee_codes: Sequence[str]) -> dict[str, Row]:
+        """``employee`` for many codes at once, by code (an unknown code is absent)."""
+        if not employee_codes:
+            return {}
+        rows = await self._db.query(
+            "SELECT employee_code, personal_id, category, status, agency_code, unit_name,"
+            " position_code, rank_code, salary_step, hired_on, version FROM employee"
+            " WHERE employee_code = ANY($1)", (list(employee_codes),))
+        return {row["employee_code"]: row for row in rows}
 
     async def employee(self, employee_code: str) -> Row | None:
         rows = await self._db.query(
@@ -198,6 +231,181 @@ class SubmissionStore:
             return await self.reject(submission, [_reason("NOT_FOUND", "change", str(error))])
         except (asyncpg.IntegrityConstraintViolationError, asyncpg.DataError) as error:
             return await self._broke_a_rule(submission, error)
+
+    async def apply_many(self, items: Sequence[tuple[Submission, Sequence[RecordChange] | None,
+                                                     Sequence[Mapping[str, str]]]]
+                         ) -> list[Decision]:
+        """Decide many submissions in ONE transaction, in order, each as ``apply`` (changes
+        given) or ``reject`` (changes None, with its reasons) would alone: each in its own
+        savepoint, so a refusal at write time (CONFLICT, REPLAYED, a database rule, a retry
+        racing it) rolls back only that item and is kept as its rejection (or answered with
+        the first decision). The files written are locked up front, in key order; the
+        caller sends at most one change per file, and no two items with the same idempotency
+        key. None may carry a ``quota_agency`` (a write bringing someone into an agency goes
+        through ``apply``).
+
+        The savepoints cost two round trips an item, for errors that are rare: the items are
+        first written without them, and only when one of them raises is that attempt rolled
+        back whole (nothing of it kept) and the run made again with a savepoint per item.
+
+        An error no decision covers ends the run: the items decided before it are committed
+        (as they would be alone) and the error raised. A deadlock or serialization failure
+        rolls everything back and is raised (nothing decided; the caller may decide the
+        items one by one)."""
+        if not items:
+            return []
+        try:
+            return await self._apply_many(items, savepoints=False)
+        except _Redo as redo:
+            log.info("a batch of %d submissions written again, an item at a time: %s",
+                     len(items), redo.__cause__)
+            return await self._apply_many(items, savepoints=True)
+
+    async def _apply_many(self, items: Sequence[tuple[Submission,
+                                                      Sequence[RecordChange] | None,
+                                                      Sequence[Mapping[str, str]]]], *,
+                          savepoints: bool) -> list[Decision]:
+        decisions: list[Decision] = []
+        failure: Exception | None = None
+        codes = sorted({s.employee_code for s, changes, _ in items
+                        if changes is not None and s.employee_code is not None})
+        agencies = {s.agency_code for s, _, _ in items}
+        async with self._db.transaction() as connection:
+            files: dict[str, Row] = {}
+            if codes:
+                files = {row["employee_code"]: dict(row) for row in await connection.fetch(
+                    "SELECT * FROM employee WHERE employee_code = ANY($1)"
+                    " ORDER BY employee_code FOR UPDATE", codes)}
+            replayed: set[str] | None = None
+            jtis = sorted({s.jti for s, changes, _ in items if changes is not None and s.jti})
+            if len(agencies) == 1 and jtis:
+                replayed = {row["jti"] for row in await connection.fetch(
+                    "SELECT jti FROM submission WHERE agency_code IS NOT DISTINCT FROM $1"
+                    " AND jti = ANY($2) AND status = 'accepted'", next(iter(agencies)), jtis)}
+            for submission, changes, reasons in items:
+                if not savepoints:
+                    try:
+                        decisions.append(await self._decide_bare(
+                            connection, submission, changes, reasons, files, replayed))
+                    except asyncpg.TransactionRollbackError:
+                        raise
+                    except Exception as error:
+                        raise _Redo from error
+                    continue
+                try:
+                    decisions.append(await self._decide_in(connection, submission, changes,
+                                                           reasons, files, replayed))
+                except asyncpg.TransactionRollbackError:
+                    raise
+                except Exception as error:  # raised once the decided items commit
+                    failure = error
+                    break
+        if failure is not None:
+            raise failure
+        return decisions
+
+    async def _decide_bare(self, connection: asyncpg.Connection, submission: Submission,
+                           changes: Sequence[RecordChange] | None,
+                           reasons: Sequence[Mapping[str, str]], files: Mapping[str, Row],
+                           replayed: set[str] | None) -> Decision:
+        if changes is None:
+            return await self._store(connection, submission, "rejected",
+                                     [dict(r) for r in reasons], None)
+        return await self._apply_locked(connection, submission, changes, files, replayed)
+
+    async def _decide_in(self, connection: asyncpg.Connection, submission: Submission,
+                         changes: Sequence[RecordChange] | None,
+                         reasons: Sequence[Mapping[str, str]], files: Mapping[str, Row],
+                         replayed: set[str] | None) -> Decision:
+        try:
+            async with connection.transaction():
+                return await self._decide_bare(connection, submission, changes, reasons,
+                                               files, replayed)
+        except asyncpg.UniqueViolationError as error:
+            if error.constraint_name == "submission_client_id_idempotency_key_key":
+                found = await self._answered(connection, submission)
+                assert found is not None
+                return found
+            if error.constraint_name == "submission_jti_idx":
+                return await self._reject_in(connection, submission, [_reason(
+                    "REPLAYED", "jti", "this signed change was already applied (same agency "
+                                       "and jti)")])
+            raced = _RACED.get(error.constraint_name or "")
+            if raced is None:
+                raise
+            return await self._reject_in(connection, submission, [_reason(*raced)])
+        except RecordMismatch as error:
+            return await self._reject_in(connection, submission,
+                                         [_reason("NOT_FOUND", "change", str(error))])
+        except (asyncpg.IntegrityConstraintViolationError, asyncpg.DataError) as error:
+            log.warning("submission %s refused by a database rule: %s", submission.id, error)
+            return await self._reject_in(connection, submission, [dict(_BROKE_A_RULE)])
+
+    async def _reject_in(self, connection: asyncpg.Connection, submission: Submission,
+                         reasons: list[dict[str, str]]) -> Decision:
+        async with connection.transaction():
+            return await self._store(connection, submission, "rejected", reasons, None)
+
+    async def _apply_locked(self, connection: asyncpg.Connection, submission: Submission,
+                            changes: Sequence[RecordChange], files: Mapping[str, Row],
+                            replayed: set[str] | None) -> Decision:
+        """``_apply`` on a file locked (and read) up front, with the jtis already applied
+        read up front; the retry check is left to the submission's unique key."""
+        current = files.get(submission.employee_code or "")
+        if current is None:
+            return await self._store(connection, submission, "rejected", [_reason(
+                "NOT_FOUND", "employee.employeeCode", "no such employee in the national "
+                                                      "database")], None)
+        if submission.base_version is not None and current["version"] != submission.base_version:
+            return await self._store(connection, submission, "rejected", [_reason(
+                "CONFLICT", "baseVersion",
+                f"the record is at version {current['version']}, not "
+                f"{submission.base_version}: fetch it again and resubmit")],
+                {"currentVersion": current["version"]})
+        if (submission.jti in replayed if replayed is not None and submission.jti is not None
+                else await self._replayed(connection, submission)):
+            return await self._store(connection, submission, "rejected", [_reason(
+                "REPLAYED", "jti", "this signed change was already applied (same agency and "
+                                   "jti)")], None)
+        written: list[tuple[str, str, Row | None, Row]] = []
+        version: int | None = None
+        for change in changes:
+            if version is None and change.table == _FILE and not _BUMPED & set(change.values):
+                # The file's own columns and its version in one statement.
+                file_previous, values, key, version = await self._write_file(
+                    connection, submission, change, current)
+                written.append((change.table, key, file_previous, values))
+                continue
+            previous, values, key = await self._write(connection, submission, change,
+                                                      dict(current))
+            written.append((change.table, key, previous, values))
+        if version is None:
+            version = await connection.fetchval(
+                "UPDATE employee SET version = version + 1, updated_at = now(), updated_by = $2"
+                " WHERE employee_code = $1 RETURNING version",
+                submission.employee_code, submission.client_id)
+        decision = await self._store(connection, submission, "accepted", [],
+                                     {"version": version, "record": written[0][1]},
+                                     retry_wins=False)
+        await self._history(connection, submission, version, written)
+        if replayed is not None and submission.jti is not None:
+            replayed.add(submission.jti)
+        return decision
+
+    async def _write_file(self, connection: asyncpg.Connection, submission: Submission,
+                          change: RecordChange, current: Row
+                          ) -> tuple[Row, Row, str, int]:
+        """``_write`` of the file itself, raising its version as ``_apply`` does after."""
+        columns = list(change.values)
+        values = [submission.id if v is THIS_SUBMISSION else v for v in change.values.values()]
+        sets = ", ".join(f"{self._db.quoted(_FILE, c)} = ${i + 3}"
+                         for i, c in enumerate(columns))
+        version = await connection.fetchval(
+            f"UPDATE employee SET {sets}{', ' if sets else ''}version = version + 1,"
+            " updated_at = now(), updated_by = $2 WHERE employee_code = $1 RETURNING version",
+            submission.employee_code, submission.client_id, *values)
+        return ({c: current[c] for c in columns}, dict(zip(columns, values, strict=True)),
+                str(submission.employee_code), version)
 
     async def _broke_a_rule(self, submission: Submission, error: Exception) -> Decision:
         # The checks should have caught it; the database's own rules did. The change is

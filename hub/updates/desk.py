@@ -24,13 +24,17 @@ employee's agency released them for (``transfer-out``).
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
+
+import asyncpg
 
 from adapters import NationalDatabase
 from adapters.population import Identity
@@ -65,6 +69,10 @@ _FIELD_OF = {kind: field for field, kind in MUTATION_KINDS.items()}
 DECLARATION_KINDS = frozenset({"personal-history", "family", "asset-declaration"})
 # Kinds scoped on (and writing into) the agency the employee joins, named by change.agencyCode.
 _JOINING = frozenset({REGISTRATION, "transfer-in"})
+# Kinds that read and write only the employee's own file (no agency quota, no pending
+# transfer, no new file): ``submit_many`` decides runs of them for different employees
+# together.
+_ROUND_KINDS = CHECKED_KINDS - _JOINING - {"transfer-out", REGISTRATION}
 # What the population registry said, by personal ID (an id it does not know maps to None).
 Identities = dict[str, Identity | None]
 
@@ -99,6 +107,31 @@ class _Checked:
     writes: list[RecordChange]
     new_file: bool = False             # a registration: the writes create the file
     quota_agency: str | None = None    # the agency joined, whose quota the write re-checks
+
+
+class _Known:
+    """What a round of ``submit_many`` read ahead: the signer keys, the employees each
+    kind's grant has in scope (by kind; a kind absent is checked the usual way), and the
+    files of the employees named (``read``: the codes asked; one absent has no file)."""
+
+    def __init__(self, keys: SignerKeys, scopes: dict[str, set[str]],
+                 employees: dict[str, dict[str, Any]], read: set[str]) -> None:
+        self.keys = keys
+        self.scopes = scopes
+        self.employees = employees
+        self.read = read
+
+
+def _peek_employee(token: str) -> str | None:
+    """The employee code a compact JWS's payload names, read WITHOUT verifying it: only to
+    group a batch's items into rounds (a payload whose signature holds names the same)."""
+    try:
+        segment = token.split(".")[1]
+        payload = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+        code = payload["employee"]["employeeCode"]
+    except Exception:  # unreadable: the item is decided alone
+        return None
+    return code if isinstance(code, str) and 1 <= len(code) <= 32 else None
 
 
 def _signature_reason(error: SignatureRejected, path: str) -> Reason:
@@ -196,11 +229,91 @@ class SubmissionDesk:
     async def submit_many(self, context: Any,
                           items: Sequence[tuple[str, str, str, str | None]]) -> list[Decision]:
         """Each item decided in order, exactly as if submitted alone; the people the
-        registrations among them name are looked up in the population registry at once."""
+        registrations among them name are looked up in the population registry at once.
+
+        Changes to one employee's own file (``_ROUND_KINDS``) are decided in rounds: a run
+        of consecutive items naming different employees and different idempotency keys,
+        whose reads (earlier decisions, signer keys, the grant's scope, the files) are made
+        once for the round and whose writes are one transaction, a savepoint per item
+        (``SubmissionStore.apply_many``). No item of a round can change what another one is
+        decided on: each reads and writes only its own employee's file, the agency's quota
+        and pending transfers are not involved, and an item for an employee (or a key)
+        already in the round starts the next one, decided after this one is committed.
+        Every other item (registrations, transfers, what the peek cannot read) is decided
+        alone with ``submit``."""
         identities = await self._prefetch_identities(context, items)
-        return [await self.submit(context, kind, token, key, co_signature,
-                                  identities=identities)
-                for kind, token, key, co_signature in items]
+        keys = await SignerKeys.load(self._registry, kids=[
+            k for _, token, _, co_signature in items
+            for k in (kid_of(token), co_signature and kid_of(co_signature)) if k])
+        decisions: list[Decision] = []
+        current: list[tuple[str, str, str, str | None, str]] = []
+        codes: set[str] = set()
+        idempotency_keys: set[str] = set()
+        for kind, token, key, co_signature in items:
+            code = _peek_employee(token) if kind in _ROUND_KINDS else None
+            if current and (code is None or code in codes or key in idempotency_keys):
+                decisions += await self._decide_round(context, current, keys)
+                current, codes, idempotency_keys = [], set(), set()
+            if code is None:
+                decisions.append(await self.submit(context, kind, token, key, co_signature,
+                                                   identities=identities))
+                continue
+            current.append((kind, token, key, co_signature, code))
+            codes.add(code)
+            idempotency_keys.add(key)
+        if current:
+            decisions += await self._decide_round(context, current, keys)
+        return decisions
+
+    async def _decide_round(self, context: Any,
+                            items: Sequence[tuple[str, str, str, str | None, str]],
+                            keys: SignerKeys) -> list[Decision]:
+        """One round of ``submit_many``: items for distinct employees, under distinct keys."""
+        caller = context.caller
+        earlier = await self._store.earlier_many(caller.client_id, [i[2] for i in items])
+        fresh = [item for item in items if item[2] not in earlier]
+        scopes: dict[str, set[str]] = {}
+        for kind in sorted({item[0] for item in fresh}):
+            grant = context.view.writes.get(kind)
+            if grant is None or grant.entity == "agency":
+                continue
+            wanted = sorted({item[4] for item in fresh if item[0] == kind})
+            scopes[kind] = {row["employee_code"] for row in await self._national.fetch_many(
+                "employee", "employee_code", wanted, ["employee_code"], grant.rows)}
+        named = {item[4] for item in fresh}
+        known = _Known(keys, scopes, await self._store.employees(sorted(named)), named)
+        to_write: list[tuple[Submission, Sequence[RecordChange] | None,
+                             Sequence[Mapping[str, str]]]] = []
+        for kind, token, key, co_signature, _ in fresh:
+            received = Submission(client_id=caller.client_id, idempotency_key=key,
+                                  kind=kind, agency_code=caller.agency_code,
+                                  signatures=[_storable(token)])
+            try:
+                checked = await self._check(context, kind, token, co_signature, None, known)
+            except _Rejected as rejected:
+                if rejected.payload is not None:
+                    received = _with_payload(received, rejected.payload)
+                to_write.append((received, None, [r.as_json() for r in rejected.reasons]))
+                continue
+            assert not checked.new_file
+            assert checked.quota_agency is None
+            payload = checked.payload
+            to_write.append((Submission(
+                client_id=caller.client_id, idempotency_key=key, kind=kind,
+                agency_code=caller.agency_code, jti=payload["jti"],
+                employee_code=checked.employee_code, personal_id=checked.personal_id,
+                base_version=checked.base_version, payload=payload,
+                signatures=checked.signatures), checked.writes, ()))
+        try:
+            written = iter(await self._store.apply_many(to_write))
+        except asyncpg.TransactionRollbackError as error:
+            # A deadlock with another writer: nothing of the round was kept; decide its items
+            # one by one, as if sent alone.
+            log.info("a round of %d submissions decided one by one: %s", len(items), error)
+            return [await self.submit(context, kind, token, key, co_signature)
+                    for kind, token, key, co_signature, _ in items]
+        return [earlier[key] if key in earlier else next(written)
+                for _, _, key, _, _ in items]
 
     async def _prefetch_identities(self, context: Any,
                                    items: Sequence[tuple[str, str, str, str | None]]
@@ -240,11 +353,12 @@ class SubmissionDesk:
 
     async def _check(self, context: Any, kind: str, token: str,
                      employee_signature: str | None,
-                     identities: Identities | None) -> _Checked:
+                     identities: Identities | None, known: _Known | None = None) -> _Checked:
         now = datetime.now(UTC)
-        keys = await SignerKeys.load(self._registry, kids=[
-            k for k in (kid_of(token), employee_signature and kid_of(employee_signature))
-            if k])
+        keys = known.keys if known is not None else await SignerKeys.load(
+            self._registry, kids=[k for k in (kid_of(token),
+                                              employee_signature and kid_of(employee_signature))
+                                  if k])
         try:
             signed = verify_submission(token, keys, now=now, leeway_seconds=self._leeway,
                                        expected_issuer=context.caller.agency_code)
@@ -259,7 +373,7 @@ class SubmissionDesk:
                 return await self._check_registration(context, token, signed.payload,
                                                       identities)
             return await self._check_signed(context, kind, token, signed.payload, keys, now,
-                                            employee_signature)
+                                            employee_signature, known)
         except _Rejected as rejected:
             rejected.payload = signed.payload
             raise
@@ -273,9 +387,11 @@ class SubmissionDesk:
         return grant
 
     async def _check_authority(self, grant: Any, employee_code: str,
-                               agency_code: str | None = None) -> None:
+                               agency_code: str | None = None,
+                               in_scope: set[str] | None = None) -> None:
         """The grant's row scope holds for the employee's record or, for kinds scoped on the
-        agency joined (``grant.entity == "agency"``), for that agency."""
+        agency joined (``grant.entity == "agency"``), for that agency. ``in_scope``: the
+        employees the grant's scope was found to hold, read ahead for a batch."""
         if grant.entity == "agency":
             assert agency_code is not None
             visible = await self._national.fetch_many("agency", "code", [agency_code],
@@ -285,22 +401,27 @@ class SubmissionDesk:
                                        f"agency {agency_code} is not one the client's policy "
                                        f"lets it bring employees into (or does not exist)"))
             return
-        visible = await self._national.fetch_many("employee", "employee_code", [employee_code],
-                                                  ["employee_code"], grant.rows)
-        if not visible:
+        if in_scope is not None:
+            allowed = employee_code in in_scope
+        else:
+            allowed = bool(await self._national.fetch_many(
+                "employee", "employee_code", [employee_code], ["employee_code"], grant.rows))
+        if not allowed:
             raise _Rejected(Reason("NOT_AUTHORIZED", "employee.employeeCode",
                                    f"employee {employee_code} is not one the client's policy "
                                    f"lets it change (or does not exist)"))
 
     async def _check_signed(self, context: Any, kind: str, token: str,
                             payload: dict[str, Any], keys: SignerKeys, now: datetime,
-                            employee_signature: str | None) -> _Checked:
+                            employee_signature: str | None,
+                            known: _Known | None = None) -> _Checked:
         """A change to an existing file."""
         code = _employee_code(payload)
         grant = self._grant(context, kind)
         change = payload.get("change")
         joined = _joined_agency(change) if kind in _JOINING else None
-        await self._check_authority(grant, code, joined)
+        await self._check_authority(grant, code, joined,
+                                    None if known is None else known.scopes.get(kind))
         if kind == "transfer-in":
             # The receiving agency's scope is the agency, not the employee: before anything
             # about the employee is looked at (and could answer whether such a file exists),
@@ -320,7 +441,8 @@ class SubmissionDesk:
             except SignatureRejected as error:
                 raise _Rejected(_signature_reason(error, "employeeSignature")) from None
             signatures.append(employee_signature)
-        current = await self._store.employee(code)
+        current = (known.employees.get(code) if known is not None and code in known.read
+                   else await self._store.employee(code))
         if current is None:
             raise _Rejected(Reason("NOT_FOUND", "employee.employeeCode",
                                    f"no employee {code} in the national database"))

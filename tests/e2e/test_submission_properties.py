@@ -117,13 +117,14 @@ def _files(world: World) -> list[File]:
 
 
 # One step of a sequence: which file, what change, and how the submission may be broken.
-STEPS = st.lists(st.tuples(
+STEP = st.tuples(
     st.integers(0, 2),                                   # which file
     st.sampled_from(["position-change", "evaluation"]),
     st.integers(1, 14),                                  # salary step (maybe off the ladder)
     st.integers(2018, 2026), st.sampled_from(GRADES),    # an evaluation
     st.sampled_from(["fine", "fine", "fine", "stale", "forged", "retry"]),
-), min_size=1, max_size=8)
+)
+STEPS = st.lists(STEP, min_size=1, max_size=8)
 
 
 def _payload(file: File, kind: str, step: int, year: int, grade: str,
@@ -188,3 +189,74 @@ def test_the_database_holds_exactly_the_valid_changes(world: World,
     kept, history = world.run(counts())
     assert kept == len(decided), "every decided submission is in the inbox once"
     assert history == accepted, "one history entry per accepted change"
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(steps=st.lists(STEP, min_size=1, max_size=16))
+def test_one_batch_holds_exactly_the_valid_changes(world: World,
+                                                   steps: list[tuple[Any, ...]]) -> None:
+    """The same property with the whole sequence sent as ONE ``submit_many`` batch: several
+    items for one employee with chained base versions, retries of a key inside the batch,
+    stale and forged items — each decided in order as if sent alone."""
+    files = _files(world)
+    model = {f.code: File(f.code, f.personal_id, f.rank, f.ladder, f.step, f.version,
+                          f.hired_year, dict(f.evaluations)) for f in files}
+    forger = generate_signer_key("ES256")
+    items: list[tuple[str, str, str, None]] = []
+    expected: list[bool | int] = []  # accepted or not; a retry: the index it repeats
+    first_of: dict[str, int] = {}
+    last_key: str | None = None
+    for index, kind, step, year, grade, fault in steps:
+        if fault == "retry" and last_key is None:
+            fault = "fine"
+        file = model[files[index].code]
+        version = file.version - 1 if fault == "stale" else file.version
+        payload = _payload(file, kind, step, year, grade, version)
+        token = sign_submission(payload, forger if fault == "forged" else world.key,
+                                kid=world.key.kid)
+        if fault == "retry" and last_key is not None:
+            items.append((kind, token, last_key, None))
+            expected.append(first_of[last_key])
+            continue
+        key = uuid.uuid4().hex
+        last_key = key
+        first_of[key] = len(items)
+        items.append((kind, token, key, None))
+        valid = fault == "fine" and (year >= file.hired_year if kind == "evaluation"
+                                     else 1 <= step <= file.ladder)
+        expected.append(valid)
+        if valid:
+            file.version += 1
+            if kind == "position-change":
+                file.step = step
+            else:
+                file.evaluations[year] = grade
+    decisions = world.run(world.desk.submit_many(world.context, items))
+    assert len(decisions) == len(items)
+    decided: list[str] = []
+    for position, (decision, wanted) in enumerate(zip(decisions, expected, strict=True)):
+        if isinstance(wanted, bool):
+            assert not decision.repeated, (position, decision)
+            assert (decision.status == "accepted") is wanted, (position, items, decision)
+            decided.append(str(decision.submission_id))
+        else:
+            first = decisions[wanted]
+            assert decision.repeated, (position, decision)
+            assert (decision.submission_id, decision.status, decision.result) == (
+                first.submission_id, first.status, first.result)
+    for want, actual in zip(model.values(), _files(world), strict=True):
+        assert (actual.step, actual.version, actual.evaluations) == (
+            want.step, want.version, want.evaluations), want.code
+
+    async def counts() -> tuple[int, int]:
+        ids = [uuid.UUID(i) for i in decided]
+        kept = await world.owner.fetchval(
+            "SELECT count(*) FROM submission WHERE id = ANY($1)", ids)
+        history = await world.owner.fetchval(
+            "SELECT count(*) FROM record_version WHERE submission_id = ANY($1)", ids)
+        return int(kept), int(history)
+
+    kept, history = world.run(counts())
+    assert kept == len(decided), "every decided submission is in the inbox once"
+    assert history == sum(w is True for w in expected), "one history entry per accepted change"
