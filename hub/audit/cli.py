@@ -10,7 +10,6 @@ so these cost nothing to the other ``hub`` commands.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 from collections.abc import Awaitable, Callable, Iterator
@@ -35,26 +34,9 @@ class CommandError(Exception):
 
 
 def _on_database(action: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
-    import asyncpg
+    from hub.cli_database import on_national_database
 
-    from hub.environment import resolve_databases
-
-    async def run() -> T:
-        url = resolve_databases().national
-        try:
-            conn = await asyncpg.connect(url, timeout=15)
-        except (OSError, TimeoutError, asyncpg.PostgresError) as error:
-            # The URL is not repeated: it may hold a password.
-            raise CommandError(f"cannot connect to the national database: {error}") from None
-        try:
-            return await action(conn)
-        except asyncpg.UndefinedTableError:
-            raise CommandError("the database has no audit log tables: run `hub migrate`"
-                               ) from None
-        finally:
-            await conn.close()
-
-    return asyncio.run(run())
+    return on_national_database(action, error=CommandError, missing="audit log tables")
 
 
 @contextmanager

@@ -10,7 +10,6 @@ inside the commands, so these cost nothing to the other ``hub`` commands.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import sys
@@ -41,29 +40,9 @@ class UsageError(Exception):
 
 
 def _on_database(action: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
-    import asyncpg
+    from hub.cli_database import on_national_database
 
-    from hub.environment import resolve_databases
-
-    async def run() -> T:
-        url = resolve_databases().national
-        try:
-            conn = await asyncpg.connect(url, timeout=15)
-        except (OSError, TimeoutError, asyncpg.PostgresError) as error:
-            # The URL is not repeated: it may hold a password.
-            raise UsageError(f"cannot connect to the national database: {error}") from None
-        try:
-            return await action(conn)
-        except asyncpg.UndefinedTableError:
-            raise UsageError("the database has no signer_key table: run `hub migrate`"
-                             ) from None
-        except asyncpg.InsufficientPrivilegeError:
-            raise UsageError("the registry is written as the database owner: set "
-                             "HUB_DATABASE_URL to the owner's connection") from None
-        finally:
-            await conn.close()
-
-    return asyncio.run(run())
+    return on_national_database(action, error=UsageError, missing="signer_key table")
 
 
 def _moment(text: str) -> datetime:
