@@ -31,8 +31,8 @@ from adapters.postgres import NationalDatabase
 
 log = logging.getLogger(__name__)
 
-__all__ = ["THIS_SUBMISSION", "Decision", "RecordChange", "RecordMismatch", "Submission",
-           "SubmissionStore"]
+__all__ = ["THIS_SUBMISSION", "Decision", "KeyReused", "RecordChange", "RecordMismatch",
+           "Submission", "SubmissionStore"]
 
 Row = dict[str, Any]
 # The tables a change may write, and how: update the file itself, add a record to it, or
@@ -67,6 +67,15 @@ def _json(value: Any) -> str:
     return orjson.dumps(value, default=default).decode()
 
 
+class KeyReused(Exception):
+    """An idempotency key already taken by another request (another kind, signed change or
+    co-signature): nothing is decided nor kept. ``index``: the batch item that reused it."""
+
+    def __init__(self, index: int | None = None) -> None:
+        super().__init__("this idempotency key was used for another request")
+        self.index = index
+
+
 class RecordMismatch(Exception):
     """A record a change updates is not the employee's, or no longer as the change
     expects."""
@@ -88,6 +97,8 @@ class Submission:
     signatures: Sequence[str] = ()
     resubmission_of: uuid.UUID | None = None
     batch_id: uuid.UUID | None = None
+    # What was sent (kind, signed change, co-signature), digested: a retry must match it.
+    request_digest: str | None = None
     id: uuid.UUID = field(default_factory=uuid.uuid4)
 
 
@@ -111,6 +122,7 @@ class Decision:
     result: dict[str, Any] | None    # accepted: {"version": file version, "record": key}
     received_at: datetime
     repeated: bool = False           # the first answer to the same idempotency key
+    request_digest: str | None = None  # the request first answered (None: not recorded)
 
 
 def _reason(code: str, path: str, message: str) -> dict[str, str]:
@@ -137,7 +149,7 @@ class SubmissionStore:
 
     async def earlier(self, client_id: str, idempotency_key: str) -> Decision | None:
         rows = await self._db.query(
-            "SELECT id, status, reasons, result, received_at FROM submission"
+            "SELECT id, status, reasons, result, received_at, request_digest FROM submission"
             " WHERE client_id = $1 AND idempotency_key = $2", (client_id, idempotency_key))
         return self._decision(rows[0], repeated=True) if rows else None
 
@@ -147,10 +159,21 @@ class SubmissionStore:
         if not idempotency_keys:
             return {}
         rows = await self._db.query(
-            "SELECT idempotency_key, id, status, reasons, result, received_at FROM submission"
+            "SELECT idempotency_key, id, status, reasons, result, received_at, request_digest"
+            " FROM submission"
             " WHERE client_id = $1 AND idempotency_key = ANY($2)",
             (client_id, list(idempotency_keys)))
         return {row["idempotency_key"]: self._decision(row, repeated=True) for row in rows}
+
+    async def resubmittable(self, client_id: str, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+        """Those of ``ids`` naming a rejected submission of this client (what a correction
+        may be a resubmission of); one query for all."""
+        if not ids:
+            return set()
+        rows = await self._db.query(
+            "SELECT id FROM submission WHERE id = ANY($1) AND client_id = $2"
+            " AND status = 'rejected'", (list(dict.fromkeys(ids)), client_id))
+        return {row["id"] for row in rows}
 
     async def employees(self, employee_codes: Sequence[str]) -> dict[str, Row]:
         """``employee`` for many codes at once, by code (an unknown code is absent)."""
@@ -204,7 +227,7 @@ class SubmissionStore:
         result = row["result"]
         return Decision(row["id"], row["status"], orjson.loads(row["reasons"]),
                         orjson.loads(result) if result is not None else None,
-                        row["received_at"], repeated)
+                        row["received_at"], repeated, row.get("request_digest"))
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -449,7 +472,7 @@ class SubmissionStore:
     async def _answered(self, connection: asyncpg.Connection,
                         submission: Submission) -> Decision | None:
         earlier = await connection.fetchrow(
-            "SELECT id, status, reasons, result, received_at FROM submission"
+            "SELECT id, status, reasons, result, received_at, request_digest FROM submission"
             " WHERE client_id = $1 AND idempotency_key = $2",
             submission.client_id, submission.idempotency_key)
         return None if earlier is None else self._decision(earlier, repeated=True)
@@ -646,19 +669,20 @@ class SubmissionStore:
         row = await connection.fetchrow(
             "INSERT INTO submission (id, client_id, agency_code, idempotency_key, jti, kind,"
             " employee_code, personal_id, base_version, payload, signatures, status, reasons,"
-            " result, resubmission_of, batch_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
-            f" $10::jsonb, $11::jsonb, $12, $13::jsonb, $14::jsonb, $15, $16){on_conflict}"
-            " RETURNING id, status, reasons, result, received_at",
+            " result, resubmission_of, batch_id, request_digest) VALUES ($1, $2, $3, $4, $5,"
+            " $6, $7, $8, $9, $10::jsonb, $11::jsonb, $12, $13::jsonb, $14::jsonb, $15, $16,"
+            f" $17){on_conflict} RETURNING id, status, reasons, result, received_at,"
+            " request_digest",
             submission.id, submission.client_id, submission.agency_code,
             submission.idempotency_key, submission.jti, submission.kind,
             submission.employee_code, submission.personal_id, submission.base_version,
             None if submission.payload is None else _json(submission.payload),
             _json(list(submission.signatures)), status, _json(reasons),
             None if result is None else _json(result), submission.resubmission_of,
-            submission.batch_id)
+            submission.batch_id, submission.request_digest)
         if row is None:  # a retry of the same request got here first
             earlier = await connection.fetchrow(
-                "SELECT id, status, reasons, result, received_at FROM submission"
+                "SELECT id, status, reasons, result, received_at, request_digest FROM submission"
                 " WHERE client_id = $1 AND idempotency_key = $2",
                 submission.client_id, submission.idempotency_key)
             assert earlier is not None

@@ -1,17 +1,20 @@
 """Root mutation fields: one per kind of change an agency may submit.
 
 Each takes the change as a compact JWS signed with the submitting agency's registered key
-(``hub.updates``), and an idempotency key: a retry with the same key returns the first
-decision and changes nothing.
+(``hub.updates``), and an idempotency key: a retry with the same key (and the same request)
+returns the first decision and changes nothing; the key reused for another request is a
+BAD_USER_INPUT error. ``resubmissionOf`` names the client's rejected submission a change
+corrects.
 """
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 
 import strawberry
 
-from adapters.submission_store import Decision
+from adapters.submission_store import Decision, KeyReused
 from resolvers.errors import BadUserInput, HubError
 from resolvers.info import Info, Row
 from resolvers.submissions import MAX_SUBMISSION_CHARS
@@ -39,6 +42,19 @@ def _token(value: str, argument: str) -> str:
     return value
 
 
+_KEY_REUSED = "this idempotency key was used for another request"
+
+
+def _resubmission(value: str | None, argument: str = "resubmissionOf") -> uuid.UUID | None:
+    if value is None:
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise BadUserInput(f"`{argument}` must be the id of a submission",
+                           argument=argument) from None
+
+
 def _answer(decision: Decision) -> Row:
     result = decision.result or {}
     return {"id": str(decision.submission_id), "status": decision.status,
@@ -48,14 +64,19 @@ def _answer(decision: Decision) -> Row:
 
 
 async def _submit(info: Info, kind: str, submission: str, idempotency_key: str,
-                  employee_signature: str | None = None) -> Any:
+                  resubmission_of: str | None, employee_signature: str | None = None) -> Any:
     desk = info.context.desk
     if desk is None:
         raise WritesUnavailable("this hub takes no submissions")
-    decision = await desk.submit(
-        info.context, kind, _token(submission, "submission"), _key(idempotency_key),
-        None if employee_signature is None else _token(employee_signature,
-                                                       "employeeSignature"))
+    token, key = _token(submission, "submission"), _key(idempotency_key)
+    co_signature = (None if employee_signature is None
+                    else _token(employee_signature, "employeeSignature"))
+    corrects = _resubmission(resubmission_of)
+    try:
+        decision = await desk.submit(info.context, kind, token, key, co_signature,
+                                     resubmission_of=corrects)
+    except KeyReused:
+        raise BadUserInput(_KEY_REUSED, argument="idempotencyKey") from None
     return _answer(decision)
 
 
@@ -69,6 +90,9 @@ CoSigned = Annotated[str | None, strawberry.argument(
     description="The employee's own signature: a compact JWS over the same payload, signed "
                 "with the employee's registered key. Required for the employee's own "
                 "declarations.")]
+Resubmits = Annotated[strawberry.ID | None, strawberry.argument(
+    description="The id of the client's own rejected submission this one corrects: the "
+                "inbox links the two (resubmissionOf, resubmittedBy).")]
 
 
 MAX_BATCH_ITEMS = 500
@@ -84,6 +108,9 @@ class SubmissionInput:
     employee_signature: str | None = strawberry.field(
         default=None, description="The employee's own signature over the same payload, for "
                                   "declarations.")
+    resubmission_of: strawberry.ID | None = strawberry.field(
+        default=None, description="The id of the client's own rejected submission this item "
+                                  "corrects.")
 
 
 @strawberry.type
@@ -105,71 +132,87 @@ class Mutation:
                     None if item.employee_signature is None
                     else _token(item.employee_signature, "employeeSignature"))
                    for item in items]
-        decisions = await desk.submit_many(info.context, checked)
+        corrects = [_resubmission(item.resubmission_of, "items.resubmissionOf")
+                    for item in items]
+        try:
+            decisions = await desk.submit_many(info.context, checked,
+                                               resubmission_of=corrects)
+        except KeyReused as reused:
+            raise BadUserInput(f"item {reused.index}: {_KEY_REUSED}", argument="items",
+                               item=reused.index) from None
         answers: list[SubmissionResult] = [_answer(d) for d in decisions]  # type: ignore[misc]
         return answers
 
     @strawberry.mutation(description="Change an employee's position, rank or salary step.")
     async def change_position(self, info: Info,
                               submission: Signed,
-                              idempotency_key: RetryKey
+                              idempotency_key: RetryKey,
+                                  resubmission_of: Resubmits = None
                               ) -> SubmissionResult:
         result: SubmissionResult = await _submit(info, "position-change", submission,
-                                                 idempotency_key)
+                                                 idempotency_key, resubmission_of)
         return result
 
     @strawberry.mutation(description="Record a new discipline decision.")
     async def record_discipline_decision(
             self, info: Info, submission: Signed,
-            idempotency_key: RetryKey
+            idempotency_key: RetryKey,
+        resubmission_of: Resubmits = None
     ) -> SubmissionResult:
         result: SubmissionResult = await _submit(info, "discipline-decision", submission,
-                                                 idempotency_key)
+                                                 idempotency_key, resubmission_of)
         return result
 
     @strawberry.mutation(description="End a discipline decision's effect (its effective "
                                      "period ends on the given date).")
     async def end_discipline(self, info: Info,
                              submission: Signed,
-                             idempotency_key: RetryKey
+                             idempotency_key: RetryKey,
+                                 resubmission_of: Resubmits = None
                              ) -> SubmissionResult:
         result: SubmissionResult = await _submit(info, "discipline-end", submission,
-                                                 idempotency_key)
+                                                 idempotency_key, resubmission_of)
         return result
 
     @strawberry.mutation(description="Record (or correct) a yearly evaluation.")
     async def record_evaluation(self, info: Info,
                                 submission: Signed,
-                                idempotency_key: RetryKey
+                                idempotency_key: RetryKey,
+                                    resubmission_of: Resubmits = None
                                 ) -> SubmissionResult:
         result: SubmissionResult = await _submit(info, "evaluation", submission,
-                                                 idempotency_key)
+                                                 idempotency_key, resubmission_of)
         return result
 
     @strawberry.mutation(description="Record a completed training course.")
     async def record_training(self, info: Info,
                               submission: Signed,
-                              idempotency_key: RetryKey
+                              idempotency_key: RetryKey,
+                                  resubmission_of: Resubmits = None
                               ) -> SubmissionResult:
-        result: SubmissionResult = await _submit(info, "training", submission, idempotency_key)
+        result: SubmissionResult = await _submit(info, "training", submission, idempotency_key,
+                                                 resubmission_of)
         return result
 
     @strawberry.mutation(description="Record a qualification (degree, political theory, "
                                      "state management, language, IT).")
     async def record_qualification(
             self, info: Info, submission: Signed,
-            idempotency_key: RetryKey
+            idempotency_key: RetryKey,
+        resubmission_of: Resubmits = None
     ) -> SubmissionResult:
         result: SubmissionResult = await _submit(info, "qualification", submission,
-                                                 idempotency_key)
+                                                 idempotency_key, resubmission_of)
         return result
 
     @strawberry.mutation(description="Record an award.")
     async def record_award(self, info: Info,
                            submission: Signed,
-                           idempotency_key: RetryKey
+                           idempotency_key: RetryKey,
+                               resubmission_of: Resubmits = None
                            ) -> SubmissionResult:
-        result: SubmissionResult = await _submit(info, "award", submission, idempotency_key)
+        result: SubmissionResult = await _submit(info, "award", submission, idempotency_key,
+                                                 resubmission_of)
         return result
 
     @strawberry.mutation(description="Register a new employee in an agency: the change "
@@ -180,10 +223,11 @@ class Mutation:
                                      "1.")
     async def register_employee(self, info: Info,
                                 submission: Signed,
-                                idempotency_key: RetryKey
+                                idempotency_key: RetryKey,
+                                    resubmission_of: Resubmits = None
                                 ) -> SubmissionResult:
         result: SubmissionResult = await _submit(info, "register-employee", submission,
-                                                 idempotency_key)
+                                                 idempotency_key, resubmission_of)
         return result
 
     @strawberry.mutation(description="Record the employee's own asset and income "
@@ -193,10 +237,12 @@ class Mutation:
     async def declare_assets(self, info: Info,
                              submission: Signed,
                              idempotency_key: RetryKey,
-                             employee_signature: CoSigned = None
+                             employee_signature: CoSigned = None,
+                             resubmission_of: Resubmits = None
                              ) -> SubmissionResult:
         result: SubmissionResult = await _submit(info, "asset-declaration", submission,
-                                                 idempotency_key, employee_signature)
+                                                 idempotency_key, resubmission_of,
+                                                 employee_signature)
         return result
 
     @strawberry.mutation(description="Release an employee of the submitting agency for a "
@@ -204,10 +250,11 @@ class Mutation:
                                      "until that agency receives them (receiveTransfer).")
     async def release_for_transfer(self, info: Info,
                                    submission: Signed,
-                                   idempotency_key: RetryKey
+                                   idempotency_key: RetryKey,
+                                       resubmission_of: Resubmits = None
                                    ) -> SubmissionResult:
         result: SubmissionResult = await _submit(info, "transfer-out", submission,
-                                                 idempotency_key)
+                                                 idempotency_key, resubmission_of)
         return result
 
     @strawberry.mutation(description="Receive an employee released to the submitting side's "
@@ -216,10 +263,11 @@ class Mutation:
                                      "work history.")
     async def receive_transfer(self, info: Info,
                                submission: Signed,
-                               idempotency_key: RetryKey
+                               idempotency_key: RetryKey,
+                                   resubmission_of: Resubmits = None
                                ) -> SubmissionResult:
         result: SubmissionResult = await _submit(info, "transfer-in", submission,
-                                                 idempotency_key)
+                                                 idempotency_key, resubmission_of)
         return result
 
 

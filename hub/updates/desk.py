@@ -29,6 +29,7 @@ import hashlib
 import json
 import logging
 import re
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -38,7 +39,13 @@ import asyncpg
 
 from adapters import NationalDatabase
 from adapters.population import Identity
-from adapters.submission_store import Decision, RecordChange, Submission, SubmissionStore
+from adapters.submission_store import (
+    Decision,
+    KeyReused,
+    RecordChange,
+    Submission,
+    SubmissionStore,
+)
 from hub.updates.changes import record_changes, registration
 from hub.updates.checks import (
     CHECKED_KINDS,
@@ -60,7 +67,7 @@ from resolvers.code_lists import CodeLists
 from resolvers.mutations import MUTATION_KINDS
 from resolvers.personal_id import is_well_formed as pid_well_formed
 
-__all__ = ["DECLARATION_KINDS", "SubmissionDesk"]
+__all__ = ["DECLARATION_KINDS", "SubmissionDesk", "request_digest"]
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +129,17 @@ class _Known:
         self.read = read
 
 
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    """What ``submit_many`` knows of its whole batch: its id, each item's request digest
+    and the submission it corrects (by index), and which of those the client may correct."""
+
+    id: uuid.UUID
+    digests: list[str]
+    resubmission_of: list[uuid.UUID | None]
+    resubmittable: set[uuid.UUID]
+
+
 def _peek_employee(token: str) -> str | None:
     """The employee code a compact JWS's payload names, read WITHOUT verifying it: only to
     group a batch's items into rounds (a payload whose signature holds names the same)."""
@@ -132,6 +150,43 @@ def _peek_employee(token: str) -> str | None:
     except Exception:  # unreadable: the item is decided alone
         return None
     return code if isinstance(code, str) and 1 <= len(code) <= 32 else None
+
+
+def _signed_content(token: str) -> Any:
+    """What a compact JWS says, for telling requests apart: its key id and payload without
+    ``iat``, read WITHOUT verifying it (the same change signed again, as a resumed bulk
+    run does, is the same request; its signature bytes and signing time differ). A token
+    that cannot be read stands for itself."""
+    try:
+        header_segment, payload_segment, _ = token.split(".")
+        header, payload = (json.loads(base64.urlsafe_b64decode(s + "=" * (-len(s) % 4)))
+                           for s in (header_segment, payload_segment))
+    except Exception:
+        return token
+    if not isinstance(header, dict) or not isinstance(payload, dict):
+        return token
+    return {"kid": header.get("kid"), "alg": header.get("alg"),
+            "payload": {k: v for k, v in payload.items() if k != "iat"}}
+
+
+def request_digest(kind: str, token: str, employee_signature: str | None) -> str:
+    """What a request sent, digested: a retry under its idempotency key must send the same
+    kind, signed change and co-signature (each as ``_signed_content``)."""
+    sent = json.dumps([kind, _signed_content(token),
+                       None if employee_signature is None
+                       else _signed_content(employee_signature)],
+                      ensure_ascii=True, sort_keys=True, default=str)
+    return hashlib.sha256(sent.encode("ascii")).hexdigest()
+
+
+def _same_request(decision: Decision, digest: str) -> bool:
+    """Whether ``decision`` (an earlier one) answered the request digested (a submission
+    kept before digests were has none: any retry of it matches)."""
+    return decision.request_digest is None or decision.request_digest == digest
+
+
+_NOT_RESUBMITTABLE = Reason("RESUBMISSION_INVALID", "resubmissionOf",
+                            "no rejected submission of yours with this id")
 
 
 def _signature_reason(error: SignatureRejected, path: str) -> Reason:
@@ -197,16 +252,49 @@ class SubmissionDesk:
 
     async def submit(self, context: Any, kind: str, submission: str, idempotency_key: str,
                      employee_signature: str | None, *,
-                     identities: Identities | None = None) -> Decision:
+                     identities: Identities | None = None,
+                     resubmission_of: uuid.UUID | None = None,
+                     batch_id: uuid.UUID | None = None,
+                     resubmittable: set[uuid.UUID] | None = None) -> Decision:
         """``identities``: the population registry's answers already fetched for a batch
-        (a registration whose person is not among them asks the registry itself)."""
+        (a registration whose person is not among them asks the registry itself).
+        ``resubmission_of``: the client's rejected submission this one corrects (else the
+        submission is rejected, RESUBMISSION_INVALID); ``resubmittable``: those found so,
+        read ahead for a batch. ``batch_id``: the batch it came in.
+
+        Raises ``KeyReused`` (nothing decided nor kept) when the idempotency key already
+        answered another request."""
         caller = context.caller
+        digest = request_digest(kind, submission, employee_signature)
         earlier = await self._store.earlier(caller.client_id, idempotency_key)
         if earlier is not None:
+            if not _same_request(earlier, digest):
+                raise KeyReused
             return earlier
+        decision = await self._decide(context, kind, submission, idempotency_key,
+                                      employee_signature, identities, digest,
+                                      resubmission_of, batch_id, resubmittable)
+        if decision.repeated and not _same_request(decision, digest):
+            raise KeyReused  # another request under this key got there first
+        return decision
+
+    async def _decide(self, context: Any, kind: str, submission: str, idempotency_key: str,
+                      employee_signature: str | None, identities: Identities | None,
+                      digest: str, resubmission_of: uuid.UUID | None,
+                      batch_id: uuid.UUID | None,
+                      resubmittable: set[uuid.UUID] | None) -> Decision:
+        caller = context.caller
         received = Submission(client_id=caller.client_id, idempotency_key=idempotency_key,
                               kind=kind, agency_code=caller.agency_code,
-                              signatures=[_storable(submission)])
+                              signatures=[_storable(submission)], batch_id=batch_id,
+                              request_digest=digest)
+        if resubmission_of is not None:
+            if resubmittable is None:
+                resubmittable = await self._store.resubmittable(caller.client_id,
+                                                                [resubmission_of])
+            if resubmission_of not in resubmittable:
+                return await self._store.reject(received, [_NOT_RESUBMITTABLE.as_json()])
+            received = replace(received, resubmission_of=resubmission_of)
         try:
             checked = await self._check(context, kind, submission, employee_signature,
                                         identities)
@@ -215,9 +303,8 @@ class SubmissionDesk:
                 received = _with_payload(received, rejected.payload)
             return await self._store.reject(received, [r.as_json() for r in rejected.reasons])
         payload = checked.payload
-        accepted = Submission(
-            client_id=caller.client_id, idempotency_key=idempotency_key, kind=kind,
-            agency_code=caller.agency_code, jti=payload["jti"],
+        accepted = replace(
+            received, jti=payload["jti"],
             employee_code=checked.employee_code, personal_id=checked.personal_id,
             base_version=checked.base_version, payload=payload,
             signatures=checked.signatures)
@@ -227,9 +314,18 @@ class SubmissionDesk:
                                        quota_agency=checked.quota_agency)
 
     async def submit_many(self, context: Any,
-                          items: Sequence[tuple[str, str, str, str | None]]) -> list[Decision]:
+                          items: Sequence[tuple[str, str, str, str | None]], *,
+                          resubmission_of: Sequence[uuid.UUID | None] | None = None
+                          ) -> list[Decision]:
         """Each item decided in order, exactly as if submitted alone; the people the
         registrations among them name are looked up in the population registry at once.
+        ``resubmission_of``: by item, the client's rejected submission it corrects (or
+        None); checked for all items in one query. Every submission kept carries the same
+        new batch id.
+
+        Raises ``KeyReused`` (naming the item) before deciding anything when an item's
+        idempotency key already answered another request, or another item of the batch
+        sends another request under it.
 
         Changes to one employee's own file (``_ROUND_KINDS``) are decided in rounds: a run
         of consecutive items naming different employees and different idempotency keys,
@@ -241,33 +337,64 @@ class SubmissionDesk:
         already in the round starts the next one, decided after this one is committed.
         Every other item (registrations, transfers, what the peek cannot read) is decided
         alone with ``submit``."""
+        caller = context.caller
+        resubmits = list(resubmission_of) if resubmission_of is not None else []
+        resubmits += [None] * (len(items) - len(resubmits))
+        digests = [request_digest(kind, token, co_signature)
+                   for kind, token, _, co_signature in items]
+        sent: dict[str, str] = {}
+        for index, ((_, _, key, _), digest) in enumerate(zip(items, digests, strict=True)):
+            if sent.setdefault(key, digest) != digest:
+                raise KeyReused(index)
+        earlier = await self._store.earlier_many(caller.client_id, list(sent))
+        for index, ((_, _, key, _), digest) in enumerate(zip(items, digests, strict=True)):
+            if key in earlier and not _same_request(earlier[key], digest):
+                raise KeyReused(index)
+        batch = _Batch(uuid.uuid4(), digests, resubmits, await self._store.resubmittable(
+            caller.client_id, [r for r in resubmits if r is not None]))
         identities = await self._prefetch_identities(context, items)
         keys = await SignerKeys.load(self._registry, kids=[
             k for _, token, _, co_signature in items
             for k in (kid_of(token), co_signature and kid_of(co_signature)) if k])
         decisions: list[Decision] = []
-        current: list[tuple[str, str, str, str | None, str]] = []
+        current: list[tuple[str, str, str, str | None, str, int]] = []
         codes: set[str] = set()
         idempotency_keys: set[str] = set()
-        for kind, token, key, co_signature in items:
+        for index, (kind, token, key, co_signature) in enumerate(items):
             code = _peek_employee(token) if kind in _ROUND_KINDS else None
             if current and (code is None or code in codes or key in idempotency_keys):
-                decisions += await self._decide_round(context, current, keys)
+                decisions += await self._decide_round(context, current, keys, batch)
                 current, codes, idempotency_keys = [], set(), set()
             if code is None:
-                decisions.append(await self.submit(context, kind, token, key, co_signature,
-                                                   identities=identities))
+                decisions.append(await self._submit_item(context, items[index], index, batch,
+                                                         identities))
                 continue
-            current.append((kind, token, key, co_signature, code))
+            current.append((kind, token, key, co_signature, code, index))
             codes.add(code)
             idempotency_keys.add(key)
         if current:
-            decisions += await self._decide_round(context, current, keys)
+            decisions += await self._decide_round(context, current, keys, batch)
+        for index, decision in enumerate(decisions):
+            if decision.repeated and not _same_request(decision, digests[index]):
+                raise KeyReused(index)  # another request under this key got there first
         return decisions
 
+    async def _submit_item(self, context: Any, item: tuple[str, str, str, str | None],
+                           index: int, batch: _Batch,
+                           identities: Identities | None = None) -> Decision:
+        """One item of a batch decided alone, as ``submit`` would."""
+        kind, token, key, co_signature = item
+        try:
+            return await self.submit(context, kind, token, key, co_signature,
+                                     identities=identities,
+                                     resubmission_of=batch.resubmission_of[index],
+                                     batch_id=batch.id, resubmittable=batch.resubmittable)
+        except KeyReused:
+            raise KeyReused(index) from None
+
     async def _decide_round(self, context: Any,
-                            items: Sequence[tuple[str, str, str, str | None, str]],
-                            keys: SignerKeys) -> list[Decision]:
+                            items: Sequence[tuple[str, str, str, str | None, str, int]],
+                            keys: SignerKeys, batch: _Batch) -> list[Decision]:
         """One round of ``submit_many``: items for distinct employees, under distinct keys."""
         caller = context.caller
         earlier = await self._store.earlier_many(caller.client_id, [i[2] for i in items])
@@ -284,10 +411,17 @@ class SubmissionDesk:
         known = _Known(keys, scopes, await self._store.employees(sorted(named)), named)
         to_write: list[tuple[Submission, Sequence[RecordChange] | None,
                              Sequence[Mapping[str, str]]]] = []
-        for kind, token, key, co_signature, _ in fresh:
+        for kind, token, key, co_signature, _, index in fresh:
             received = Submission(client_id=caller.client_id, idempotency_key=key,
                                   kind=kind, agency_code=caller.agency_code,
-                                  signatures=[_storable(token)])
+                                  signatures=[_storable(token)], batch_id=batch.id,
+                                  request_digest=batch.digests[index])
+            corrects = batch.resubmission_of[index]
+            if corrects is not None:
+                if corrects not in batch.resubmittable:
+                    to_write.append((received, None, [_NOT_RESUBMITTABLE.as_json()]))
+                    continue
+                received = replace(received, resubmission_of=corrects)
             try:
                 checked = await self._check(context, kind, token, co_signature, None, known)
             except _Rejected as rejected:
@@ -298,9 +432,8 @@ class SubmissionDesk:
             assert not checked.new_file
             assert checked.quota_agency is None
             payload = checked.payload
-            to_write.append((Submission(
-                client_id=caller.client_id, idempotency_key=key, kind=kind,
-                agency_code=caller.agency_code, jti=payload["jti"],
+            to_write.append((replace(
+                received, jti=payload["jti"],
                 employee_code=checked.employee_code, personal_id=checked.personal_id,
                 base_version=checked.base_version, payload=payload,
                 signatures=checked.signatures), checked.writes, ()))
@@ -310,10 +443,11 @@ class SubmissionDesk:
             # A deadlock with another writer: nothing of the round was kept; decide its items
             # one by one, as if sent alone.
             log.info("a round of %d submissions decided one by one: %s", len(items), error)
-            return [await self.submit(context, kind, token, key, co_signature)
-                    for kind, token, key, co_signature, _ in items]
+            return [await self._submit_item(context, (kind, token, key, co_signature), index,
+                                            batch)
+                    for kind, token, key, co_signature, _, index in items]
         return [earlier[key] if key in earlier else next(written)
-                for _, _, key, _, _ in items]
+                for _, _, key, _, _, _ in items]
 
     async def _prefetch_identities(self, context: Any,
                                    items: Sequence[tuple[str, str, str, str | None]]
