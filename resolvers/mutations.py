@@ -13,6 +13,7 @@ import uuid
 from typing import Annotated, Any
 
 import strawberry
+from strawberry.utils.str_converters import to_camel_case
 
 from adapters.submission_store import Decision, KeyReused
 from resolvers.errors import BadUserInput, HubError
@@ -97,6 +98,35 @@ Resubmits = Annotated[strawberry.ID | None, strawberry.argument(
 
 MAX_BATCH_ITEMS = 500
 
+# Each kind of change is one mutation, all alike: the signed change, an idempotency key and,
+# for a correction, the rejected submission it corrects (and, for the employee's own
+# declarations, the employee's signature). Each resolver carries its kind.
+
+
+def _change(kind: str, description: str) -> Any:
+    async def resolve(self: Any, info: Info, submission: Signed, idempotency_key: RetryKey,
+                      resubmission_of: Resubmits = None) -> SubmissionResult:
+        result: SubmissionResult = await _submit(info, kind, submission, idempotency_key,
+                                                 resubmission_of)
+        return result
+
+    resolve.hub_kind = kind  # type: ignore[attr-defined]
+    return strawberry.mutation(resolver=resolve, description=description)
+
+
+def _co_signed_change(kind: str, description: str) -> Any:
+    async def resolve(self: Any, info: Info, submission: Signed, idempotency_key: RetryKey,
+                      employee_signature: CoSigned = None,
+                      resubmission_of: Resubmits = None) -> SubmissionResult:
+        result: SubmissionResult = await _submit(info, kind, submission, idempotency_key,
+                                                 resubmission_of, employee_signature)
+        return result
+
+    resolve.hub_kind = kind  # type: ignore[attr-defined]
+    return strawberry.mutation(resolver=resolve, description=description)
+
+
+
 
 @strawberry.input(description="One signed change of a batch.")
 class SubmissionInput:
@@ -143,149 +173,50 @@ class Mutation:
         answers: list[SubmissionResult] = [_answer(d) for d in decisions]  # type: ignore[misc]
         return answers
 
-    @strawberry.mutation(description="Change an employee's position, rank or salary step.")
-    async def change_position(self, info: Info,
-                              submission: Signed,
-                              idempotency_key: RetryKey,
-                                  resubmission_of: Resubmits = None
-                              ) -> SubmissionResult:
-        result: SubmissionResult = await _submit(info, "position-change", submission,
-                                                 idempotency_key, resubmission_of)
-        return result
-
-    @strawberry.mutation(description="Record a new discipline decision.")
-    async def record_discipline_decision(
-            self, info: Info, submission: Signed,
-            idempotency_key: RetryKey,
-        resubmission_of: Resubmits = None
-    ) -> SubmissionResult:
-        result: SubmissionResult = await _submit(info, "discipline-decision", submission,
-                                                 idempotency_key, resubmission_of)
-        return result
-
-    @strawberry.mutation(description="End a discipline decision's effect (its effective "
-                                     "period ends on the given date).")
-    async def end_discipline(self, info: Info,
-                             submission: Signed,
-                             idempotency_key: RetryKey,
-                                 resubmission_of: Resubmits = None
-                             ) -> SubmissionResult:
-        result: SubmissionResult = await _submit(info, "discipline-end", submission,
-                                                 idempotency_key, resubmission_of)
-        return result
-
-    @strawberry.mutation(description="Record (or correct) a yearly evaluation.")
-    async def record_evaluation(self, info: Info,
-                                submission: Signed,
-                                idempotency_key: RetryKey,
-                                    resubmission_of: Resubmits = None
-                                ) -> SubmissionResult:
-        result: SubmissionResult = await _submit(info, "evaluation", submission,
-                                                 idempotency_key, resubmission_of)
-        return result
-
-    @strawberry.mutation(description="Record a completed training course.")
-    async def record_training(self, info: Info,
-                              submission: Signed,
-                              idempotency_key: RetryKey,
-                                  resubmission_of: Resubmits = None
-                              ) -> SubmissionResult:
-        result: SubmissionResult = await _submit(info, "training", submission, idempotency_key,
-                                                 resubmission_of)
-        return result
-
-    @strawberry.mutation(description="Record a qualification (degree, political theory, "
-                                     "state management, language, IT).")
-    async def record_qualification(
-            self, info: Info, submission: Signed,
-            idempotency_key: RetryKey,
-        resubmission_of: Resubmits = None
-    ) -> SubmissionResult:
-        result: SubmissionResult = await _submit(info, "qualification", submission,
-                                                 idempotency_key, resubmission_of)
-        return result
-
-    @strawberry.mutation(description="Record an award.")
-    async def record_award(self, info: Info,
-                           submission: Signed,
-                           idempotency_key: RetryKey,
-                               resubmission_of: Resubmits = None
-                           ) -> SubmissionResult:
-        result: SubmissionResult = await _submit(info, "award", submission, idempotency_key,
-                                                 resubmission_of)
-        return result
-
-    @strawberry.mutation(description="Register a new employee in an agency: the change "
-                                     "carries the new file, payload.employee the personal "
-                                     "ID. Checked against the agency's headcount quota, the "
-                                     "national database (no duplicates) and the population "
-                                     "registry (identity, alive); the file starts at version "
-                                     "1.")
-    async def register_employee(self, info: Info,
-                                submission: Signed,
-                                idempotency_key: RetryKey,
-                                    resubmission_of: Resubmits = None
-                                ) -> SubmissionResult:
-        result: SubmissionResult = await _submit(info, "register-employee", submission,
-                                                 idempotency_key, resubmission_of)
-        return result
-
-    @strawberry.mutation(description="Record the employee's own asset and income "
-                                     "declaration for a year (a later one for the same year "
-                                     "replaces it): signed by the agency and co-signed by the "
-                                     "employee.")
-    async def declare_assets(self, info: Info,
-                             submission: Signed,
-                             idempotency_key: RetryKey,
-                             employee_signature: CoSigned = None,
-                             resubmission_of: Resubmits = None
-                             ) -> SubmissionResult:
-        result: SubmissionResult = await _submit(info, "asset-declaration", submission,
-                                                 idempotency_key, resubmission_of,
-                                                 employee_signature)
-        return result
-
-    @strawberry.mutation(description="Release an employee of the submitting agency for a "
-                                     "transfer to another agency: the transfer is pending "
-                                     "until that agency receives them (receiveTransfer).")
-    async def release_for_transfer(self, info: Info,
-                                   submission: Signed,
-                                   idempotency_key: RetryKey,
-                                       resubmission_of: Resubmits = None
-                                   ) -> SubmissionResult:
-        result: SubmissionResult = await _submit(info, "transfer-out", submission,
-                                                 idempotency_key, resubmission_of)
-        return result
-
-    @strawberry.mutation(description="Receive an employee released to the submitting side's "
-                                     "agency (change.agencyCode): completes the pending "
-                                     "transfer, moves the file and opens the new post in the "
-                                     "work history.")
-    async def receive_transfer(self, info: Info,
-                               submission: Signed,
-                               idempotency_key: RetryKey,
-                                   resubmission_of: Resubmits = None
-                               ) -> SubmissionResult:
-        result: SubmissionResult = await _submit(info, "transfer-in", submission,
-                                                 idempotency_key, resubmission_of)
-        return result
+    change_position = _change(
+        "position-change", "Change an employee's position, rank or salary step.")
+    record_discipline_decision = _change("discipline-decision",
+                                         "Record a new discipline decision.")
+    end_discipline = _change("discipline-end", "End a discipline decision's effect (its "
+                                               "effective period ends on the given date).")
+    record_evaluation = _change("evaluation", "Record (or correct) a yearly evaluation.")
+    record_training = _change("training", "Record a completed training course.")
+    record_qualification = _change("qualification", "Record a qualification (degree, "
+                                                     "political theory, state management, "
+                                                     "language, IT).")
+    record_award = _change("award", "Record an award.")
+    register_employee = _change(
+        "register-employee", "Register a new employee in an agency: the change carries the "
+        "new file, payload.employee the personal ID. Checked against the agency's headcount "
+        "quota, the national database (no duplicates) and the population registry (identity, "
+        "alive); the file starts at version 1.")
+    declare_assets = _co_signed_change(
+        "asset-declaration", "Record the employee's own asset and income declaration for a "
+        "year (a later one for the same year replaces it): signed by the agency and co-signed "
+        "by the employee.")
+    release_for_transfer = _change(
+        "transfer-out", "Release an employee of the submitting agency for a transfer to "
+        "another agency: the transfer is pending until that agency receives them "
+        "(receiveTransfer).")
+    receive_transfer = _change(
+        "transfer-in", "Receive an employee released to the submitting side's agency "
+        "(change.agencyCode): completes the pending transfer, moves the file and opens the new "
+        "post in the work history.")
 
 
 # Mutation field (GraphQL name) -> the kind of change it submits: a client's schema shows the
 # fields whose kinds its policy grants it to write (``submitBatch``: any kind it may write).
-MUTATION_KINDS: dict[str, str] = {
-    "changePosition": "position-change",
-    "recordDisciplineDecision": "discipline-decision",
-    "endDiscipline": "discipline-end",
-    "recordEvaluation": "evaluation",
-    "recordTraining": "training",
-    "recordQualification": "qualification",
-    "recordAward": "award",
-    "registerEmployee": "register-employee",
-    "declareAssets": "asset-declaration",
-    "releaseForTransfer": "transfer-out",
-    "receiveTransfer": "transfer-in",
-}
+def _kinds_of(mutation: type) -> dict[str, str]:
+    found = {}
+    for field in mutation.__strawberry_definition__.fields:  # type: ignore[attr-defined]
+        resolver = field.base_resolver
+        kind = getattr(resolver.wrapped_func, "hub_kind", None) if resolver else None
+        if kind is not None:
+            found[to_camel_case(field.python_name)] = kind
+    return found
+
+
+MUTATION_KINDS: dict[str, str] = _kinds_of(Mutation)
 KINDS = frozenset(MUTATION_KINDS.values())
 ANY_KIND_FIELDS = ("submitBatch",)
 # The types of a mutation's answer: shown whole to a client that may submit.
