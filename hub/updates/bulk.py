@@ -75,6 +75,7 @@ from typing import Any
 import yaml
 
 from hub.updates.signatures import canonical_json
+from hub.updates.strict_json import strict_loads
 
 __all__ = ["FORMATS", "MAX_FILE_BYTES", "MAX_LINE_BYTES", "ColumnMapping", "FieldSpec",
            "InputError", "Prepared", "RawRecord", "ResumeState", "Signer", "file_identity",
@@ -171,24 +172,6 @@ def record_key(file_id: str, number: int, content: bytes) -> str:
 # --------------------------------------------------------------------------- JSON Lines
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        raise ValueError("a member name appears twice")
-    return result
-
-
-def _finite(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError("a number is out of range")
-    return value
-
-
-def _constant(text: str) -> Any:
-    raise ValueError(f"{text} is not JSON")
-
-
 def _read_jsonl(path: Path) -> Iterator[RawRecord]:
     with path.open("rb") as handle:
         number = 0
@@ -215,8 +198,7 @@ def _read_jsonl(path: Path) -> Iterator[RawRecord]:
                 yield RawRecord(number, error=f"not UTF-8 (byte {error.start + 1} of the line)")
                 continue
             try:
-                value = json.loads(text, object_pairs_hook=_no_duplicates, parse_float=_finite,
-                                   parse_constant=_constant)
+                value = strict_loads(text)
             except (ValueError, RecursionError) as error:
                 yield RawRecord(number, error=f"not JSON: {_short(str(error))}")
                 continue

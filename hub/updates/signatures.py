@@ -23,7 +23,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import Key
 
 from hub.updates.keys import ALGORITHMS, KeyLookup, SignerKey
+from hub.updates.strict_json import strict_loads
 
 __all__ = [
     "ALGORITHM_NOT_ALLOWED", "BAD_SIGNATURE", "CODES", "IAT_IN_FUTURE", "KEY_EXPIRED",
@@ -128,29 +128,9 @@ def _unb64(segment: str, what: str) -> bytes:
     return data
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        # Two parsers could read two different values: the signed meaning is ambiguous.
-        raise ValueError("a member name appears twice")
-    return result
-
-
-def _finite(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError("a number is out of range")
-    return value
-
-
-def _not_a_number(text: str) -> NoReturn:
-    raise ValueError(f"{text} is not JSON")
-
-
 def _json_object(data: bytes, what: str) -> dict[str, Any]:
     try:
-        value = json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicates,
-                           parse_float=_finite, parse_constant=_not_a_number)
+        value = strict_loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as error:
         _reject(MALFORMED, f"the {what} is not JSON: {error}")
     if not isinstance(value, dict):
