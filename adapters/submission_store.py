@@ -185,20 +185,22 @@ class SubmissionStore:
             " WHERE employee_code = ANY($1)", (list(employee_codes),))
         return {row["employee_code"]: row for row in rows}
 
+    async def _one(self, sql: str, args: Sequence[Any]) -> Row | None:
+        rows = await self._db.query(sql, args)
+        return rows[0] if rows else None
+
     async def employee(self, employee_code: str) -> Row | None:
-        rows = await self._db.query(
+        return await self._one(
             "SELECT employee_code, personal_id, category, status, agency_code, unit_name,"
             " position_code, rank_code, salary_step, hired_on, version FROM employee"
             " WHERE employee_code = $1", (employee_code,))
-        return rows[0] if rows else None
 
     async def agency(self, code: str) -> Row | None:
         """An agency with its headcount quota and how many active employees it has."""
-        rows = await self._db.query(
+        return await self._one(
             "SELECT a.code, a.name, a.headcount_quota, (SELECT count(*) FROM employee e"
             " WHERE e.agency_code = a.code AND e.status = 'active') AS active"
             " FROM agency a WHERE a.code = $1", (code,))
-        return rows[0] if rows else None
 
     async def registered(self, personal_id: str, employee_code: str) -> tuple[bool, bool]:
         """Whether the national database already holds this person, and this employee code."""
@@ -209,18 +211,16 @@ class SubmissionStore:
         return bool(rows[0]["person"]), bool(rows[0]["code"])
 
     async def pending_transfer(self, employee_code: str) -> Row | None:
-        rows = await self._db.query(
+        return await self._one(
             "SELECT id, employee_code, from_agency, to_agency, effective_from, decision_number"
             " FROM transfer WHERE employee_code = $1 AND status = 'pending'", (employee_code,))
-        return rows[0] if rows else None
 
     async def open_work_entry(self, employee_code: str) -> Row | None:
         """The employee's current work-history entry (no end date), the latest if several."""
-        rows = await self._db.query(
+        return await self._one(
             "SELECT id, from_date, agency_code, position_code FROM work_history"
             " WHERE employee_code = $1 AND to_date IS NULL ORDER BY from_date DESC, id DESC"
             " LIMIT 1", (employee_code,))
-        return rows[0] if rows else None
 
     @staticmethod
     def _decision(row: Mapping[str, Any], *, repeated: bool = False) -> Decision:
