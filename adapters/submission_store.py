@@ -39,7 +39,8 @@ Row = dict[str, Any]
 # update one of its records by id / by natural key.
 _FILE = "employee"
 _ADDABLE = frozenset({"discipline", "training", "qualification", "award", "allowance",
-                      "work_history", "asset_declaration", "transfer"})
+                      "work_history", "asset_declaration", "transfer", "personal_history",
+                      "family_member"})
 _UPSERT_KEYS = {"evaluation": ("employee_code", "year"),
                 "asset_declaration": ("employee_code", "year")}
 # A value standing for the id of the submission being applied (a transfer names the
