@@ -27,6 +27,8 @@ ENTITY_OF_TYPE: dict[str, str] = {
     "PartyMembership": "party_membership",
     "HealthRecord": "health_record",
     "AssetDeclaration": "asset_declaration",
+    "PersonalHistoryEntry": "personal_history",
+    "FamilyMember": "family_member",
     "AccessEvent": "access_event",
     # Read back from the write side (resolvers/history.py): not fetched by column, but a
     # policy's masks and row conditions on them apply as on any other type.
@@ -48,6 +50,8 @@ ALWAYS_FETCHED: dict[str, tuple[str, ...]] = {
     "discipline": ("id", "employee_code", "decided_on"),
     "evaluation": ("employee_code", "year"),
     "asset_declaration": ("id", "employee_code", "year"),
+    "personal_history": ("id", "employee_code", "from_date"),
+    "family_member": ("id", "employee_code"),
     "party_membership": ("employee_code",),
     "health_record": ("employee_code",),
 }

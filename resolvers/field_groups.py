@@ -19,7 +19,8 @@ from collections.abc import Iterable, Mapping
 __all__ = ["FIELD_GROUPS", "GROUPS", "groups_of"]
 
 # In the order a citizen reads them.
-GROUPS = ("identity", "ethnicity-religion", "contact", "family", "employment", "salary",
+GROUPS = ("identity", "ethnicity-religion", "contact", "family", "personal-history",
+          "employment", "salary",
           "education", "training", "evaluation", "awards", "discipline", "party", "health",
           "assets", "record-keeping", "access-history", "other")
 
@@ -48,6 +49,8 @@ def _table() -> dict[str, str | None]:
     add("CivilServant", "party", ("partyMembership",))
     add("CivilServant", "health", ("health",))
     add("CivilServant", "assets", ("assetDeclarations",))
+    add("CivilServant", "family", ("familyMembers",))
+    add("CivilServant", "personal-history", ("personalHistory",))
     add("CivilServant", "record-keeping", _VERSIONED)
     add("CivilServant", "access-history", ("accessHistory",))
     # Links to the same person's other records: their own fields are noted as read.
@@ -88,7 +91,12 @@ def _table() -> dict[str, str | None]:
             ("HealthRecord", "health", ("status", "heightCm", "weightKg", "bloodType",
                                         "checkedOn")),
             ("AssetDeclaration", "assets", ("year", "declaredOn", "landPlots", "houses",
-                                            "totalAssetsVnd", "annualIncomeVnd"))):
+                                            "totalAssetsVnd", "annualIncomeVnd")),
+            ("PersonalHistoryEntry", "personal-history", ("id", "fromDate", "toDate",
+                                                          "activity", "place")),
+            ("FamilyMember", "family", ("id", "relation", "fullName", "birthYear", "occupation",
+                                        "workplaceOrAddress", "personalId", "deceased",
+                                        "deathYear"))):
         add(type_name, group, (*fields, *_VERSIONED))
 
     # Reached from a person, these tell about them: where they work, their rank's ladder,
@@ -122,7 +130,8 @@ def _table() -> dict[str, str | None]:
     add("Mutation", None, ("submitBatch", "changePosition", "recordDisciplineDecision",
                            "endDiscipline", "recordEvaluation", "recordTraining",
                            "recordQualification", "recordAward", "registerEmployee",
-                           "declareAssets", "releaseForTransfer", "receiveTransfer"))
+                           "declareAssets", "declarePersonalHistory", "declareFamilyMember",
+                           "releaseForTransfer", "receiveTransfer"))
     add("SubmissionResult", None, ("id", "status", "reasons", "version", "currentVersion",
                                    "record", "repeated", "receivedAt"))
     add("SubmissionReason", None, ("code", "path", "message"))

@@ -68,6 +68,8 @@ RECORD_FIELDS: dict[str, str] = {
     "discipline": "disciplines",
     "evaluation": "evaluations",
     "asset_declaration": "assetDeclarations",
+    "personal_history": "personalHistory",
+    "family_member": "familyMembers",
     "party_membership": "partyMembership",
     "health_record": "health",
 }

@@ -53,6 +53,9 @@ EMPLOYEE_RECORD_TABLES: dict[str, tuple[bool, str | None]] = {
     "discipline": (False, "decided_on"),
     "evaluation": (False, "year"),
     "asset_declaration": (False, "year"),
+    "personal_history": (False, "from_date"),
+    # In the order declared (the form lists parents, spouse, children, siblings, in-laws).
+    "family_member": (False, "id"),
     "party_membership": (True, None),
     "health_record": (True, None),
 }

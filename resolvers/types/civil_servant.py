@@ -23,8 +23,10 @@ from resolvers.types.records import (
     Award,
     Discipline,
     Evaluation,
+    FamilyMember,
     HealthRecord,
     PartyMembership,
+    PersonalHistoryEntry,
     Qualification,
     Training,
     WorkHistoryEntry,
@@ -105,6 +107,12 @@ class CivilServant:
     asset_declarations: list[AssetDeclaration] = strawberry.field(
         resolver=_records("assetDeclarations", "asset_declaration"),
         directives=[Sensitive(category=SensitiveCategory.FINANCIAL)])
+    personal_history: list[PersonalHistoryEntry] = strawberry.field(
+        resolver=_records("personalHistory", "personal_history"),
+        description="The employee's own declared history before and beside their service.")
+    family_members: list[FamilyMember] = strawberry.field(
+        resolver=_records("familyMembers", "family_member"),
+        description="The relatives the employee declared, in the order declared.")
     person: PersonRef | None = strawberry.field(
         resolver=_person,
         description="The person as the National Population Database holds them.")

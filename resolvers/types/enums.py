@@ -6,7 +6,7 @@ from enum import Enum
 
 import strawberry
 
-__all__ = ["AgencyKind", "Category", "EvaluationGrade", "ServiceStatus", "Sex"]
+__all__ = ["AgencyKind", "Category", "EvaluationGrade", "FamilyRelation", "ServiceStatus", "Sex"]
 
 
 @strawberry.enum
@@ -49,3 +49,18 @@ class EvaluationGrade(Enum):
     GOOD = "good"
     COMPLETE = "complete"
     INCOMPLETE = "incomplete"
+
+
+@strawberry.enum(description="How a declared relative is related to the employee (form 2C): "
+                             "their own side, and their spouse's (the in-laws).")
+class FamilyRelation(Enum):
+    FATHER = "father"
+    MOTHER = "mother"
+    ADOPTIVE_FATHER = "adoptive_father"
+    ADOPTIVE_MOTHER = "adoptive_mother"
+    SPOUSE = "spouse"
+    CHILD = "child"
+    SIBLING = "sibling"
+    FATHER_IN_LAW = "father_in_law"
+    MOTHER_IN_LAW = "mother_in_law"
+    SIBLING_IN_LAW = "sibling_in_law"

@@ -7,11 +7,13 @@ from datetime import date, datetime
 import strawberry
 
 from resolvers.directives import Sensitive, SensitiveCategory
+from resolvers.scalars import PersonalId
 from resolvers.types.code_lists import DisciplineForm
-from resolvers.types.enums import EvaluationGrade
+from resolvers.types.enums import EvaluationGrade, FamilyRelation
 
-__all__ = ["Allowance", "AssetDeclaration", "Award", "Discipline", "Evaluation", "HealthRecord",
-           "PartyMembership", "Qualification", "Training", "WorkHistoryEntry"]
+__all__ = ["Allowance", "AssetDeclaration", "Award", "Discipline", "Evaluation", "FamilyMember",
+           "HealthRecord", "PartyMembership", "PersonalHistoryEntry", "Qualification", "Training",
+           "WorkHistoryEntry"]
 
 
 @strawberry.type
@@ -116,3 +118,29 @@ class AssetDeclaration(Versioned):
         directives=[Sensitive(category=SensitiveCategory.FINANCIAL)])
     annual_income_vnd: float = strawberry.field(
         directives=[Sensitive(category=SensitiveCategory.FINANCIAL)])
+
+
+@strawberry.type(description="A period of the employee's own declared history (form 2C, "
+                             "quá trình bản thân): schooling, study, military service, work "
+                             "before or beside their service.")
+class PersonalHistoryEntry(Versioned):
+    id: strawberry.ID = strawberry.field(
+        description="What a correction names (declarePersonalHistory's change.entryId).")
+    from_date: date
+    to_date: date | None = strawberry.field(description="Null while it goes on.")
+    activity: str
+    place: str
+
+
+@strawberry.type(description="A relative the employee declared (form 2C, quan hệ gia đình).")
+class FamilyMember(Versioned):
+    id: strawberry.ID = strawberry.field(
+        description="What a correction names (declareFamilyMember's change.memberId).")
+    relation: FamilyRelation
+    full_name: str
+    birth_year: int
+    occupation: str
+    workplace_or_address: str
+    personal_id: PersonalId | None
+    deceased: bool
+    death_year: int | None
