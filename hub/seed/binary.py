@@ -24,6 +24,7 @@ __all__ = [
     "NULL",
     "TRAILER",
     "TextCache",
+    "boolean",
     "date",
     "field_count",
     "int2",
@@ -72,6 +73,14 @@ class TextCache(dict[str, bytes]):
         encoded = text(key)
         self[key] = encoded
         return encoded
+
+
+_TRUE: Final = _LENGTH(1) + b"\x01"
+_FALSE: Final = _LENGTH(1) + b"\x00"
+
+
+def boolean(value: bool) -> bytes:
+    return _TRUE if value else _FALSE
 
 
 def int2(value: int) -> bytes:

@@ -16,7 +16,7 @@ from hub.seed.plan import Plan
 from hub.seed.population import citizen_rows
 from hub.seed.records import national_rows
 from hub.seed.serials import SerialAllocator
-from hub.seed.tables import CHUNK_TABLES, CITIZEN
+from hub.seed.tables import CHUNK_TABLES, CITIZEN, FAMILY_MEMBER
 
 __all__ = ["Batch", "generate_batch", "generate_installed", "install_plan"]
 
@@ -37,8 +37,9 @@ def generate_batch(plan: Plan, chunks: range) -> Batch:
         serials = SerialAllocator.for_chunk(plan.seed, chunk, plan.serial_block)
         employees, hires = generate_employees(context, chunk, serials)
         tables = national_rows(context, chunk, employees)
-        citizens, addresses = citizen_rows(context, chunk, employees, hires, serials)
+        citizens, addresses, family = citizen_rows(context, chunk, employees, hires, serials)
         tables[CITIZEN] = citizens
+        tables[FAMILY_MEMBER] = family
         tables.update(agency_system_rows(context, chunk, employees, hires, addresses))
         for table, rows in tables.items():
             parts[table.key].extend(rows)

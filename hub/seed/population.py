@@ -16,6 +16,7 @@ from hub.seed import binary
 from hub.seed.context import Context
 from hub.seed.draw import between
 from hub.seed.employees import Employee, Person
+from hub.seed.form2c import declare_relative
 from hub.seed.names import family_urn, given_urn, middle_urn
 from hub.seed.plan import chunk_random
 from hub.seed.serials import SerialAllocator
@@ -54,22 +55,29 @@ def _death_chance(age: float) -> float:
 
 class _Household:
     """Where an employee's family lives and comes from, shared by the household's members
-    (fields already encoded for COPY: they are written once per member)."""
+    (fields already encoded for COPY: they are written once per member), and where the
+    employee's declaration of their family goes (``declared``, with its own generator)."""
 
-    __slots__ = ("current", "home", "origin", "permanent")
+    __slots__ = ("address", "current", "declared", "home", "origin", "permanent")
 
-    def __init__(self, home: str, permanent: bytes, current: bytes, origin: bytes) -> None:
+    def __init__(self, home: str, address: str, current: bytes, origin: bytes,
+                 declared: tuple[random.Random, list[bytes]]) -> None:
         self.home = home
-        self.permanent = permanent
+        self.address = address
+        self.permanent = binary.text(address)
         self.current = current
         self.origin = origin
+        self.declared = declared
 
 
 def citizen_rows(context: Context, chunk: int, employees: list[Employee],
                  hires: list[Employee], serials: SerialAllocator
-                 ) -> tuple[list[bytes], dict[str, str]]:
-    """(citizen rows, permanent address of each person an agency HR system holds)."""
+                 ) -> tuple[list[bytes], dict[str, str], list[bytes]]:
+    """(citizen rows, permanent address of each person an agency HR system holds, the
+    employees' declarations of the relatives drawn here: family_member rows)."""
     rng = chunk_random(context.plan.seed, chunk, "population")
+    declared: tuple[random.Random, list[bytes]] = (
+        chunk_random(context.plan.seed, chunk, "family-declared"), [])
     places = context.places
     rows: list[bytes] = []
     addresses: dict[str, str] = {}
@@ -81,8 +89,8 @@ def citizen_rows(context: Context, chunk: int, employees: list[Employee],
         permanent_field = binary.text(permanent)
         current_field = permanent_field if rng.random() < _CURRENT_IS_PERMANENT \
             else binary.text(places.address(rng, home))
-        household = _Household(home, permanent_field, current_field,
-                               binary.text(places.hometown(rng, e.birth_province)))
+        household = _Household(home, permanent, current_field,
+                               binary.text(places.hometown(rng, e.birth_province)), declared)
         if e.agency.agency.system is not None:
             addresses[e.pid] = permanent
         if e.is_new_hire:
@@ -90,7 +98,7 @@ def citizen_rows(context: Context, chunk: int, employees: list[Employee],
                              _NULL, _NULL, _NULL, None))
             continue
         _family(context, rng, serials, e, household, rows)
-    return rows, addresses
+    return rows, addresses, declared[1]
 
 
 def _family(context: Context, rng: random.Random, serials: SerialAllocator, e: Employee,
@@ -105,7 +113,10 @@ def _family(context: Context, rng: random.Random, serials: SerialAllocator, e: E
     rows.append(_row(context, rng, e, household.origin, household.permanent, household.current,
                      father.pid_field if father else _NULL, mother.pid_field if mother else _NULL,
                      spouse.pid_field if spouse else _NULL, None))
+    # The employee's declaration (form 2C order: parents, spouse, children), written last.
+    relatives: list[tuple[str, Person, int | None, str]] = []
     if spouse is not None:
+        relatives.append(("spouse", spouse, None, household.address))
         spouse_origin = binary.text(context.places.hometown(rng, spouse.birth_province))
         rows.append(_row(context, rng, spouse, spouse_origin, household.permanent,
                          household.current, _NULL, _NULL, e.pid_field, None))
@@ -118,15 +129,26 @@ def _family(context: Context, rng: random.Random, serials: SerialAllocator, e: E
                     rows.append(_row(context, rng, child, origin, household.permanent,
                                      household.current, husband.pid_field, wife.pid_field,
                                      _NULL, None))
+                    relatives.append(("child", child, None, household.address))
     if father is not None and mother is not None:
         places = context.places
         hometown = places.current_registration_code(e.birth_province)
-        parents_home = binary.text(places.address(rng, hometown))
+        parents_address = places.address(rng, hometown)
+        parents_home = binary.text(parents_address)
         mother_origin = binary.text(places.hometown(rng, mother.birth_province))
+        # Each death is drawn where it always was (the registry's data stay the same).
+        father_death = _death(rng, father.birth)
         rows.append(_row(context, rng, father, household.origin, parents_home, parents_home,
-                         _NULL, _NULL, mother.pid_field, _death(rng, father.birth)))
+                         _NULL, _NULL, mother.pid_field, father_death))
+        mother_death = _death(rng, mother.birth)
         rows.append(_row(context, rng, mother, mother_origin, parents_home, parents_home,
-                         _NULL, _NULL, father.pid_field, _death(rng, mother.birth)))
+                         _NULL, _NULL, father.pid_field, mother_death))
+        relatives[:0] = [("father", father, father_death, parents_address),
+                         ("mother", mother, mother_death, parents_address)]
+    declared, out = household.declared
+    code = binary.text(e.code)
+    for relation, person, death, address in relatives:
+        declare_relative(context, declared, code, relation, person, death, address, out)
 
 
 def _person(context: Context, rng: random.Random, serials: SerialAllocator, sex: str,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from hub.seed import binary, career, declarations, education
+from hub.seed import binary, career, declarations, education, form2c
 from hub.seed.context import Context
 from hub.seed.employees import Employee
 from hub.seed.plan import chunk_random
@@ -18,6 +18,7 @@ from hub.seed.tables import (
     EVALUATION,
     HEALTH_RECORD,
     PARTY_MEMBERSHIP,
+    PERSONAL_HISTORY,
     QUALIFICATION,
     TRAINING,
     WORK_HISTORY,
@@ -32,14 +33,17 @@ _EMPLOYEE_FIELDS: Final = binary.field_count(len(EMPLOYEE.columns))
 def national_rows(context: Context, chunk: int, employees: list[Employee]
                   ) -> dict[Table, list[bytes]]:
     rng = chunk_random(context.plan.seed, chunk, "records")
+    # Its own generator: the other record tables are the same with or without it.
+    history_rng = chunk_random(context.plan.seed, chunk, "personal-history")
     rows: dict[Table, list[bytes]] = {t: [] for t in (
         EMPLOYEE, ALLOWANCE, WORK_HISTORY, QUALIFICATION, TRAINING, AWARD, DISCIPLINE,
-        EVALUATION, PARTY_MEMBERSHIP, HEALTH_RECORD, ASSET_DECLARATION)}
+        EVALUATION, PARTY_MEMBERSHIP, HEALTH_RECORD, ASSET_DECLARATION, PERSONAL_HISTORY)}
     employee_rows, allowance_rows = rows[EMPLOYEE], rows[ALLOWANCE]
     history_rows, qualification_rows = rows[WORK_HISTORY], rows[QUALIFICATION]
     training_rows, award_rows, discipline_rows = rows[TRAINING], rows[AWARD], rows[DISCIPLINE]
     evaluation_rows, party_rows = rows[EVALUATION], rows[PARTY_MEMBERSHIP]
     health_rows, asset_rows = rows[HEALTH_RECORD], rows[ASSET_DECLARATION]
+    personal_rows = rows[PERSONAL_HISTORY]
     text = context.text
     for e in employees:
         code = binary.text(e.code)
@@ -60,4 +64,5 @@ def national_rows(context: Context, chunk: int, employees: list[Employee]
         education.training(context, rng, e, code, training_rows)
         declarations.health_record(context, rng, e, code, health_rows)
         declarations.asset_declarations(context, rng, e, code, asset_rows)
+        form2c.personal_history(context, history_rng, e, code, personal_rows)
     return rows

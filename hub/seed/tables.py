@@ -75,6 +75,13 @@ HEALTH_RECORD: Final = Table("national", "health_record", (
 ASSET_DECLARATION: Final = Table("national", "asset_declaration", (
     "employee_code", "year", "declared_on", "land_plots", "houses", "total_assets_vnd",
     "annual_income_vnd", "updated_at"))
+PERSONAL_HISTORY: Final = Table("national", "personal_history", (
+    "employee_code", "from_date", "to_date", "activity", "place", "updated_at"),
+    deferred_indexes=True)
+FAMILY_MEMBER: Final = Table("national", "family_member", (
+    "employee_code", "relation", "full_name", "birth_year", "occupation",
+    "workplace_or_address", "personal_id", "deceased", "death_year", "updated_at"),
+    deferred_indexes=True)
 CITIZEN: Final = Table("population", "citizen", (
     "personal_id", "full_name", "birth_date", "sex", "ethnicity", "religion",
     "place_of_origin", "permanent_address", "current_address", "father_id", "mother_id",
@@ -92,7 +99,8 @@ GRAPHQL_DRIFT: Final = Table("agency_graphql", "seed_drift", ("personal_id", "ki
 # Tables every chunk contributes rows to, in the order their COPY streams start.
 CHUNK_TABLES: Final = (EMPLOYEE, ALLOWANCE, WORK_HISTORY, QUALIFICATION, TRAINING, AWARD,
                        DISCIPLINE, EVALUATION, PARTY_MEMBERSHIP, HEALTH_RECORD,
-                       ASSET_DECLARATION, CITIZEN, NHAN_SU, STAFF, REST_DRIFT, GRAPHQL_DRIFT)
+                       ASSET_DECLARATION, PERSONAL_HISTORY, FAMILY_MEMBER, CITIZEN, NHAN_SU,
+                       STAFF, REST_DRIFT, GRAPHQL_DRIFT)
 AGENCY_SYSTEM_TABLES: Final = {"agency_rest": (NHAN_SU, REST_DRIFT),
                                "agency_graphql": (STAFF, GRAPHQL_DRIFT)}
 
@@ -100,7 +108,8 @@ AGENCY_SYSTEM_TABLES: Final = {"agency_rest": (NHAN_SU, REST_DRIFT),
 # statement because of the foreign keys between them.
 NATIONAL_TRUNCATE: Final = ("agency", "employee", "allowance", "work_history", "qualification",
                             "training", "award", "discipline", "evaluation", "party_membership",
-                            "health_record", "asset_declaration", "seed_run")
+                            "health_record", "asset_declaration", "personal_history",
+                            "family_member", "seed_run")
 
 # Ground truth of the differences injected into an agency system: test-oracle data that the
 # sandbox services never expose.

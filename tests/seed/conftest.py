@@ -17,9 +17,13 @@ from hub.databases import DatabaseSet, create_databases, drop_databases
 from hub.environment import STATE_DIR
 from hub.postgres_server import ensure_server
 from hub.seed import SeedSummary, seed_all
+from tests.settings import TEST_DB_PREFIX
 
 SEED_EMPLOYEES = 2_000
 SEED = 11
+# Named after the run's prefix, like every other test database: two runs at once must not
+# seed (and drop) each other's.
+SEED_DB = f"{TEST_DB_PREFIX}_seed"
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,7 @@ def seed_server() -> str:
 
 @pytest.fixture(scope="session")
 async def seeded(seed_server: str) -> AsyncIterator[Seeded]:
-    databases = DatabaseSet.on_server(seed_server, "seedtest")
+    databases = DatabaseSet.on_server(seed_server, SEED_DB)
     await create_databases(databases, recreate=True)
     summary = await seed_all(databases, employees=SEED_EMPLOYEES, seed=SEED, workers=0)
     yield Seeded(databases, summary)

@@ -12,12 +12,12 @@ import hub.seed.run
 from hub.databases import DatabaseSet, create_databases, drop_databases
 from hub.postgres_server import database_url
 from hub.seed import seed_all
-from tests.seed.conftest import SEED, SEED_EMPLOYEES, Seeded
+from tests.seed.conftest import SEED, SEED_DB, SEED_EMPLOYEES, Seeded
 
 TABLES = {
     "national": ("agency", "employee", "allowance", "work_history", "qualification", "training",
                  "award", "discipline", "evaluation", "party_membership", "health_record",
-                 "asset_declaration", "seed_run"),
+                 "asset_declaration", "personal_history", "family_member", "seed_run"),
     "population": ("citizen",),
     "agency_rest": ("nhan_su", "seed_drift"),
     "agency_graphql": ("staff", "seed_drift"),
@@ -42,7 +42,7 @@ async def checksums(databases: DatabaseSet) -> dict[str, tuple[int, str]]:
 
 @pytest.fixture
 async def scratch(seed_server: str) -> AsyncIterator[DatabaseSet]:
-    databases = DatabaseSet.on_server(seed_server, "seedtest_again")
+    databases = DatabaseSet.on_server(seed_server, f"{SEED_DB}_again")
     await create_databases(databases, recreate=True)
     yield databases
     await drop_databases(databases)
@@ -70,13 +70,13 @@ async def unprivileged(seed_server: str) -> AsyncIterator[DatabaseSet]:
     """Databases owned by a role that may not switch off foreign-key checks."""
     role = "seedtest_owner"
     admin = await asyncpg.connect(database_url(seed_server, "postgres"))
-    databases = DatabaseSet.on_server(seed_server, "seedtest_owned")
+    databases = DatabaseSet.on_server(seed_server, f"{SEED_DB}_owned")
     try:
         await drop_databases(databases)
         if not await admin.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role):
             await admin.execute(f"CREATE ROLE {role} LOGIN NOSUPERUSER")
         owned = DatabaseSet.on_server(seed_server.replace("postgres@", f"{role}@", 1),
-                                      "seedtest_owned")
+                                      f"{SEED_DB}_owned")
         for url in databases.all():
             name = url.rsplit("/", 1)[1]
             await admin.execute(f'CREATE DATABASE "{name}" OWNER {role} TEMPLATE template0')

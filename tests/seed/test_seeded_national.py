@@ -26,7 +26,9 @@ async def test_summary_matches_the_tables(seeded: Seeded, national: asyncpg.Conn
     record_rows = sum(count for key, count in seeded.summary.rows.items()
                       if key.startswith("national.") and key not in (
                           "national.employee", "national.agency", "national.seed_run"))
-    assert 8 <= record_rows / SEED_EMPLOYEES <= 12
+    # About ten rows of career records, and three or four of the employee's own declarations
+    # (personal history, family).
+    assert 11 <= record_rows / SEED_EMPLOYEES <= 16
     run = await national.fetchrow("SELECT employees, seed, seeded_at FROM seed_run")
     assert (run["employees"], run["seed"]) == (SEED_EMPLOYEES, seeded.summary.seed)
 
@@ -194,7 +196,7 @@ async def test_record_dates_are_in_order(national: asyncpg.Connection) -> None:
         assert await national.fetchval(sql, *args) == 0, name
     for table in ("employee", "allowance", "work_history", "qualification", "training", "award",
                   "discipline", "evaluation", "party_membership", "health_record",
-                  "asset_declaration", "agency"):
+                  "asset_declaration", "personal_history", "family_member", "agency"):
         outside = await national.fetchval(
             f"SELECT count(*) FROM {table} WHERE updated_at < '2024-01-01'"
             " OR updated_at >= '2026-11-01'")
@@ -265,6 +267,48 @@ async def test_leaders_declare_assets_and_draw_position_allowances(
         " WHERE a.kind = 'seniority' AND (a.percent < 5 OR a.coefficient IS NOT NULL"
         "  OR a.since < e.hired_on + interval '5 years')")
     assert seniority == 0
+
+
+async def test_declared_families_are_the_registrys(national: asyncpg.Connection,
+                                                   population: asyncpg.Connection) -> None:
+    """Each relative an employee declares is the registry's: same person (name, birth year,
+    death), linked to the employee as the relation says."""
+    declared = await national.fetch(
+        "SELECT f.*, e.personal_id AS employee_id FROM family_member f"
+        " JOIN employee e USING (employee_code)")
+    assert 1.2 * SEED_EMPLOYEES <= len(declared) <= 2.5 * SEED_EMPLOYEES
+    citizens = {row["personal_id"]: row for row in await population.fetch(
+        "SELECT personal_id, full_name, birth_date, death_date, father_id, mother_id,"
+        " spouse_id FROM citizen WHERE personal_id = ANY($1)",
+        list({r["personal_id"] for r in declared} | {r["employee_id"] for r in declared}))}
+    links = {"father": "father_id", "mother": "mother_id", "spouse": "spouse_id"}
+    for row in declared:
+        relative, employee = citizens[row["personal_id"]], citizens[row["employee_id"]]
+        assert row["full_name"] == relative["full_name"]
+        assert row["birth_year"] == relative["birth_date"].year
+        assert row["deceased"] == (relative["death_date"] is not None)
+        assert row["death_year"] == (relative["death_date"] and relative["death_date"].year)
+        if row["relation"] == "child":
+            assert row["employee_id"] in (relative["father_id"], relative["mother_id"])
+        else:
+            assert employee[links[row["relation"]]] == row["personal_id"]
+    relations = {r["relation"] for r in declared}
+    assert relations == {"father", "mother", "spouse", "child"}
+
+
+async def test_personal_histories_end_before_the_service(national: asyncpg.Connection) -> None:
+    wrong = await national.fetchval(
+        "SELECT count(*) FROM personal_history h JOIN employee e USING (employee_code)"
+        " WHERE h.to_date IS NULL OR h.to_date >= e.hired_on"
+        " OR h.from_date < e.birth_date + interval '17 years' OR h.to_date < h.from_date")
+    assert wrong == 0
+    overlapping = await national.fetchval(
+        "SELECT count(*) FROM personal_history a JOIN personal_history b"
+        " ON a.employee_code = b.employee_code AND a.id < b.id"
+        " AND a.from_date <= b.to_date AND b.from_date <= a.to_date")
+    assert overlapping == 0
+    covered = await national.fetchval("SELECT count(DISTINCT employee_code) FROM personal_history")
+    assert covered >= 0.85 * SEED_EMPLOYEES
 
 
 @pytest.mark.parametrize(("table", "low", "high"), [
