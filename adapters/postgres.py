@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 # Numeric columns are read as float8: clients get JSON numbers, and the values we hold
 # (coefficients with two decimals) are exact in binary floating point at that precision.
 _FLOAT_TYPES = frozenset({"numeric"})
+# Column types a set-wise write sends as typed arrays (``unnest($1::date[], ...)``).
+_ARRAY_TYPES = frozenset({"text", "date", "smallint", "integer", "bigint", "boolean",
+                          "numeric", "uuid", "jsonb", "timestamp with time zone"})
 _CONNECTION_ERRORS = (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError,
                       asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError)
 
@@ -44,6 +47,19 @@ class _Sql:
         if column not in self._columns[table]:
             raise ValueError(f"unknown column {table}.{column}")
         return f'"{column}"'
+
+    def array_type(self, table: str, column: str) -> str:
+        """The SQL type to send a column's values as an array parameter of. Fixed-length
+        text is sent as ``text`` (a bare ``character[]`` would cut each value to one
+        character); the assignment casts it back."""
+        kind = self._columns[table][column] if column in self._columns.get(table, {}) else None
+        if kind is None:
+            raise ValueError(f"unknown column {table}.{column}")
+        if kind in ("character", "character varying"):
+            return "text"
+        if kind in _ARRAY_TYPES:
+            return kind
+        raise ValueError(f"{table}.{column} ({kind}) cannot be sent as an array")
 
     def select_list(self, table: str, columns: Sequence[str], alias: str = "") -> str:
         prefix = f"{alias}." if alias else ""
@@ -226,6 +242,11 @@ class NationalDatabase:
         """A connection in a transaction, for an adapter that writes (the submissions
         store): ``async with national.transaction() as connection``."""
         return _Transaction(self._pool, self._timeout)
+
+    def array_type(self, table: str, column: str) -> str:
+        """The type a column's values are sent as in an array parameter (ValueError for one
+        that cannot be)."""
+        return self._sql.array_type(table, column)
 
     def quoted(self, table: str, column: str | None = None) -> str:
         """A whitelisted identifier, quoted: a table, or one of its columns."""

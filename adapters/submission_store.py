@@ -28,6 +28,18 @@ import asyncpg
 import orjson
 
 from adapters.postgres import NationalDatabase
+from adapters.round_writes import (
+    BUMPED,
+    FILE,
+    HISTORY_COLUMNS,
+    SUBMISSION_COLUMNS,
+    UPSERT_KEYS,
+    Accepted,
+    RoundWriter,
+    insert_rows,
+    writable,
+)
+from adapters.round_writes import Mismatch as RecordMismatch
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +49,11 @@ __all__ = ["THIS_SUBMISSION", "Decision", "KeyReused", "RecordChange", "RecordMi
 Row = dict[str, Any]
 # The tables a change may write, and how: update the file itself, add a record to it, or
 # update one of its records by id / by natural key.
-_FILE = "employee"
+_FILE = FILE
 _ADDABLE = frozenset({"discipline", "training", "qualification", "award", "allowance",
                       "work_history", "asset_declaration", "transfer", "personal_history",
                       "family_member"})
-_UPSERT_KEYS = {"evaluation": ("employee_code", "year"),
-                "asset_declaration": ("employee_code", "year")}
+_UPSERT_KEYS = UPSERT_KEYS
 # A value standing for the id of the submission being applied (a transfer names the
 # submissions that released and received the employee).
 THIS_SUBMISSION: Any = type("ThisSubmission", (), {"__repr__": lambda self: "THIS_SUBMISSION"})()
@@ -75,11 +86,6 @@ class KeyReused(Exception):
     def __init__(self, index: int | None = None) -> None:
         super().__init__("this idempotency key was used for another request")
         self.index = index
-
-
-class RecordMismatch(Exception):
-    """A record a change updates is not the employee's, or no longer as the change
-    expects."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,12 +132,19 @@ class Decision:
     request_digest: str | None = None  # the request first answered (None: not recorded)
 
 
+def _substituted(change: RecordChange, submission: Submission) -> RecordChange:
+    """``change`` with THIS_SUBMISSION standing for ``submission``'s id."""
+    if not any(v is THIS_SUBMISSION for v in change.values.values()):
+        return change
+    return replace(change, values={c: submission.id if v is THIS_SUBMISSION else v
+                                   for c, v in change.values.items()})
+
+
 def _reason(code: str, path: str, message: str) -> dict[str, str]:
     return {"code": code, "path": path, "message": message}
 
 
-# The columns the version bump sets (a change setting one itself is written apart).
-_BUMPED = frozenset({"version", "updated_at", "updated_by"})
+_BUMPED = BUMPED
 
 
 class _Redo(Exception):
@@ -145,6 +158,7 @@ _BROKE_A_RULE = _reason("INVALID", "change", "the change breaks a rule of the na
 class SubmissionStore:
     def __init__(self, national: NationalDatabase) -> None:
         self._db = national
+        self._rounds = RoundWriter(national)
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -260,17 +274,17 @@ class SubmissionStore:
                                                      Sequence[Mapping[str, str]]]]
                          ) -> list[Decision]:
         """Decide many submissions in ONE transaction, in order, each as ``apply`` (changes
-        given) or ``reject`` (changes None, with its reasons) would alone: each in its own
-        savepoint, so a refusal at write time (CONFLICT, REPLAYED, a database rule, a retry
-        racing it) rolls back only that item and is kept as its rejection (or answered with
-        the first decision). The files written are locked up front, in key order; the
-        caller sends at most one change per file, and no two items with the same idempotency
-        key. None may carry a ``quota_agency`` (a write bringing someone into an agency goes
-        through ``apply``).
+        given) or ``reject`` (changes None, with its reasons) would alone. The files written
+        are locked up front, in key order; the caller sends at most one item per file, and
+        no two items with the same idempotency key. None may carry a ``quota_agency`` (a
+        write bringing someone into an agency goes through ``apply``).
 
-        The savepoints cost two round trips an item, for errors that are rare: the items are
-        first written without them, and only when one of them raises is that attempt rolled
-        back whole (nothing of it kept) and the run made again with a savepoint per item.
+        The round is first written set-wise (``adapters.round_writes``: a few statements
+        for all its items, decisions made on the files as locked). Only when that raises (a
+        retry racing it, a record no longer as a change expects, a database rule) is it
+        rolled back whole (nothing of it kept) and made again with a savepoint per item, so
+        that a refusal at write time rolls back only its item and is kept as its rejection
+        (or answered with the first decision).
 
         An error no decision covers ends the run: the items decided before it are committed
         (as they would be alone) and the error raised. A deadlock or serialization failure
@@ -278,12 +292,16 @@ class SubmissionStore:
         items one by one)."""
         if not items:
             return []
-        try:
-            return await self._apply_many(items, savepoints=False)
-        except _Redo as redo:
-            log.info("a batch of %d submissions written again, an item at a time: %s",
-                     len(items), redo.__cause__)
-            return await self._apply_many(items, savepoints=True)
+        accepted_codes = [s.employee_code for s, changes, _ in items if changes is not None]
+        if (len(set(accepted_codes)) == len(accepted_codes)
+                and all(changes is None or writable(changes, _ADDABLE)
+                        for _, changes, _ in items)):
+            try:
+                return await self._apply_many(items, savepoints=False)
+            except _Redo as redo:
+                log.info("a batch of %d submissions written again, an item at a time: %s",
+                         len(items), redo.__cause__)
+        return await self._apply_many(items, savepoints=True)
 
     async def _apply_many(self, items: Sequence[tuple[Submission,
                                                       Sequence[RecordChange] | None,
@@ -293,29 +311,21 @@ class SubmissionStore:
         failure: Exception | None = None
         codes = sorted({s.employee_code for s, changes, _ in items
                         if changes is not None and s.employee_code is not None})
-        agencies = {s.agency_code for s, _, _ in items}
         async with self._db.transaction() as connection:
             files: dict[str, Row] = {}
             if codes:
                 files = {row["employee_code"]: dict(row) for row in await connection.fetch(
                     "SELECT * FROM employee WHERE employee_code = ANY($1)"
                     " ORDER BY employee_code FOR UPDATE", codes)}
-            replayed: set[str] | None = None
-            jtis = sorted({s.jti for s, changes, _ in items if changes is not None and s.jti})
-            if len(agencies) == 1 and jtis:
-                replayed = {row["jti"] for row in await connection.fetch(
-                    "SELECT jti FROM submission WHERE agency_code IS NOT DISTINCT FROM $1"
-                    " AND jti = ANY($2) AND status = 'accepted'", next(iter(agencies)), jtis)}
+            replayed = await self._replayed_among(connection, items)
+            if not savepoints:
+                try:
+                    return await self._decide_set(connection, items, files, replayed)
+                except asyncpg.TransactionRollbackError:
+                    raise
+                except Exception as error:
+                    raise _Redo from error
             for submission, changes, reasons in items:
-                if not savepoints:
-                    try:
-                        decisions.append(await self._decide_bare(
-                            connection, submission, changes, reasons, files, replayed))
-                    except asyncpg.TransactionRollbackError:
-                        raise
-                    except Exception as error:
-                        raise _Redo from error
-                    continue
                 try:
                     decisions.append(await self._decide_in(connection, submission, changes,
                                                            reasons, files, replayed))
@@ -328,23 +338,92 @@ class SubmissionStore:
             raise failure
         return decisions
 
-    async def _decide_bare(self, connection: asyncpg.Connection, submission: Submission,
-                           changes: Sequence[RecordChange] | None,
-                           reasons: Sequence[Mapping[str, str]], files: Mapping[str, Row],
-                           replayed: set[str] | None) -> Decision:
-        if changes is None:
-            return await self._store(connection, submission, "rejected",
-                                     [dict(r) for r in reasons], None)
-        return await self._apply_locked(connection, submission, changes, files, replayed)
+    async def _replayed_among(self, connection: asyncpg.Connection,
+                              items: Sequence[tuple[Submission, Any, Any]]
+                              ) -> set[tuple[str | None, str]]:
+        """The (agency, jti) pairs of ``items`` already applied, read at once."""
+        pairs = {(s.agency_code, s.jti) for s, changes, _ in items
+                 if changes is not None and s.jti is not None}
+        if not pairs:
+            return set()
+        rows = await connection.fetch(
+            "SELECT agency_code, jti FROM submission WHERE status = 'accepted'"
+            " AND jti = ANY($1) AND (agency_code = ANY($2) OR agency_code IS NULL)",
+            sorted({j for _, j in pairs}), sorted({a for a, _ in pairs if a is not None}))
+        return {(row["agency_code"], row["jti"]) for row in rows} & pairs
+
+    def _refusal(self, submission: Submission, current: Row | None,
+                 replayed: set[tuple[str | None, str]]
+                 ) -> tuple[list[dict[str, str]], dict[str, Any] | None] | None:
+        """Why a change to a locked file cannot be applied as it is (the reasons and the
+        result to keep), or None if it can."""
+        if current is None:
+            return [_reason("NOT_FOUND", "employee.employeeCode",
+                            "no such employee in the national database")], None
+        if submission.base_version is not None and current["version"] != submission.base_version:
+            return [_reason("CONFLICT", "baseVersion",
+                            f"the record is at version {current['version']}, not "
+                            f"{submission.base_version}: fetch it again and resubmit")], \
+                {"currentVersion": current["version"]}
+        if submission.jti is not None and (submission.agency_code, submission.jti) in replayed:
+            return [_reason("REPLAYED", "jti", "this signed change was already applied (same "
+                                               "agency and jti)")], None
+        return None
+
+    async def _decide_set(self, connection: asyncpg.Connection,
+                          items: Sequence[tuple[Submission, Sequence[RecordChange] | None,
+                                                Sequence[Mapping[str, str]]]],
+                          files: Mapping[str, Row], replayed: set[tuple[str | None, str]]
+                          ) -> list[Decision]:
+        """Every item decided on the files as locked, then written set-wise: the accepted
+        changes, the inbox rows, the history rows."""
+        received_at = await connection.fetchval("SELECT now()")
+        outcomes: list[tuple[str, list[dict[str, str]], dict[str, Any] | None]] = []
+        accepted: list[tuple[int, Accepted]] = []
+        for submission, changes, reasons in items:
+            if changes is None:
+                outcomes.append(("rejected", [dict(r) for r in reasons], None))
+                continue
+            current = files.get(submission.employee_code or "")
+            refused = self._refusal(submission, current, replayed)
+            if refused is not None:
+                outcomes.append(("rejected", *refused))
+                continue
+            assert current is not None
+            assert submission.employee_code is not None
+            accepted.append((len(outcomes), Accepted(
+                submission.employee_code, submission.client_id, current,
+                [_substituted(change, submission) for change in changes])))
+            outcomes.append(("accepted", [], None))
+            if submission.jti is not None:
+                replayed.add((submission.agency_code, submission.jti))
+        versions, written = await self._rounds.write(connection, [a for _, a in accepted])
+        history: list[dict[str, Any]] = []
+        for (index, _), version, records in zip(accepted, versions, written, strict=True):
+            outcomes[index] = ("accepted", [], {"version": version, "record": records[0][1]})
+            history += self._history_rows(items[index][0], version, records)
+        await insert_rows(connection, "submission", SUBMISSION_COLUMNS, [
+            self._submission_row(submission, *outcome)
+            for (submission, _, _), outcome in zip(items, outcomes, strict=True)])
+        await insert_rows(connection, "record_version", HISTORY_COLUMNS, history)
+        return [Decision(submission.id, status, reasons, result, received_at,
+                         request_digest=submission.request_digest)
+                for (submission, _, _), (status, reasons, result)
+                in zip(items, outcomes, strict=True)]
 
     async def _decide_in(self, connection: asyncpg.Connection, submission: Submission,
                          changes: Sequence[RecordChange] | None,
                          reasons: Sequence[Mapping[str, str]], files: Mapping[str, Row],
-                         replayed: set[str] | None) -> Decision:
+                         replayed: set[tuple[str | None, str]]) -> Decision:
+        """One item of a round in its own savepoint."""
         try:
             async with connection.transaction():
-                return await self._decide_bare(connection, submission, changes, reasons,
-                                               files, replayed)
+                if changes is None:
+                    return await self._store(connection, submission, "rejected",
+                                             [dict(r) for r in reasons], None)
+                return await self._apply_locked(connection, submission, changes,
+                                                files.get(submission.employee_code or ""),
+                                                replayed)
         except asyncpg.UniqueViolationError as error:
             if error.constraint_name == "submission_client_id_idempotency_key_key":
                 found = await self._answered(connection, submission)
@@ -371,26 +450,20 @@ class SubmissionStore:
             return await self._store(connection, submission, "rejected", reasons, None)
 
     async def _apply_locked(self, connection: asyncpg.Connection, submission: Submission,
-                            changes: Sequence[RecordChange], files: Mapping[str, Row],
-                            replayed: set[str] | None) -> Decision:
-        """``_apply`` on a file locked (and read) up front, with the jtis already applied
-        read up front; the retry check is left to the submission's unique key."""
-        current = files.get(submission.employee_code or "")
-        if current is None:
-            return await self._store(connection, submission, "rejected", [_reason(
-                "NOT_FOUND", "employee.employeeCode", "no such employee in the national "
-                                                      "database")], None)
-        if submission.base_version is not None and current["version"] != submission.base_version:
-            return await self._store(connection, submission, "rejected", [_reason(
-                "CONFLICT", "baseVersion",
-                f"the record is at version {current['version']}, not "
-                f"{submission.base_version}: fetch it again and resubmit")],
-                {"currentVersion": current["version"]})
-        if (submission.jti in replayed if replayed is not None and submission.jti is not None
-                else await self._replayed(connection, submission)):
-            return await self._store(connection, submission, "rejected", [_reason(
-                "REPLAYED", "jti", "this signed change was already applied (same agency and "
-                                   "jti)")], None)
+                            changes: Sequence[RecordChange], current: Row | None,
+                            replayed: set[tuple[str | None, str]],
+                            quota_agency: str | None = None) -> Decision:
+        """Apply changes to a file locked (and read: ``current``) up front, knowing the
+        jtis already applied among those asked; the retry check is left to the
+        submission's unique key."""
+        refused = self._refusal(submission, current, replayed)
+        if refused is not None:
+            return await self._store(connection, submission, "rejected", *refused)
+        assert current is not None
+        if quota_agency is not None:
+            full = await self._quota_full(connection, quota_agency)
+            if full is not None:
+                return await self._store(connection, submission, "rejected", [full], None)
         written: list[tuple[str, str, Row | None, Row]] = []
         version: int | None = None
         for change in changes:
@@ -412,8 +485,8 @@ class SubmissionStore:
                                      {"version": version, "record": written[0][1]},
                                      retry_wins=False)
         await self._history(connection, submission, version, written)
-        if replayed is not None and submission.jti is not None:
-            replayed.add(submission.jti)
+        if submission.jti is not None:
+            replayed.add((submission.agency_code, submission.jti))
         return decision
 
     async def _write_file(self, connection: asyncpg.Connection, submission: Submission,
@@ -541,15 +614,38 @@ class SubmissionStore:
     async def _history(self, connection: asyncpg.Connection, submission: Submission,
                        version: int, written: Sequence[tuple[str, str, Row | None, Row]]
                        ) -> None:
-        await connection.executemany(
-            "INSERT INTO record_version (entity, record_key, employee_code, version, previous,"
-            " current, submission_id, client_id, agency_code, signed_by, source_system)"
-            " VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8, $9, $10::jsonb, $11)",
-            [(table, key, submission.employee_code, version,
-              None if previous is None else _json(previous), _json(values), submission.id,
-              submission.client_id, submission.agency_code, _json(list(submission.signatures)),
-              (submission.payload or {}).get("sourceSystem"))
-             for table, key, previous, values in written])
+        await insert_rows(connection, "record_version", HISTORY_COLUMNS,
+                          self._history_rows(submission, version, written))
+
+    @staticmethod
+    def _history_rows(submission: Submission, version: int,
+                      written: Sequence[tuple[str, str, Row | None, Row]]
+                      ) -> list[dict[str, Any]]:
+        """The ``record_version`` rows of what an accepted submission wrote."""
+        signed_by = _json(list(submission.signatures))
+        source = (submission.payload or {}).get("sourceSystem")
+        return [{"entity": table, "record_key": key, "employee_code": submission.employee_code,
+                 "version": version,
+                 "previous": None if previous is None else _json(previous),
+                 "current": _json(values), "submission_id": submission.id,
+                 "client_id": submission.client_id, "agency_code": submission.agency_code,
+                 "signed_by": signed_by, "source_system": source}
+                for table, key, previous, values in written]
+
+    @staticmethod
+    def _submission_row(submission: Submission, status: str, reasons: list[dict[str, str]],
+                        result: dict[str, Any] | None) -> dict[str, Any]:
+        """The ``submission`` (inbox) row of a decided submission."""
+        return {"id": submission.id, "client_id": submission.client_id,
+                "agency_code": submission.agency_code,
+                "idempotency_key": submission.idempotency_key, "jti": submission.jti,
+                "kind": submission.kind, "employee_code": submission.employee_code,
+                "personal_id": submission.personal_id, "base_version": submission.base_version,
+                "payload": None if submission.payload is None else _json(submission.payload),
+                "signatures": _json(list(submission.signatures)), "status": status,
+                "reasons": _json(reasons), "result": None if result is None else _json(result),
+                "resubmission_of": submission.resubmission_of, "batch_id": submission.batch_id,
+                "request_digest": submission.request_digest}
 
     async def _apply(self, connection: asyncpg.Connection, submission: Submission,
                      changes: Sequence[RecordChange], quota_agency: str | None) -> Decision:
@@ -559,41 +655,14 @@ class SubmissionStore:
         current = await connection.fetchrow(
             "SELECT * FROM employee WHERE employee_code = $1 FOR UPDATE",
             submission.employee_code)
-        if current is None:
-            return await self._store(connection, submission, "rejected", [_reason(
-                "NOT_FOUND", "employee.employeeCode", "no such employee in the national "
-                                                      "database")], None)
-        if submission.base_version is not None and current["version"] != submission.base_version:
-            return await self._store(connection, submission, "rejected", [_reason(
-                "CONFLICT", "baseVersion",
-                f"the record is at version {current['version']}, not "
-                f"{submission.base_version}: fetch it again and resubmit")],
-                {"currentVersion": current["version"]})
-        if await self._replayed(connection, submission):
-            return await self._store(connection, submission, "rejected", [_reason(
-                "REPLAYED", "jti", "this signed change was already applied (same agency and "
-                                   "jti)")], None)
-        if quota_agency is not None:
-            full = await self._quota_full(connection, quota_agency)
-            if full is not None:
-                return await self._store(connection, submission, "rejected", [full], None)
-        written: list[tuple[str, str, Row | None, Row]] = []
-        for change in changes:
-            previous, values, key = await self._write(connection, submission, change,
-                                                      dict(current))
-            written.append((change.table, key, previous, values))
-        version = await connection.fetchval(
-            "UPDATE employee SET version = version + 1, updated_at = now(), updated_by = $2"
-            " WHERE employee_code = $1 RETURNING version",
-            submission.employee_code, submission.client_id)
+        replayed: set[tuple[str | None, str]] = set()
+        if submission.jti is not None and await self._replayed(connection, submission):
+            replayed.add((submission.agency_code, submission.jti))
         # No tolerance for a retry racing us here: the insert fails, the whole transaction
         # (the write included) rolls back, and ``apply`` answers with the first decision.
-        # The answer names the first record written (a transfer: the file it moves).
-        decision = await self._store(connection, submission, "accepted", [],
-                                     {"version": version, "record": written[0][1]},
-                                     retry_wins=False)
-        await self._history(connection, submission, version, written)
-        return decision
+        return await self._apply_locked(connection, submission, changes,
+                                        None if current is None else dict(current), replayed,
+                                        quota_agency)
 
     async def _write(self, connection: asyncpg.Connection, submission: Submission,
                      change: RecordChange, current: Row
@@ -667,26 +736,16 @@ class SubmissionStore:
                      status: str, reasons: list[dict[str, str]],
                      result: dict[str, Any] | None, *, retry_wins: bool = True) -> Decision:
         on_conflict = " ON CONFLICT (client_id, idempotency_key) DO NOTHING" if retry_wins else ""
-        row = await connection.fetchrow(
-            "INSERT INTO submission (id, client_id, agency_code, idempotency_key, jti, kind,"
-            " employee_code, personal_id, base_version, payload, signatures, status, reasons,"
-            " result, resubmission_of, batch_id, request_digest) VALUES ($1, $2, $3, $4, $5,"
-            " $6, $7, $8, $9, $10::jsonb, $11::jsonb, $12, $13::jsonb, $14::jsonb, $15, $16,"
-            f" $17){on_conflict} RETURNING id, status, reasons, result, received_at,"
-            " request_digest",
-            submission.id, submission.client_id, submission.agency_code,
-            submission.idempotency_key, submission.jti, submission.kind,
-            submission.employee_code, submission.personal_id, submission.base_version,
-            None if submission.payload is None else _json(submission.payload),
-            _json(list(submission.signatures)), status, _json(reasons),
-            None if result is None else _json(result), submission.resubmission_of,
-            submission.batch_id, submission.request_digest)
-        if row is None:  # a retry of the same request got here first
-            earlier = await connection.fetchrow(
-                "SELECT id, status, reasons, result, received_at, request_digest FROM submission"
-                " WHERE client_id = $1 AND idempotency_key = $2",
-                submission.client_id, submission.idempotency_key)
+        row = self._submission_row(submission, status, reasons, result)
+        casts = [f"${i + 1}{'::jsonb' if kind == 'jsonb' else ''}"
+                 for i, kind in enumerate(SUBMISSION_COLUMNS.values())]
+        stored = await connection.fetchrow(
+            f"INSERT INTO submission ({', '.join(SUBMISSION_COLUMNS)}) VALUES"
+            f" ({', '.join(casts)}){on_conflict} RETURNING id, status, reasons, result,"
+            " received_at, request_digest", *[row[c] for c in SUBMISSION_COLUMNS])
+        if stored is None:  # a retry of the same request got here first
+            earlier = await self._answered(connection, submission)
             assert earlier is not None
-            return self._decision(earlier, repeated=True)
-        return self._decision(row)
+            return earlier
+        return self._decision(stored)
 

@@ -327,3 +327,186 @@ async def test_an_asset_declaration_is_replaced_per_year(
     rows = await owner.fetch("SELECT total_assets_vnd, version FROM asset_declaration"
                              " WHERE employee_code = $1 AND year = 2025", EMPLOYEE)
     assert [tuple(r) for r in rows] == [(2_000_000, 2)]
+
+
+# -- a round decided together (apply_many) -------------------------------------------------------
+
+async def _round_employees(owner: asyncpg.Connection, count: int) -> list[str]:
+    """``count`` new files at version 1, for a round of their own."""
+    codes = [f"RW{uuid.uuid4().hex[:8].upper()}" for _ in range(count)]
+    for code in codes:
+        await owner.execute(
+            "INSERT INTO employee (employee_code, personal_id, family_name, given_name,"
+            " birth_date, sex, category, status, agency_code, unit_name, position_code,"
+            " rank_code, salary_step, salary_coefficient, hired_on) VALUES ($1, $2, 'Lê',"
+            " 'Cúc', '1990-02-03', 'female', 'civil_servant', 'active', '000.00.00.H01',"
+            " 'Văn phòng', 'CHUYEN_VIEN', '01.003', 1, 2.34, '2015-01-01')",
+            code, f"0011900{uuid.uuid4().int % 10**5:05d}")
+    return codes
+
+
+def _round_item(code: str, version: int | None, kind: str, *changes: RecordChange,
+                **extra: Any) -> tuple[Submission, list[RecordChange], tuple[()]]:
+    return (submission(uuid.uuid4().hex, version, employee_code=code, kind=kind, **extra),
+            list(changes), ())
+
+
+async def _state(owner: asyncpg.Connection, codes: list[str]) -> list[Any]:
+    """What the files, their records, the inbox and the history hold for ``codes``."""
+    return [
+        [tuple(r) for r in await owner.fetch(
+            "SELECT employee_code, salary_step, version, updated_by FROM employee"
+            " WHERE employee_code = ANY($1) ORDER BY array_position($1, employee_code)", codes)],
+        [tuple(r) for r in await owner.fetch(
+            "SELECT employee_code, form_code, effective_to, version FROM discipline"
+            " WHERE employee_code = ANY($1) ORDER BY array_position($1, employee_code), 2", codes)],
+        [tuple(r) for r in await owner.fetch(
+            "SELECT employee_code, year, grade_code, version FROM evaluation"
+            " WHERE employee_code = ANY($1) ORDER BY array_position($1, employee_code), 2", codes)],
+        [tuple(r) for r in await owner.fetch(
+            "SELECT employee_code, status, reasons::text, result - 'record' FROM submission"
+            " WHERE employee_code = ANY($1) ORDER BY array_position($1, employee_code),"
+            " received_at", codes)],
+        [tuple(r) for r in await owner.fetch(
+            "SELECT employee_code, entity, version, previous::text, current::text"
+            " FROM record_version WHERE employee_code = ANY($1)"
+            " ORDER BY array_position($1, employee_code), id", codes)],
+    ]
+
+
+DISCIPLINE = RecordChange("discipline", {
+    "form_code": "reprimand", "decision_number": "9/QĐ", "decided_on": date(2026, 2, 1),
+    "issuer": "UBND", "reason": "", "effective_from": date(2026, 2, 2), "effective_to": None})
+
+
+async def _mixed_round(desk: SubmissionStore, owner: asyncpg.Connection
+                       ) -> tuple[list[str], list[Any]]:
+    """A round of every outcome a set-wise write decides: a file change, a record added, a
+    year's record replaced and one new, a record ended by id, a stale version, a replay, an
+    unknown file and a rejection decided before the write."""
+    codes = await _round_employees(owner, 7)
+    ended = await desk.apply(submission(uuid.uuid4().hex, 1, employee_code=codes[3],
+                                        kind="discipline-decision"), DISCIPLINE)
+    graded = await desk.apply(submission(uuid.uuid4().hex, 1, employee_code=codes[2],
+                                         kind="evaluation"),
+                              RecordChange("evaluation", {"year": 2025, "grade_code": "good"}))
+    assert ended.result is not None
+    assert graded.status == "accepted"
+    record_id = int(ended.result["record"])
+    items = [
+        _round_item(codes[0], 1, "position-change", STEP_2, jti=f"round-{codes[0]}"),
+        _round_item(codes[1], 1, "discipline-decision", DISCIPLINE),
+        _round_item(codes[2], 2, "evaluation",
+                    RecordChange("evaluation", {"year": 2025, "grade_code": "excellent"})),
+        _round_item(codes[3], 2, "discipline-end",
+                    RecordChange("discipline", {"effective_to": date(2026, 8, 1)},
+                                 record_id=record_id, expect={"effective_to": None})),
+        _round_item(codes[4], 7, "position-change", STEP_2),            # stale: at 1
+        _round_item(codes[5], 1, "position-change", STEP_2,             # the same signed
+                    jti=f"round-{codes[0]}"),                          # change again
+        _round_item("RW-NOBODY", 1, "position-change", STEP_2),
+        (submission(uuid.uuid4().hex, 1, employee_code=codes[6]), None,
+         [{"code": "INVALID", "path": "change", "message": "no"}]),
+    ]
+    return codes, await desk.apply_many(items)
+
+
+async def test_a_round_is_decided_and_written_together(
+        store: tuple[SubmissionStore, asyncpg.Connection],
+        caplog: pytest.LogCaptureFixture) -> None:
+    desk, owner = store
+    with caplog.at_level("INFO", logger="adapters.submission_store"):
+        codes, decisions = await _mixed_round(desk, owner)
+    assert "written again" not in caplog.text  # set-wise, no item-at-a-time fallback
+    assert [d.status for d in decisions] == ["accepted"] * 4 + ["rejected"] * 4
+    assert [[r["code"] for r in d.reasons] for d in decisions[4:]] == [
+        ["CONFLICT"], ["REPLAYED"], ["NOT_FOUND"], ["INVALID"]]
+    assert [d.result for d in decisions[:4]] == [
+        {"version": 2, "record": codes[0]},
+        {"version": 2, "record": decisions[1].result and decisions[1].result["record"]},
+        {"version": 3, "record": f"{codes[2]}/2025"},
+        {"version": 3, "record": decisions[3].result and decisions[3].result["record"]}]
+    assert decisions[4].result == {"currentVersion": 1}
+    assert len({d.received_at for d in decisions}) == 1
+    stored = {row["id"]: row for row in await owner.fetch(
+        "SELECT id, status, result, received_at FROM submission WHERE id = ANY($1)",
+        [d.submission_id for d in decisions])}
+    for decision in decisions:  # the answers are what the inbox keeps
+        row = stored[decision.submission_id]
+        assert row["status"] == decision.status
+        assert (orjson.loads(row["result"]) if row["result"] else None) == decision.result
+        assert row["received_at"] == decision.received_at
+    state = await _state(owner, codes)
+    assert (codes[0], 2, 2, "hanoi-doha") in state[0]
+    assert (codes[2], 2025, "excellent", 2) in state[2]
+    assert (codes[3], "reprimand", date(2026, 8, 1), 2) in state[1]
+    history = [(code, entity, version, previous) for code, entity, version, previous, _
+               in state[4]]
+    assert (codes[2], "evaluation", 3, '{"year": 2025, "grade_code": "good"}') in history
+    assert (codes[3], "discipline", 3, '{"effective_to": null}') in history
+    assert (codes[0], "employee", 2, '{"salary_step": 1, "salary_coefficient": 2.34}') in \
+        history or (codes[0], "employee", 2,
+                    '{"salary_step": 1, "salary_coefficient": "2.34"}') in history
+
+
+async def test_a_round_written_together_equals_the_same_round_item_by_item(
+        store: tuple[SubmissionStore, asyncpg.Connection]) -> None:
+    """The set-wise write and the item-at-a-time one (forced by a round a set cannot take)
+    leave the same database."""
+    desk, owner = store
+    codes, _ = await _mixed_round(desk, owner)
+    together = await _state(owner, codes)
+    original = desk.apply_many
+
+    async def one_at_a_time(items: Any) -> Any:  # the fallback's own path
+        return await desk._apply_many(items, savepoints=True)
+
+    desk.apply_many = one_at_a_time  # type: ignore[method-assign]
+    try:
+        codes_alone, _ = await _mixed_round(desk, owner)
+    finally:
+        desk.apply_many = original  # type: ignore[method-assign]
+    alone = await _state(owner, codes_alone)
+    renamed = dict(zip(codes_alone, codes, strict=True))
+
+    def same_names(value: Any) -> Any:
+        if isinstance(value, list):
+            return [same_names(v) for v in value]
+        if isinstance(value, tuple):
+            return tuple(same_names(v) for v in value)
+        if isinstance(value, str):
+            for alone_code, code in renamed.items():
+                value = value.replace(alone_code, code)
+        return value
+
+    assert same_names(alone) == together
+
+
+async def test_a_round_a_record_no_longer_fits_is_decided_item_by_item(
+        store: tuple[SubmissionStore, asyncpg.Connection],
+        caplog: pytest.LogCaptureFixture) -> None:
+    """A record ended meanwhile makes its item NOT_FOUND; the rest of the round lands."""
+    desk, owner = store
+    codes = await _round_employees(owner, 2)
+    added = await desk.apply(submission(uuid.uuid4().hex, 1, employee_code=codes[0],
+                                        kind="discipline-decision"), DISCIPLINE)
+    assert added.result is not None
+    record_id = int(added.result["record"])
+    await owner.execute("UPDATE discipline SET effective_to = '2026-03-01' WHERE id = $1",
+                        record_id)
+    with caplog.at_level("INFO", logger="adapters.submission_store"):
+        decisions = await desk.apply_many([
+            _round_item(codes[0], 2, "discipline-end",
+                        RecordChange("discipline", {"effective_to": date(2026, 8, 1)},
+                                     record_id=record_id, expect={"effective_to": None})),
+            _round_item(codes[1], 1, "position-change", STEP_2)])
+    assert "written again" in caplog.text
+    assert [d.status for d in decisions] == ["rejected", "accepted"]
+    assert [r["code"] for r in decisions[0].reasons] == ["NOT_FOUND"]
+    assert await owner.fetchval("SELECT version FROM employee WHERE employee_code = $1",
+                                codes[0]) == 2
+    # Another employee's record is refused the same way.
+    other = await desk.apply_many([_round_item(
+        codes[1], 2, "discipline-end",
+        RecordChange("discipline", {"effective_to": date(2026, 8, 1)}, record_id=record_id))])
+    assert [r["code"] for r in other[0].reasons] == ["NOT_FOUND"]
