@@ -194,6 +194,13 @@ class Mutation:
         "asset-declaration", "Record the employee's own asset and income declaration for a "
         "year (a later one for the same year replaces it): signed by the agency and co-signed "
         "by the employee.")
+    declare_personal_history = _co_signed_change(
+        "personal-history", "Add a period to the employee's own declared history (form 2C: "
+        "schooling, study, military service, work), or correct one (change.entryId): signed "
+        "by the agency and co-signed by the employee.")
+    declare_family_member = _co_signed_change(
+        "family", "Add a relative to the employee's own family declaration (form 2C), or "
+        "correct one (change.memberId): signed by the agency and co-signed by the employee.")
     release_for_transfer = _change(
         "transfer-out", "Release an employee of the submitting agency for a transfer to "
         "another agency: the transfer is pending until that agency receives them "

@@ -9,6 +9,7 @@ several (``record_changes``), a registration a new file and its first work-histo
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from typing import Any
@@ -88,6 +89,35 @@ def _asset_declaration(change: Row, employee: Row, codes: CodeLists) -> RecordCh
         "annual_income_vnd": change["annualIncomeVnd"]})
 
 
+def _declared(change: Row, name: str) -> str:
+    """A declared text as kept: trimmed, and in NFC (the same name typed on another keyboard,
+    decomposed, must read back and compare as the same)."""
+    return unicodedata.normalize("NFC", _text(change, name))
+
+
+def _entry(table: str, change: Row, id_field: str, values: dict[str, Any]) -> RecordChange:
+    """A declared entry: a new one, or (``id_field`` given) the employee's entry of that id
+    restated whole (the store refuses an id that is not one of the employee's entries)."""
+    record_id = change.get(id_field)
+    return RecordChange(table, values, record_id=None if record_id is None else int(record_id))
+
+
+def _personal_history(change: Row, employee: Row, codes: CodeLists) -> RecordChange:
+    return _entry("personal_history", change, "entryId", {
+        "from_date": _day(change["fromDate"]), "to_date": _day(change.get("toDate")),
+        "activity": _declared(change, "activity"), "place": _declared(change, "place")})
+
+
+def _family_member(change: Row, employee: Row, codes: CodeLists) -> RecordChange:
+    deceased = change.get("deceased") is True
+    return _entry("family_member", change, "memberId", {
+        "relation": _text(change, "relation"), "full_name": _declared(change, "fullName"),
+        "birth_year": change["birthYear"], "occupation": _declared(change, "occupation"),
+        "workplace_or_address": _declared(change, "workplaceOrAddress"),
+        "personal_id": change.get("personalId"), "deceased": deceased,
+        "death_year": change.get("deathYear") if deceased else None})
+
+
 def _transfer_out(change: Row, employee: Row, codes: CodeLists) -> RecordChange:
     return RecordChange("transfer", {
         "from_agency": employee["agency_code"], "to_agency": change["toAgencyCode"].strip(),
@@ -105,6 +135,8 @@ _WRITERS: dict[str, Callable[[Row, Row, CodeLists], RecordChange]] = {
     "qualification": _qualification,
     "award": _award,
     "asset-declaration": _asset_declaration,
+    "personal-history": _personal_history,
+    "family": _family_member,
     "transfer-out": _transfer_out,
 }
 

@@ -25,6 +25,7 @@ from resolvers.code_lists import CodeLists
 
 __all__ = [
     "CHECKED_KINDS",
+    "FAMILY_RELATIONS",
     "REGISTRATION",
     "Reason",
     "RegistrationFacts",
@@ -95,6 +96,27 @@ class _Findings:
                                        f"{limit} characters")
             return None
         return value.strip()
+
+    def line(self, field: str, *, required: bool = True, limit: int = 500) -> str | None:
+        """``text`` that is also one plain line: no control, format, private-use or
+        unassigned characters (a NUL, a newline, a right-to-left override in a declared
+        name would mislead whoever prints or reads the form)."""
+        value = self.text(field, required=required, limit=limit)
+        if value is not None and any(unicodedata.category(c)[0] == "C" for c in value):
+            self.add("INVALID", field, f"{field} must be one line of plain text (no control "
+                                       "or format characters)")
+            return None
+        return value
+
+    def flag(self, field: str) -> bool | None:
+        """An optional boolean: None when absent (or, with a reason, not a boolean)."""
+        value = self.change.get(field)
+        if value is None:
+            return None
+        if not isinstance(value, bool):
+            self.add("INVALID", field, f"{field} must be true or false")
+            return None
+        return value
 
     def day(self, field: str, *, required: bool = True) -> date | None:
         text = self.text(field, required=required, limit=10)
@@ -261,6 +283,94 @@ def _asset_declaration(f: _Findings, employee: Row, codes: CodeLists, today: dat
     f.integer("annualIncomeVnd", 0, _MAX_VND)
 
 
+def _birth_year(employee: Row) -> int | None:
+    """The employee's birth year, as their personal ID states it (the desk's view of the file
+    carries the ID, not the birth date)."""
+    number = employee.get("personal_id")
+    parts = pid.parse(number) if isinstance(number, str) else None
+    return None if parts is None else parts.birth_year
+
+
+def _personal_history(f: _Findings, employee: Row, codes: CodeLists, today: date) -> None:
+    """A period of the employee's own past: it has begun and, if it has ended, ended by
+    today (an ongoing one has no toDate); ``entryId`` names an entry it corrects."""
+    f.integer("entryId", 1, 2**62, required=False)
+    start = f.day("fromDate")
+    end = f.day("toDate", required=False)
+    f.not_after("fromDate", start, today, "today")
+    f.not_after("toDate", end, today, "today (an ongoing period has no toDate)")
+    f.not_before("toDate", end, start, "fromDate")
+    born = _birth_year(employee)
+    if start is not None and born is not None and start.year < born:
+        f.add("DATE_ORDER", "fromDate", f"fromDate ({start}) is before the employee's birth "
+                                        f"year ({born})")
+    f.line("activity", limit=500)
+    f.line("place", required=False, limit=300)
+
+
+# Form 2C's relatives (migration 0012 holds the same list), with the sex a relation implies.
+FAMILY_RELATIONS: Mapping[str, str | None] = {
+    "father": "male", "mother": "female", "adoptive_father": "male",
+    "adoptive_mother": "female", "spouse": None, "child": None, "sibling": None,
+    "father_in_law": "male", "mother_in_law": "female", "sibling_in_law": None}
+_PARENTS = frozenset({"father", "mother", "adoptive_father", "adoptive_mother"})
+_EARLIEST_BIRTH_YEAR = 1900
+_OLDEST_LIVING = 120  # years: a living relative older than this is a mistake
+
+
+def _family(f: _Findings, employee: Row, codes: CodeLists, today: date) -> None:
+    """A relative: who they are to the employee, their name, birth year (plausible for the
+    relation and, with a personal ID, the year the ID states), occupation, where they work or
+    live, and whether they have died (and when); ``memberId`` names an entry it corrects."""
+    f.integer("memberId", 1, 2**62, required=False)
+    relation = f.text("relation", limit=32)
+    if relation is not None and relation not in FAMILY_RELATIONS:
+        f.add("UNKNOWN_CODE", "relation", f"{relation!r} is not one of "
+                                          f"{', '.join(FAMILY_RELATIONS)}")
+        relation = None
+    f.line("fullName", limit=200)
+    f.line("occupation", required=False, limit=200)
+    f.line("workplaceOrAddress", required=False, limit=300)
+    born = f.integer("birthYear", _EARLIEST_BIRTH_YEAR, today.year)
+    deceased = f.flag("deceased")
+    died = f.integer("deathYear", _EARLIEST_BIRTH_YEAR, today.year, required=False)
+    if died is not None and deceased is not True:
+        f.add("INVALID", "deathYear", "deathYear is given for a relative not declared "
+                                      "deceased (deceased: true)")
+    if died is not None and born is not None and died < born:
+        f.add("DATE_ORDER", "deathYear", f"deathYear ({died}) is before birthYear ({born})")
+    if born is not None and not deceased and today.year - born > _OLDEST_LIVING:
+        f.add("INVALID", "birthYear", f"a living relative born in {born} would be "
+                                      f"{today.year - born}: declare them deceased")
+    own = _birth_year(employee)
+    if born is not None and own is not None and relation is not None:
+        if relation in _PARENTS and born >= own:
+            f.add("DATE_ORDER", "birthYear", f"a {relation.replace('_', ' ')} born in {born} "
+                                             f"is not older than the employee (born {own})")
+        elif relation == "child" and born <= own:
+            f.add("DATE_ORDER", "birthYear", f"a child born in {born} is not younger than "
+                                             f"the employee (born {own})")
+    number = f.change.get("personalId")
+    if number is None:
+        return
+    if not isinstance(number, str) or not pid.is_well_formed(number):
+        f.add("INVALID_PERSONAL_ID", "personalId", "a personal ID is 12 digits starting with a "
+                                                   "birth-registration province code")
+        return
+    if number == employee.get("personal_id"):
+        f.add("INVALID_PERSONAL_ID", "personalId", "this is the employee's own personal ID")
+        return
+    parts = pid.parse(number)
+    assert parts is not None  # well formed
+    if born is not None and parts.birth_year != born:
+        f.add("INVALID_PERSONAL_ID", "personalId", f"the personal ID states birth year "
+                                                   f"{parts.birth_year}, not {born}")
+    implied = None if relation is None else FAMILY_RELATIONS[relation]
+    if relation is not None and implied is not None and parts.sex != implied:
+        f.add("INVALID_PERSONAL_ID", "personalId", f"the personal ID is a {parts.sex}'s, a "
+                                                   f"{relation.replace('_', ' ')} is {implied}")
+
+
 def _transfer_out(f: _Findings, employee: Row, codes: CodeLists, today: date) -> None:
     """Facts: ``to_agency`` (the agency named, or None if there is none such) and
     ``pending`` (a transfer of the employee already pending, or None)."""
@@ -323,6 +433,8 @@ _CHECKS: dict[str, Check] = {
     "qualification": _qualification,
     "award": _award,
     "asset-declaration": _asset_declaration,
+    "personal-history": _personal_history,
+    "family": _family,
     "transfer-out": _transfer_out,
     "transfer-in": _transfer_in,
 }
