@@ -70,8 +70,11 @@ MAX_TOKEN_CHARS = _MAX_HEADER_CHARS + _MAX_PAYLOAD_CHARS + _MAX_SIGNATURE_CHARS 
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 # NUL cannot be stored in jsonb, and lone surrogates cannot be encoded to UTF-8: a payload
-# holding either could not even be kept as a rejected submission.
+# holding either could not even be kept as a rejected submission. Nor one holding an integer
+# beyond 64 bits: the inbox serialises payloads with orjson, which holds no more (and no
+# field of any change is anywhere near that large).
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_LARGEST_INTEGER = 2**63 - 1
 
 
 class SignatureRejected(Exception):
@@ -145,6 +148,8 @@ def _json_object(data: bytes, what: str) -> dict[str, Any]:
             stack.extend(item)
         elif isinstance(item, str) and _UNSTORABLE.search(item):
             _reject(MALFORMED, f"the {what} holds a NUL character or a lone surrogate")
+        elif isinstance(item, int) and not -_LARGEST_INTEGER - 1 <= item <= _LARGEST_INTEGER:
+            _reject(MALFORMED, f"the {what} holds an integer beyond 64 bits")
     return value
 
 

@@ -270,7 +270,7 @@ def test_the_issuer_must_be_the_agency_the_submitter_acts_for() -> None:
 @pytest.mark.parametrize(("overrides", "field"), [
     ({"jti": ...}, "jti"), ({"jti": ""}, "jti"), ({"jti": 17}, "jti"), ({"jti": "x" * 129}, "jti"),
     ({"iat": ...}, "iat"), ({"iat": "1772352000"}, "iat"), ({"iat": True}, "iat"),
-    ({"iat": -1}, "iat"), ({"iat": 10**20}, "iat"), ({"iat": None}, "iat"),
+    ({"iat": -1}, "iat"), ({"iat": 10**18}, "iat"), ({"iat": None}, "iat"),
     ({"iss": ...}, "iss"), ({"iss": ["G01"]}, "iss"), ({"iss": "G 01"}, "iss"),
     ({"kind": ...}, "kind"), ({"kind": {}}, "kind"),
     ({"employee": ...}, "employee"), ({"employee": "CB0000001"}, "employee"),
@@ -302,6 +302,8 @@ def test_optional_claims_may_be_absent_or_null() -> None:
     b"not json", b"[1, 2]", b'"a string"', b"null", b"\xff\xfe{}",
     b'{"jti": "a", "jti": "b"}', b'{"iat": NaN}', b'{"iat": 1e400}',
     b'{"jti": "a\\u0000b"}', b'{"jti": "\\ud800"}', b"[" * 50_000 + b"]" * 50_000,
+    # beyond 64 bits, anywhere (the inbox could not keep the payload)
+    b'{"iat": 100000000000000000000}', b'{"change": {"memberId": [-9223372036854775809]}}',
 ])
 def test_payloads_that_are_not_one_storable_json_object_are_malformed(body: bytes) -> None:
     agency = signer()
