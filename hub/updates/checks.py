@@ -68,6 +68,10 @@ class Reason:
         return {"code": self.code, "path": self.path, "message": self.message}
 
 
+# Line and paragraph separators (U+2028, U+2029): line breaks in all but name.
+_BREAKS = frozenset({"Zl", "Zp"})
+
+
 class _Findings:
     """The reasons found so far, and typed readers of the change that add one when a field is
     missing or malformed (and return None, so later checks skip it)."""
@@ -99,10 +103,12 @@ class _Findings:
 
     def line(self, field: str, *, required: bool = True, limit: int = 500) -> str | None:
         """``text`` that is also one plain line: no control, format, private-use or
-        unassigned characters (a NUL, a newline, a right-to-left override in a declared
-        name would mislead whoever prints or reads the form)."""
+        unassigned characters, no line or paragraph separators (a NUL, a newline, a
+        right-to-left override in a declared name would mislead whoever prints or reads the
+        form)."""
         value = self.text(field, required=required, limit=limit)
-        if value is not None and any(unicodedata.category(c)[0] == "C" for c in value):
+        if value is not None and any(unicodedata.category(c)[0] == "C"
+                                     or unicodedata.category(c) in _BREAKS for c in value):
             self.add("INVALID", field, f"{field} must be one line of plain text (no control "
                                        "or format characters)")
             return None

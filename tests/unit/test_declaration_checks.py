@@ -60,6 +60,7 @@ def test_a_period_passes_ended_ongoing_or_corrected() -> None:
     ({"place": "p" * 301}, ("INVALID", "change.place")),
     ({"activity": "Sinh\x00viên"}, ("INVALID", "change.activity")),
     ({"activity": "Sinh viên\nTrưởng phòng"}, ("INVALID", "change.activity")),
+    ({"activity": "Sinh viên\u2028Trưởng phòng"}, ("INVALID", "change.activity")),
     ({"place": "Hà Nội\u202e"}, ("INVALID", "change.place")),     # right-to-left override
     ({"activity": 12}, ("INVALID", "change.activity")),
     ({"activity": ["Sinh viên"]}, ("INVALID", "change.activity")),
