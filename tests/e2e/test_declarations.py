@@ -44,7 +44,7 @@ PERIOD = {"fromDate": "2005-09-05", "toDate": "2009-06-30", "activity": "Sinh vi
 # The employee's father (born 1950: older than any employee of the seed), no personal ID.
 FATHER = {"relation": "father", "fullName": "Trần Văn Bình", "birthYear": 1950,
           "occupation": "Nghỉ hưu", "workplaceOrAddress": "Xã Đông Anh, Hà Nội"}
-CHANGES = {"personal-history": PERIOD, "family": FATHER}
+CHANGES: dict[str, dict[str, Any]] = {"personal-history": PERIOD, "family": FATHER}
 TABLE = {"personal-history": "personal_history", "family": "family_member"}
 
 
@@ -210,12 +210,13 @@ def test_a_declaration_needs_the_employees_own_signature(
         bystander: tuple[dict[str, Any], Key], kind: str, case: str, code: str) -> None:
     employee, key = declarant
     payload = desk.payload(desk.employee(employee["employee_code"]), kind, CHANGES[kind])
-    co_signature: str | None = {
+    signers: dict[str, Callable[[], str | None]] = {
         "missing": lambda: None,
         "other-employee": lambda: sign_submission(payload, bystander[1]),
         "agency-key": lambda: sign_submission(payload, desk.key),
         "other-payload": lambda: sign_submission({**payload, "jti": uuid.uuid4().hex}, key),
-    }[case]()
+    }
+    co_signature = signers[case]()
     before = snapshot(desk.databases)
     result = send(desk.graphql, WRITER, MUTATION[kind], sign_submission(payload, desk.key),
                   co_signature=co_signature)
