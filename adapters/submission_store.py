@@ -346,11 +346,22 @@ class SubmissionStore:
                  if changes is not None and s.jti is not None}
         if not pairs:
             return set()
+        # Joined pair by pair, so that each is one probe of the (agency, jti) index whatever
+        # plan the statement was cached with (``jti = ANY($1)`` as a filter can end up
+        # scanning every submission an agency ever made).
+        agencies, jtis = zip(*[(a, j) for a, j in pairs if a is not None], strict=True) \
+            if any(a is not None for a, _ in pairs) else ((), ())
         rows = await connection.fetch(
-            "SELECT agency_code, jti FROM submission WHERE status = 'accepted'"
-            " AND jti = ANY($1) AND (agency_code = ANY($2) OR agency_code IS NULL)",
-            sorted({j for _, j in pairs}), sorted({a for a, _ in pairs if a is not None}))
-        return {(row["agency_code"], row["jti"]) for row in rows} & pairs
+            "SELECT s.agency_code, s.jti FROM unnest($1::text[], $2::text[]) AS p(agency, jti)"
+            " JOIN submission s ON s.agency_code = p.agency AND s.jti = p.jti"
+            " AND s.status = 'accepted'", list(agencies), list(jtis))
+        found = {(row["agency_code"], row["jti"]) for row in rows}
+        orphans = sorted(j for a, j in pairs if a is None)
+        if orphans:  # submissions of a client acting for no agency
+            found |= {(None, row["jti"]) for row in await connection.fetch(
+                "SELECT jti FROM submission WHERE agency_code IS NULL AND jti = ANY($1)"
+                " AND status = 'accepted'", orphans)}
+        return found
 
     def _refusal(self, submission: Submission, current: Row | None,
                  replayed: set[tuple[str | None, str]]
@@ -552,9 +563,17 @@ class SubmissionStore:
         return None if earlier is None else self._decision(earlier, repeated=True)
 
     async def _replayed(self, connection: asyncpg.Connection, submission: Submission) -> bool:
+        if submission.jti is None:
+            return False
+        # Equality on both, so the (agency, jti) index answers (IS NOT DISTINCT FROM cannot
+        # use it: the lookup would scan every submission kept).
+        if submission.agency_code is None:
+            return bool(await connection.fetchval(
+                "SELECT 1 FROM submission WHERE agency_code IS NULL AND jti = $1"
+                " AND status = 'accepted'", submission.jti))
         return bool(await connection.fetchval(
-            "SELECT 1 FROM submission WHERE agency_code IS NOT DISTINCT FROM $1"
-            " AND jti = $2 AND status = 'accepted'", submission.agency_code, submission.jti))
+            "SELECT 1 FROM submission WHERE agency_code = $1 AND jti = $2"
+            " AND status = 'accepted'", submission.agency_code, submission.jti))
 
     async def _quota_full(self, connection: asyncpg.Connection, agency_code: str
                           ) -> dict[str, str] | None:

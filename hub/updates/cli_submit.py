@@ -10,6 +10,12 @@ interruption sends the same keys and the hub answers the records it already deci
 first decision (``repeated``): nothing is applied twice. ``--state FILE`` records the last
 line (or row) of the last acknowledged batch, so a rerun skips what is known done.
 
+Up to ``--in-flight`` batches (default 2) are sent at once, so the hub decides one while the
+next is on its way, but never two that could change what the other is decided on: a batch
+waits for those in flight when it names an employee one of them names, or holds a change
+that reaches beyond the employee's own file (a registration, a transfer) or cannot be read.
+Each batch's answers are reported, and the state saved, in the file's order.
+
 Output: ``--report FILE`` gets one JSON line per record (``line`` or ``row``,
 ``idempotencyKey``, ``status`` accepted / rejected / error, ``repeated``, ``reasons``,
 ``version``, ``currentVersion``, ``id``); stderr gets a summary (accepted, rejected by reason
@@ -30,8 +36,9 @@ import json
 import os
 import sys
 import time
-from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections import Counter, deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -47,6 +54,8 @@ __all__ = ["BATCH_MUTATION", "AuthFailed", "BatchRefused", "HubClient", "HubUnav
 OK, INPUT_ERRORS, USAGE = 0, 1, 2
 DEFAULT_BATCH = 200
 MAX_BATCH = 500
+DEFAULT_IN_FLIGHT = 2
+MAX_IN_FLIGHT = 8
 #: The hub refuses request bodies over 1 MB; a batch is cut before it gets near.
 MAX_BATCH_BYTES = 900_000
 BATCH_MUTATION = """mutation SubmitBatch($items: [SubmissionInput!]!) {
@@ -260,13 +269,19 @@ class _Run:
         if self.report is not None:
             self.report.write(json.dumps(line, ensure_ascii=False) + "\n")
 
-    def send(self, batch: list[Prepared]) -> None:
+    def send(self, batch: list[Prepared]) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
         """Send the items of ``batch`` (in order), splitting it when the hub refuses it as a
-        whole, down to the one malformed item, which is reported as an input error."""
+        whole, down to the one malformed item: the answers and the refusals, by idempotency
+        key (safe to call from another thread: nothing is written)."""
         items = [p for p in batch if p.item is not None]
         answers: dict[str, dict[str, Any]] = {}
         errors: dict[str, str] = {}
         self._send(items, answers, errors)
+        return answers, errors
+
+    def record(self, batch: list[Prepared], answers: dict[str, dict[str, Any]],
+               errors: dict[str, str]) -> None:
+        """Report a sent batch's records in order (a refused one as an input error)."""
         for prepared in batch:
             if prepared.item is None:
                 self.write(prepared, None)
@@ -312,6 +327,51 @@ def _batches(records: Iterator[Prepared], size: int) -> Iterator[list[Prepared]]
         yield batch
 
 
+def _independence(batch: list[Prepared]) -> frozenset[str] | None:
+    """The employees a batch's changes read and write, when each change touches only its
+    employee's own file (a batch for other employees can be decided at the same time); None
+    when one reaches beyond (a registration, a transfer) or cannot be read."""
+    from hub.updates.desk import OWN_FILE_KINDS
+    from hub.updates.signatures import peek_employee
+
+    employees: set[str] = set()
+    for prepared in batch:
+        if prepared.item is None:
+            continue
+        code = (peek_employee(str(prepared.item.get("submission", "")))
+                if prepared.item.get("kind") in OWN_FILE_KINDS else None)
+        if code is None:
+            return None
+        employees.add(code)
+    return frozenset(employees)
+
+
+def _send_in_order(batches: Iterator[list[Prepared]], run: _Run, in_flight: int,
+                   done: Callable[[list[Prepared]], None]) -> None:
+    """Send ``batches`` with up to ``in_flight`` at once (see the module's notes), and
+    report each (``run.record``, then ``done``) in order."""
+    window: deque[tuple[list[Prepared], Future[Any], frozenset[str] | None]] = deque()
+
+    def finish_oldest() -> None:
+        batch, answer, _ = window.popleft()
+        run.record(batch, *answer.result())
+        done(batch)
+
+    with ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix="hub-submit") as pool:
+        try:
+            for batch in batches:
+                employees = _independence(batch) if in_flight > 1 else None
+                while window and (len(window) >= in_flight or employees is None
+                                  or any(e is None or e & employees for _, _, e in window)):
+                    finish_oldest()
+                window.append((batch, pool.submit(run.send, batch), employees))
+            while window:
+                finish_oldest()
+        finally:  # stopped early (the hub gone, ^C): nothing more starts
+            for _, answer, _ in window:
+                answer.cancel()
+
+
 def _resume_report(path: Path, unit: str, done: int) -> TextIO:
     """The report file, holding the lines of the records up to ``done`` (a run interrupted
     after writing a batch's lines but before its state was saved would repeat them)."""
@@ -353,6 +413,8 @@ def run_submit(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not 1 <= args.batch_size <= MAX_BATCH:
         return _usage(f"--batch-size must be 1 to {MAX_BATCH}")
+    if not 1 <= args.in_flight <= MAX_IN_FLIGHT:
+        return _usage(f"--in-flight must be 1 to {MAX_IN_FLIGHT}")
     secret = os.environ.get(args.secret_env)
     if not secret:
         return _usage(f"the client secret is read from ${args.secret_env}, which is not set")
@@ -425,8 +487,7 @@ def run_submit(args: argparse.Namespace) -> int:
                 yield bulk.prepare_item(record, file_id, mapping=mapping, signer=signer,
                                         kind=args.kind)
 
-        for batch in _batches(prepared(), args.batch_size):
-            run.send(batch)
+        def acknowledged(batch: list[Prepared]) -> None:
             if report is not None:
                 report.flush()
                 os.fsync(report.fileno())
@@ -434,6 +495,9 @@ def run_submit(args: argparse.Namespace) -> int:
                 state.save(batch[-1].number)
             if progress is not None:
                 progress.update(len(batch))
+
+        _send_in_order(_batches(prepared(), args.batch_size), run,
+                       args.in_flight, acknowledged)
     except bulk.InputError as error:
         print(f"hub submit: {error}", file=sys.stderr)
         return INPUT_ERRORS
@@ -521,6 +585,10 @@ def add_submit_command(subparsers: argparse._SubParsersAction[argparse.ArgumentP
     submit.add_argument("--batch-size", type=_positive, default=DEFAULT_BATCH, metavar="N",
                         help=f"records per submitBatch call (default {DEFAULT_BATCH}, at "
                              f"most {MAX_BATCH})")
+    submit.add_argument("--in-flight", type=_positive, default=DEFAULT_IN_FLIGHT, metavar="N",
+                        help=f"batches sent at once when they concern different employees "
+                             f"(default {DEFAULT_IN_FLIGHT}, at most {MAX_IN_FLIGHT}; 1 sends "
+                             f"one at a time)")
     submit.add_argument("--state", metavar="STATE_FILE",
                         help="remember the last acknowledged batch here, and resume after it")
     submit.add_argument("--report", metavar="REPORT.jsonl",

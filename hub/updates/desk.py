@@ -60,6 +60,7 @@ from hub.updates.keys import SignerKeys
 from hub.updates.signatures import (
     SignatureRejected,
     kid_of,
+    peek_employee,
     verify_co_signature,
     verify_submission,
 )
@@ -67,7 +68,7 @@ from resolvers.code_lists import CodeLists
 from resolvers.mutations import MUTATION_KINDS
 from resolvers.personal_id import is_well_formed as pid_well_formed
 
-__all__ = ["DECLARATION_KINDS", "SubmissionDesk", "request_digest"]
+__all__ = ["DECLARATION_KINDS", "OWN_FILE_KINDS", "SubmissionDesk", "request_digest"]
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +79,9 @@ DECLARATION_KINDS = frozenset({"personal-history", "family", "asset-declaration"
 _JOINING = frozenset({REGISTRATION, "transfer-in"})
 # Kinds that read and write only the employee's own file (no agency quota, no pending
 # transfer, no new file): ``submit_many`` decides runs of them for different employees
-# together.
-_ROUND_KINDS = CHECKED_KINDS - _JOINING - {"transfer-out", REGISTRATION}
+# together, and ``hub submit`` may have batches of them for different employees in flight
+# at once.
+OWN_FILE_KINDS = CHECKED_KINDS - _JOINING - {"transfer-out", REGISTRATION}
 # What the population registry said, by personal ID (an id it does not know maps to None).
 Identities = dict[str, Identity | None]
 
@@ -138,18 +140,6 @@ class _Batch:
     digests: list[str]
     resubmission_of: list[uuid.UUID | None]
     resubmittable: set[uuid.UUID]
-
-
-def _peek_employee(token: str) -> str | None:
-    """The employee code a compact JWS's payload names, read WITHOUT verifying it: only to
-    group a batch's items into rounds (a payload whose signature holds names the same)."""
-    try:
-        segment = token.split(".")[1]
-        payload = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
-        code = payload["employee"]["employeeCode"]
-    except Exception:  # unreadable: the item is decided alone
-        return None
-    return code if isinstance(code, str) and 1 <= len(code) <= 32 else None
 
 
 def _signed_content(token: str) -> Any:
@@ -327,7 +317,7 @@ class SubmissionDesk:
         idempotency key already answered another request, or another item of the batch
         sends another request under it.
 
-        Changes to one employee's own file (``_ROUND_KINDS``) are decided in rounds: a run
+        Changes to one employee's own file (``OWN_FILE_KINDS``) are decided in rounds: a run
         of consecutive items naming different employees and different idempotency keys,
         whose reads (earlier decisions, signer keys, the grant's scope, the files) are made
         once for the round and whose writes are one transaction, a savepoint per item
@@ -361,7 +351,7 @@ class SubmissionDesk:
         codes: set[str] = set()
         idempotency_keys: set[str] = set()
         for index, (kind, token, key, co_signature) in enumerate(items):
-            code = _peek_employee(token) if kind in _ROUND_KINDS else None
+            code = peek_employee(token) if kind in OWN_FILE_KINDS else None
             if current and (code is None or code in codes or key in idempotency_keys):
                 decisions += await self._decide_round(context, current, keys, batch)
                 current, codes, idempotency_keys = [], set(), set()

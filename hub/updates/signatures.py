@@ -40,8 +40,8 @@ __all__ = [
     "ALGORITHM_NOT_ALLOWED", "BAD_SIGNATURE", "CODES", "IAT_IN_FUTURE", "KEY_EXPIRED",
     "KEY_NOT_YET_VALID", "KEY_REVOKED", "MALFORMED", "MAX_PAYLOAD_BYTES", "MISSING_CLAIMS",
     "PAYLOAD_MISMATCH", "SUBMISSION_TYPE", "UNKNOWN_KEY", "WRONG_SIGNER", "WRONG_TYPE",
-    "SignatureRejected", "SignedSubmission", "canonical_json", "kid_of", "sign_submission",
-    "verify_co_signature", "verify_submission"]
+    "SignatureRejected", "SignedSubmission", "canonical_json", "kid_of", "peek_employee",
+    "sign_submission", "verify_co_signature", "verify_submission"]
 
 SUBMISSION_TYPE = "hub-submission+jws"
 MAX_PAYLOAD_BYTES = 256 * 1024
@@ -209,6 +209,19 @@ def kid_of(token: str) -> str | None:
         return _split(token).kid
     except SignatureRejected:
         return None
+
+
+def peek_employee(token: str) -> str | None:
+    """The employee code a compact JWS's payload names, read WITHOUT verifying it: only to
+    group items that may be decided together (a payload whose signature holds names the
+    same), never to decide anything. None if it cannot be read."""
+    try:
+        segment = token.split(".")[1]
+        payload = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+        code = payload["employee"]["employeeCode"]
+    except Exception:  # unreadable: the item is decided alone
+        return None
+    return code if isinstance(code, str) and 1 <= len(code) <= 32 else None
 
 
 def _check_signature(parts: _Parts, keys: KeyLookup) -> SignerKey:

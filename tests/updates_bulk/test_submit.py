@@ -294,3 +294,33 @@ def test_a_crash_mid_batch_then_a_rerun_applies_every_valid_change_once(
     assert all(a["repeated"] for a in _report(report))
     for employee in staff:
         assert setup.employee(employee.code) == expected[employee.code]
+
+
+def test_batches_in_flight_keep_each_employees_changes_in_order(setup: Setup,
+                                                                tmp_path: Path) -> None:
+    """Each employee's changes follow one another, across batch boundaries, and every one
+    is based on the version the one before made: sent four batches at a time, a batch
+    naming an employee still in flight waits, so none is a CONFLICT."""
+    staff = setup.take(12)
+    lines: list[str] = []
+    expected: dict[str, tuple[int, int]] = {}
+    for employee in staff:
+        version, step = employee.version, employee.step
+        for _ in range(4):
+            step = employee.other_step(step)
+            lines.append(json.dumps(_change(employee, step, version)))
+            version += 1
+        expected[employee.code] = (version, step)
+    path, report = tmp_path / "runs.jsonl", tmp_path / "report.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = setup.run(str(path), "--batch-size", "3", "--in-flight", "4", "--report",
+                       str(report))
+    assert result.returncode == 0, result.stderr
+    answers = _report(report)
+    assert [a["line"] for a in answers] == list(range(1, len(lines) + 1))
+    assert {a["status"] for a in answers} == {"accepted"}, answers
+    for employee in staff:
+        assert setup.employee(employee.code) == expected[employee.code]
+    refused = setup.run(str(path), "--in-flight", "9")
+    assert refused.returncode == 2
+    assert "--in-flight must be 1 to 8" in refused.stderr
