@@ -119,7 +119,9 @@ class HubRuntime:
             population=PopulationRegistry(population_client, config.population),
             agency_systems=AgencySystemRegistry(systems))
         self.code_lists = await CodeLists.load(national)
-        self.desk = SubmissionDesk(national, self.code_lists)
+        self.desk = SubmissionDesk(
+            national, self.code_lists,
+            max_age_seconds=self.settings.submission_max_age_days * 86_400)
         auth_client = _http_client()  # for trusted issuers' key sets
         self.clients.append(auth_client)
         await self.auth.open(self.settings.database_url, auth_client,

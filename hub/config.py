@@ -81,6 +81,8 @@ class Settings:
     audit_key_file: Path = DEFAULT_AUDIT_KEY_FILE
     audit_checkpoint_seconds: float = 10.0
     audit_timeout_seconds: float = 5.0
+    # How long after signing a submitted change may still be taken (SIGNATURE_TOO_OLD).
+    submission_max_age_days: int = 30
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -112,4 +114,5 @@ class Settings:
             audit_key_file=Path(os.environ.get("HUB_AUDIT_KEY_FILE", DEFAULT_AUDIT_KEY_FILE)),
             audit_checkpoint_seconds=float(env_int("HUB_AUDIT_CHECKPOINT_SECONDS", 10, 1, 3600)),
             audit_timeout_seconds=float(env_int("HUB_AUDIT_TIMEOUT_SECONDS", 5, 1, 60)),
+            submission_max_age_days=env_int("HUB_SUBMISSION_MAX_AGE_DAYS", 30, 1, 3660),
         )

@@ -68,9 +68,13 @@ from resolvers.code_lists import CodeLists
 from resolvers.mutations import MUTATION_KINDS
 from resolvers.personal_id import is_well_formed as pid_well_formed
 
-__all__ = ["DECLARATION_KINDS", "OWN_FILE_KINDS", "SubmissionDesk", "request_digest"]
+__all__ = ["DECLARATION_KINDS", "DEFAULT_MAX_AGE_SECONDS", "OWN_FILE_KINDS", "SubmissionDesk",
+           "request_digest"]
 
 log = logging.getLogger(__name__)
+
+# How long after signing a change may be submitted (HUB_SUBMISSION_MAX_AGE_DAYS).
+DEFAULT_MAX_AGE_SECONDS = 30 * 86_400
 
 _FIELD_OF = {kind: field for field, kind in MUTATION_KINDS.items()}
 # The employee's own declarations: the employee signs too, whatever a policy says.
@@ -233,12 +237,14 @@ def _registration_claim(payload: Mapping[str, Any]) -> str | None:
 
 class SubmissionDesk:
     def __init__(self, national: NationalDatabase, codes: CodeLists, *,
-                 leeway_seconds: int = 60) -> None:
+                 leeway_seconds: int = 60,
+                 max_age_seconds: int | None = DEFAULT_MAX_AGE_SECONDS) -> None:
         self._national = national
         self._store = SubmissionStore(national)
         self._registry = _RegistryReader(national)
         self._codes = codes
         self._leeway = leeway_seconds
+        self._max_age = max_age_seconds
 
     async def submit(self, context: Any, kind: str, submission: str, idempotency_key: str,
                      employee_signature: str | None, *,
@@ -456,6 +462,7 @@ class SubmissionDesk:
         for token in tokens:
             try:
                 payload = verify_submission(token, keys, now=now, leeway_seconds=self._leeway,
+                                            max_age_seconds=self._max_age,
                                             expected_issuer=context.caller.agency_code).payload
             except SignatureRejected:
                 continue
@@ -485,6 +492,7 @@ class SubmissionDesk:
                                   if k])
         try:
             signed = verify_submission(token, keys, now=now, leeway_seconds=self._leeway,
+                                       max_age_seconds=self._max_age,
                                        expected_issuer=context.caller.agency_code)
         except SignatureRejected as error:
             raise _Rejected(_signature_reason(error, "submission")) from None
@@ -561,7 +569,8 @@ class SubmissionDesk:
                                        "this change needs the employee's own signature too"))
             try:
                 verify_co_signature(employee_signature, payload, keys, code, now=now,
-                                    leeway_seconds=self._leeway)
+                                    leeway_seconds=self._leeway,
+                                    max_age_seconds=self._max_age)
             except SignatureRejected as error:
                 raise _Rejected(_signature_reason(error, "employeeSignature")) from None
             signatures.append(employee_signature)

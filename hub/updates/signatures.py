@@ -14,6 +14,11 @@ signed while it was valid: an agency's decision signed before its certificate la
 signed decision (a bulk file may be submitted days after it was signed). The flip side is that
 ``iat`` is the signer's word: whoever holds a stolen key can backdate. Revoke a compromised key
 from when the compromise began (``hub signer revoke KID --at ...``), not from when it was found.
+How long after signing a change may still be submitted is bounded (``max_age_seconds``; the
+hub's ``HUB_SUBMISSION_MAX_AGE_DAYS``, default 30): an older one is SIGNATURE_TOO_OLD, and its
+agency signs it again (``hub submit`` signs unsigned records afresh on every run). The bound
+keeps a signed change that went astray from being played months later, and what a backdating
+thief can reach within a window.
 
 ``verify_co_signature`` checks the employee's second JWS over the same payload.
 """
@@ -39,7 +44,8 @@ from hub.updates.strict_json import strict_loads
 __all__ = [
     "ALGORITHM_NOT_ALLOWED", "BAD_SIGNATURE", "CODES", "IAT_IN_FUTURE", "KEY_EXPIRED",
     "KEY_NOT_YET_VALID", "KEY_REVOKED", "MALFORMED", "MAX_PAYLOAD_BYTES", "MISSING_CLAIMS",
-    "PAYLOAD_MISMATCH", "SUBMISSION_TYPE", "UNKNOWN_KEY", "WRONG_SIGNER", "WRONG_TYPE",
+    "PAYLOAD_MISMATCH", "SIGNATURE_TOO_OLD", "SUBMISSION_TYPE", "UNKNOWN_KEY", "WRONG_SIGNER",
+    "WRONG_TYPE",
     "SignatureRejected", "SignedSubmission", "canonical_json", "kid_of", "peek_employee",
     "sign_submission", "verify_co_signature", "verify_submission"]
 
@@ -55,12 +61,13 @@ KEY_NOT_YET_VALID = "KEY_NOT_YET_VALID"    # iat before the key's valid_from
 KEY_EXPIRED = "KEY_EXPIRED"                # iat at or after the key's valid_until
 KEY_REVOKED = "KEY_REVOKED"                # iat at or after the key's revoked_at
 IAT_IN_FUTURE = "IAT_IN_FUTURE"            # iat more than the leeway ahead of the hub's clock
+SIGNATURE_TOO_OLD = "SIGNATURE_TOO_OLD"    # iat further back than the maximum age
 WRONG_SIGNER = "WRONG_SIGNER"              # the key's owner is not who must sign
 MISSING_CLAIMS = "MISSING_CLAIMS"          # a required claim absent or of the wrong type
 PAYLOAD_MISMATCH = "PAYLOAD_MISMATCH"      # a co-signature over another payload
 CODES = frozenset({MALFORMED, UNKNOWN_KEY, WRONG_TYPE, ALGORITHM_NOT_ALLOWED, BAD_SIGNATURE,
                    KEY_NOT_YET_VALID, KEY_EXPIRED, KEY_REVOKED, IAT_IN_FUTURE, WRONG_SIGNER,
-                   MISSING_CLAIMS, PAYLOAD_MISMATCH})
+                   MISSING_CLAIMS, PAYLOAD_MISMATCH, SIGNATURE_TOO_OLD})
 
 _HEADER_MEMBERS = frozenset({"alg", "kid", "typ"})
 _MAX_HEADER_CHARS = 1024
@@ -289,10 +296,13 @@ def _signed_at(payload: Mapping[str, Any]) -> datetime:
 
 
 def _check_time(signer: SignerKey, signed_at: datetime, now: datetime,
-                leeway_seconds: int) -> None:
+                leeway_seconds: int, max_age_seconds: int | None) -> None:
     if signed_at > now + timedelta(seconds=leeway_seconds):
         _reject(IAT_IN_FUTURE, f"signed at {signed_at:%Y-%m-%dT%H:%M:%SZ}, ahead of the hub's "
                                f"clock by more than {leeway_seconds} s", "iat")
+    if max_age_seconds is not None and signed_at < now - timedelta(seconds=max_age_seconds):
+        _reject(SIGNATURE_TOO_OLD, f"signed at {signed_at:%Y-%m-%dT%H:%M:%SZ}, more than "
+                                   f"{_age(max_age_seconds)} ago: sign it again", "iat")
     if signer.revoked_at is not None and signed_at >= signer.revoked_at:
         _reject(KEY_REVOKED, f"key {signer.kid} was revoked at "
                              f"{signer.revoked_at.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}, "
@@ -307,6 +317,11 @@ def _check_time(signer: SignerKey, signed_at: datetime, now: datetime,
                              "before this was signed", "iat")
 
 
+def _age(seconds: int) -> str:
+    days, rest = divmod(seconds, 86_400)
+    return f"{days} day(s)" if days and not rest else f"{seconds} s"
+
+
 def _verified(parts: _Parts, signer: SignerKey, payload: dict[str, Any],
               signed_at: datetime, canonical: bytes) -> SignedSubmission:
     return SignedSubmission(payload=payload, kid=signer.kid, owner_kind=signer.owner_kind,
@@ -315,7 +330,7 @@ def _verified(parts: _Parts, signer: SignerKey, payload: dict[str, Any],
 
 
 def verify_submission(token: str, keys: KeyLookup, *, now: datetime,
-                      leeway_seconds: int = 60,
+                      leeway_seconds: int = 60, max_age_seconds: int | None = None,
                       expected_issuer: str | None = None) -> SignedSubmission:
     """Verify an agency's signature over a submission. The signing key must be an agency's,
     that of the agency the payload's ``iss`` names, and ``iss`` must be ``expected_issuer``
@@ -332,13 +347,14 @@ def verify_submission(token: str, keys: KeyLookup, *, now: datetime,
     if expected_issuer is not None and iss != expected_issuer:
         _reject(WRONG_SIGNER, f"signed for agency {iss}, but the submitter acts for "
                               f"{expected_issuer}", "iss")
-    _check_time(signer, signed_at, now, leeway_seconds)
+    _check_time(signer, signed_at, now, leeway_seconds, max_age_seconds)
     return _verified(parts, signer, payload, signed_at, canonical_json(payload))
 
 
 def verify_co_signature(token: str, payload: Mapping[str, Any], keys: KeyLookup,
                         employee_code: str, *, now: datetime,
-                        leeway_seconds: int = 60) -> SignedSubmission:
+                        leeway_seconds: int = 60,
+                        max_age_seconds: int | None = None) -> SignedSubmission:
     """Verify the employee's second signature: over the same payload as the agency's (equal
     as canonical JSON), by a key registered to the employee ``employee_code``, valid at the
     payload's ``iat`` (there is one ``iat``: the employee signs what the agency signed)."""
@@ -353,7 +369,7 @@ def verify_co_signature(token: str, payload: Mapping[str, Any], keys: KeyLookup,
     if signer.owner_kind != "employee" or signer.owner_id != employee_code:
         _reject(WRONG_SIGNER, f"key {signer.kid} is not a key of employee "
                               f"{employee_code}", "employee.employeeCode")
-    _check_time(signer, signed_at, now, leeway_seconds)
+    _check_time(signer, signed_at, now, leeway_seconds, max_age_seconds)
     return _verified(parts, signer, signed, signed_at, canonical)
 
 

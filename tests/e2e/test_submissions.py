@@ -145,7 +145,7 @@ def test_a_retry_gets_the_first_answer(desk: Desk) -> None:
 
 
 @pytest.mark.parametrize("case", ["stale", "forged", "tampered", "off-ladder", "outside",
-                                  "wrong-agency", "identity", "kind"])
+                                  "wrong-agency", "identity", "kind", "too-old"])
 def test_a_refused_change_is_kept_and_changes_nothing(desk: Desk, case: str) -> None:
     employee = _hanoi_employee(desk)
     change = {"salaryStep": employee["salary_step"] + 1,
@@ -156,7 +156,7 @@ def test_a_refused_change_is_kept_and_changes_nothing(desk: Desk, case: str) -> 
     expected = {"stale": "CONFLICT", "forged": "BAD_SIGNATURE", "tampered": "BAD_SIGNATURE",
                 "off-ladder": "NOT_ON_LADDER", "outside": "NOT_AUTHORIZED",
                 "wrong-agency": "WRONG_SIGNER", "identity": "IDENTITY_MISMATCH",
-                "kind": "KIND_MISMATCH"}[case]
+                "kind": "KIND_MISMATCH", "too-old": "SIGNATURE_TOO_OLD"}[case]
     target = employee
     if case == "stale":
         payload["baseVersion"] = employee["version"] - 1 if employee["version"] > 1 else 99
@@ -182,6 +182,8 @@ def test_a_refused_change_is_kept_and_changes_nothing(desk: Desk, case: str) -> 
         payload["employee"]["personalId"] = "001099000001"
     elif case == "kind":
         payload["kind"] = "award"
+    elif case == "too-old":  # signed more than HUB_SUBMISSION_MAX_AGE_DAYS (30) ago
+        payload["iat"] = int(time.time()) - 31 * 86_400
     result, _ = desk.submit(token or payload, signer=signer)
     assert result["status"] == "REJECTED", result
     assert expected in {r["code"] for r in result["reasons"]}, result

@@ -24,6 +24,7 @@ from hub.updates.signatures import (
     MAX_PAYLOAD_BYTES,
     MISSING_CLAIMS,
     PAYLOAD_MISMATCH,
+    SIGNATURE_TOO_OLD,
     UNKNOWN_KEY,
     WRONG_SIGNER,
     WRONG_TYPE,
@@ -243,6 +244,27 @@ def test_an_iat_in_the_future_is_refused_beyond_the_leeway() -> None:
     assert verify(sign_submission(within, agency.private), agency).kid == agency.kid
     far = claims(iat=int((NOW + timedelta(days=3650)).timestamp()))
     assert code_of(sign_submission(far, agency.private), agency) == IAT_IN_FUTURE
+
+
+def test_a_signature_older_than_the_maximum_age_is_refused() -> None:
+    agency = signer()
+    week = 7 * 86_400
+    old = claims(iat=int((NOW - timedelta(days=7, seconds=1)).timestamp()))
+    error = rejected(sign_submission(old, agency.private), agency, max_age_seconds=week)
+    assert (error.code, error.field) == (SIGNATURE_TOO_OLD, "iat")
+    assert "more than 7 day(s) ago" in error.message
+    edge = claims(iat=int((NOW - timedelta(days=7)).timestamp()))
+    assert verify(sign_submission(edge, agency.private), agency,
+                  max_age_seconds=week).kid == agency.kid
+    # Without a bound (the function's default) any age within the key's validity stands.
+    assert verify(sign_submission(old, agency.private), agency).kid == agency.kid
+    # The employee's co-signature is held to the same bound (one iat for both).
+    employee = signer(owner_kind="employee", owner_id="CB1")
+    with pytest.raises(SignatureRejected) as caught:
+        verify_co_signature(sign_submission(old, employee.private), old,
+                            SignerKeys([employee.record]), "CB1", now=NOW,
+                            max_age_seconds=week)
+    assert caught.value.code == SIGNATURE_TOO_OLD
 
 
 # -- who signs --------------------------------------------------------------------------------
