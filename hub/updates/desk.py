@@ -348,7 +348,9 @@ class SubmissionDesk:
                 raise KeyReused(index)
         batch = _Batch(uuid.uuid4(), digests, resubmits, await self._store.resubmittable(
             caller.client_id, [r for r in resubmits if r is not None]))
-        identities = await self._prefetch_identities(context, items)
+        # Items answered before are not decided again: no one is looked up for them.
+        identities = await self._prefetch_identities(
+            context, [item for item in items if item[2] not in earlier])
         keys = await SignerKeys.load(self._registry, kids=[
             k for _, token, _, co_signature in items
             for k in (kid_of(token), co_signature and kid_of(co_signature)) if k])
@@ -479,6 +481,8 @@ class SubmissionDesk:
         wanted = [number for number, agency in claimed if agency in in_scope]
         if not wanted:
             return None
+        for number in wanted:  # the audit record names everyone asked about
+            context.disclosures.looked_up(number, f"Mutation.{_FIELD_OF[REGISTRATION]}")
         found = await context.sources.population.identities(wanted)
         return {number: found.get(number) for number in wanted}
 

@@ -292,6 +292,36 @@ def test_registrations_in_a_batch_ask_the_registry_once(desk: Desk, sandbox: Any
     stats = sandbox.stats("population")
     assert stats["requests"] == {"citizens.batch": 1}, stats
     assert stats["items"] == {"citizens.batch": 3}, stats
+    # The same batch again: the first answers, and no one looked up again.
+    sandbox.reset()
+    again = desk.graphql.as_client(*WRITER).data(
+        'mutation($items: [SubmissionInput!]!) { submitBatch(items: $items) {'
+        ' status repeated } }', {"items": items})["submitBatch"]
+    assert [(a["status"], a["repeated"]) for a in again] == [
+        ("ACCEPTED", True), ("ACCEPTED", True), ("REJECTED", True)]
+    assert sandbox.stats("population")["requests"] == {}
+
+
+def test_everyone_a_batch_looks_up_is_in_its_audit_record(desk: Desk, sandbox: Any) -> None:
+    """A registration refused for its own form after the batch's look-ahead asked the
+    registry about its person still names that person in the audit record."""
+    citizens = list(_unregistered_citizens(desk.databases))[3:5]
+    agency = _agency_with_room(desk.databases)
+    broken = {**new_file(citizens[1], agency), "salaryStep": 99}  # off the ladder
+    items = [{"kind": "register-employee", "idempotencyKey": uuid.uuid4().hex,
+              "submission": sign_submission(registration(c, change), desk.key)}
+             for c, change in ((citizens[0], new_file(citizens[0], agency)),
+                               (citizens[1], broken))]
+    request = request_id("lookahead")
+    sandbox.reset()
+    response = desk.graphql.as_client(*WRITER).post(
+        'mutation($items: [SubmissionInput!]!) { submitBatch(items: $items) {'
+        ' status reasons { code } } }', {"items": items}, headers={"x-request-id": request})
+    answers = response.json()["data"]["submitBatch"]
+    assert [a["status"] for a in answers] == ["ACCEPTED", "REJECTED"], answers
+    assert sandbox.stats("population")["items"] == {"citizens.batch": 2}
+    assert {c["personal_id"] for c in citizens} <= record(desk.databases.national,
+                                                          request).subjects
 
 
 # -- asset declarations ---------------------------------------------------------------------------
