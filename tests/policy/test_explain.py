@@ -64,9 +64,9 @@ def test_a_whole_type(hub_policy: Run, tmp_path: Path, base: dict[str, Any]) -> 
     outcome = hub_policy("explain", "CivilServant", "--dir", tmp_path)
     assert outcome.code == 0
     assert outcome.lines == [
-        "CivilServant: 37 fields, 5 sensitive (ethnicity, religion, partyMembership, health, "
+        "CivilServant: 39 fields, 5 sensitive (ethnicity, religion, partyMembership, health, "
         "assetDeclarations)",
-        "  test-client/review: 6 of 37 fields",
+        "  test-client/review: 6 of 39 fields",
         "      employeeCode, fullName, birthDate (year-only), religion (sensitive), status, "
         "agency",
         "      legal basis for religion: Decree 27/2026/ND-CP, art. 6",
