@@ -170,7 +170,9 @@ def test_a_record_group_the_client_cannot_reach_shows_no_version(
     """Writing for the city, the department reads no disciplines: none of their versions."""
     view = engine.view("hanoi-doha", "personnel-updates")
     history = history_view(view.schema, view.grants.row_filters)
-    assert set(history.fields) == {"employee"}
+    # The declared entries it names in corrections, as far as it reads them; no disciplines.
+    assert set(history.fields) == {"employee", "personal_history", "family_member"}
+    assert set(history.fields["family_member"]) == {"id", "version", "relation", "birth_year"}
     assert _sees(view, _version("discipline", {"form_code": "KHIEN_TRACH"}))["changes"] == []
     managing = engine.view("hanoi-doha", "personnel-management")
     assert "discipline" in history_view(managing.schema, managing.grants.row_filters).fields
