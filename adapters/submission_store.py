@@ -466,7 +466,9 @@ class SubmissionStore:
                             quota_agency: str | None = None) -> Decision:
         """Apply changes to a file locked (and read: ``current``) up front, knowing the
         jtis already applied among those asked; the retry check is left to the
-        submission's unique key."""
+        submission's unique key. Once applied, ``current`` is updated in place to the file
+        as written (its columns and version): a later item of the same round for the same
+        employee is decided on the file as this one left it."""
         refused = self._refusal(submission, current, replayed)
         if refused is not None:
             return await self._store(connection, submission, "rejected", *refused)
@@ -498,6 +500,10 @@ class SubmissionStore:
         await self._history(connection, submission, version, written)
         if submission.jti is not None:
             replayed.add((submission.agency_code, submission.jti))
+        for table, _, _, values in written:
+            if table == _FILE:
+                current.update(values)
+        current["version"] = version
         return decision
 
     async def _write_file(self, connection: asyncpg.Connection, submission: Submission,

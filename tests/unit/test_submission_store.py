@@ -510,3 +510,25 @@ async def test_a_round_a_record_no_longer_fits_is_decided_item_by_item(
         codes[1], 2, "discipline-end",
         RecordChange("discipline", {"effective_to": date(2026, 8, 1)}, record_id=record_id))])
     assert [r["code"] for r in other[0].reasons] == ["NOT_FOUND"]
+
+
+async def test_two_items_for_one_employee_in_a_round_are_decided_one_after_the_other(
+        store: tuple[SubmissionStore, asyncpg.Connection]) -> None:
+    """A round naming an employee twice (the desk never sends one; the store stays right if
+    another caller does): the second item is decided on the file as the first left it."""
+    desk, owner = store
+    (code,) = await _round_employees(owner, 1)
+    step_3 = RecordChange("employee", {"salary_step": 3, "salary_coefficient": Decimal("3.00")})
+    decisions = await desk.apply_many([
+        _round_item(code, 1, "position-change", STEP_2),
+        _round_item(code, 1, "position-change", step_3),     # stale: the first made 2
+        _round_item(code, 2, "position-change", step_3)])
+    assert [d.status for d in decisions] == ["accepted", "rejected", "accepted"]
+    assert decisions[1].result == {"currentVersion": 2}
+    assert [d.result and d.result.get("version") for d in (decisions[0], decisions[2])] == [2, 3]
+    assert await owner.fetchval("SELECT salary_step FROM employee WHERE employee_code = $1",
+                                code) == 3
+    history = await owner.fetch("SELECT version, previous FROM record_version"
+                                " WHERE employee_code = $1 ORDER BY version", code)
+    assert [(h["version"], orjson.loads(h["previous"])["salary_step"]) for h in history] == [
+        (2, 1), (3, 2)]
