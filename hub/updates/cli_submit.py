@@ -35,10 +35,11 @@ import argparse
 import json
 import os
 import sys
+import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -349,7 +350,12 @@ def _independence(batch: list[Prepared]) -> frozenset[str] | None:
 def _send_in_order(batches: Iterator[list[Prepared]], run: _Run, in_flight: int,
                    done: Callable[[list[Prepared]], None]) -> None:
     """Send ``batches`` with up to ``in_flight`` at once (see the module's notes), and
-    report each (``run.record``, then ``done``) in order."""
+    report each (``run.record``, then ``done``) in order.
+
+    When the file cannot be read further, the batches in flight are answered and reported
+    before the error is raised. When a batch cannot be sent (the hub gone) or the run is
+    interrupted, nothing more starts and nothing waits for the batches still in flight:
+    their answers are unknown, and a rerun sends them again under the same keys."""
     window: deque[tuple[list[Prepared], Future[Any], frozenset[str] | None]] = deque()
 
     def finish_oldest() -> None:
@@ -357,19 +363,41 @@ def _send_in_order(batches: Iterator[list[Prepared]], run: _Run, in_flight: int,
         run.record(batch, *answer.result())
         done(batch)
 
-    with ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix="hub-submit") as pool:
-        try:
-            for batch in batches:
-                employees = _independence(batch) if in_flight > 1 else None
-                while window and (len(window) >= in_flight or employees is None
-                                  or any(e is None or e & employees for _, _, e in window)):
+    try:
+        while True:
+            try:
+                batch = next(batches)
+            except StopIteration:
+                break
+            except Exception:
+                while window:
                     finish_oldest()
-                window.append((batch, pool.submit(run.send, batch), employees))
-            while window:
+                raise
+            employees = _independence(batch) if in_flight > 1 else None
+            while window and (len(window) >= in_flight or employees is None
+                              or any(e is None or e & employees for _, _, e in window)):
                 finish_oldest()
-        finally:  # stopped early (the hub gone, ^C): nothing more starts
-            for _, answer, _ in window:
-                answer.cancel()
+            window.append((batch, _in_background(run.send, batch), employees))
+        while window:
+            finish_oldest()
+    finally:
+        window.clear()
+
+
+def _in_background(send: Callable[[list[Prepared]], Any], batch: list[Prepared]
+                   ) -> Future[Any]:
+    """``send(batch)`` in a daemon thread: a run that stops (^C, the hub gone) exits at once
+    instead of waiting for requests whose answers it will not report."""
+    answer: Future[Any] = Future()
+
+    def run() -> None:
+        try:
+            answer.set_result(send(batch))
+        except BaseException as error:  # handed to whoever waits for the answer
+            answer.set_exception(error)
+
+    threading.Thread(target=run, name="hub-submit", daemon=True).start()
+    return answer
 
 
 def _resume_report(path: Path, unit: str, done: int) -> TextIO:

@@ -302,7 +302,8 @@ def _check_time(signer: SignerKey, signed_at: datetime, now: datetime,
                                f"clock by more than {leeway_seconds} s", "iat")
     if max_age_seconds is not None and signed_at < now - timedelta(seconds=max_age_seconds):
         _reject(SIGNATURE_TOO_OLD, f"signed at {signed_at:%Y-%m-%dT%H:%M:%SZ}, more than "
-                                   f"{_age(max_age_seconds)} ago: sign it again", "iat")
+                                   f"{_age(max_age_seconds)} ago: sign it again and "
+                                   "submit it under a new idempotency key", "iat")
     if signer.revoked_at is not None and signed_at >= signer.revoked_at:
         _reject(KEY_REVOKED, f"key {signer.kid} was revoked at "
                              f"{signer.revoked_at.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}, "

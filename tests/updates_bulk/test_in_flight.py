@@ -123,3 +123,25 @@ def test_a_failed_batch_stops_the_run_with_what_came_before_acknowledged() -> No
     with pytest.raises(Gone):
         _send_in_order(iter(batches), run, 2, lambda b: acknowledged.append(b[-1].number))
     assert acknowledged == [5, 10]
+
+
+def test_a_file_that_cannot_be_read_further_reports_what_was_in_flight_first() -> None:
+    class Unreadable(Exception):
+        pass
+
+    def batches() -> Any:
+        for start in (1, 6):
+            yield [_item(n, f"CB{n}") for n in range(start, start + 5)]
+        raise Unreadable
+
+    def send(batch: list[Prepared]) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+        time.sleep(0.02)
+        return {p.key: {"status": "ACCEPTED"} for p in batch}, {}
+
+    run = _Run(argparse.Namespace(), None, "line", None, Tally(), None)  # type: ignore[arg-type]
+    run.send = send  # type: ignore[method-assign]
+    run.write = lambda prepared, answer, error=None: None  # type: ignore[method-assign]
+    acknowledged: list[int] = []
+    with pytest.raises(Unreadable):
+        _send_in_order(batches(), run, 4, lambda b: acknowledged.append(b[-1].number))
+    assert acknowledged == [5, 10]
