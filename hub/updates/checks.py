@@ -106,11 +106,20 @@ class _Findings:
         unassigned characters, no line or paragraph separators (a NUL, a newline, a
         right-to-left override in a declared name would mislead whoever prints or reads the
         form)."""
+        value = self.change.get(field)
+        if not required and isinstance(value, str) and not value.strip():
+            return None  # a blank optional cell is an absent one
         value = self.text(field, required=required, limit=limit)
         if value is not None and any(unicodedata.category(c)[0] == "C"
                                      or unicodedata.category(c) in _BREAKS for c in value):
             self.add("INVALID", field, f"{field} must be one line of plain text (no control "
                                        "or format characters)")
+            return None
+        if value is not None and len(unicodedata.normalize("NFC", value)) > limit:
+            # Kept in NFC (changes.py): a text that composes longer than it was sent must
+            # still fit.
+            self.add("INVALID", field, f"{field} must be a non-empty string of at most "
+                                       f"{limit} characters")
             return None
         return value
 

@@ -84,6 +84,20 @@ def test_a_malformed_period_gets_a_precise_reason(changed: dict[str, Any],
     assert history(**changed) == [expected]
 
 
+def test_blank_optional_texts_are_absent_and_written_empty() -> None:
+    assert history(place="") == history(place="  ") == []
+    written = record_change("personal-history", {**PERIOD, "place": " "}, EMPLOYEE, CODES)
+    assert written.values["place"] == ""
+    assert history(activity="") == [("INVALID", "change.activity")]  # required stays so
+
+
+def test_a_text_is_measured_as_it_is_kept() -> None:
+    """U+0958 has no composed form: NFC writes it as two characters, so 300 of them sent are
+    600 kept, beyond the place's 300."""
+    assert history(place="\u0958" * 150) == []
+    assert history(place="\u0958" * 300) == [("INVALID", "change.place")]
+
+
 def test_a_period_is_written_as_declared_in_nfc() -> None:
     decomposed = "Sinh vie\u0302n"  # ê as e + combining circumflex
     write = record_change("personal-history", {**PERIOD, "activity": f"  {decomposed} "},
@@ -102,8 +116,8 @@ def test_a_period_is_written_as_declared_in_nfc() -> None:
 def test_a_relative_passes_living_deceased_or_without_an_id() -> None:
     assert relative() == []
     assert relative(personalId=_ABSENT, occupation=_ABSENT, workplaceOrAddress=_ABSENT) == []
-    assert relative(deceased=True, deathYear=2020, occupation="") == [("INVALID",
-                                                                      "change.occupation")]
+    # A blank optional cell (a child's occupation left empty) is an absent one.
+    assert relative(deceased=True, deathYear=2020, occupation="", workplaceOrAddress=" ") == []
     assert relative(deceased=True, deathYear=2020, occupation=_ABSENT) == []
     assert relative(deceased=True) == []  # the year of death may be unknown
     assert relative(relation="child", fullName="Nguyễn Minh An", birthYear=2015,
