@@ -10,6 +10,10 @@ belongs to the nearest such object above it (a discipline decision, an agency or
 reached from a civil servant tells something about that civil servant). A root field looked
 up by personal ID (``person(personalId: ...)``) is noted against that ID even when the
 answer is null: the lookup itself is an access to that person.
+
+A declared relative (``FamilyMember``) is about two people: the employee who declared them,
+and, when the declaration names their personal ID, the relative too, whose own access
+history must show that their name and ID were read.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-__all__ = ["SUBJECT_ARGUMENT", "SUBJECT_COLUMNS", "AuditingExecutionContext", "DisclosedGroups",
+__all__ = ["RELATED_SUBJECT_COLUMNS", "SUBJECT_ARGUMENT", "SUBJECT_COLUMNS",
+           "AuditingExecutionContext", "DisclosedGroups",
            "Disclosures", "disclosed_fields", "subject_of"]
 
 # GraphQL types describing one person, and the row key holding that person's real (unmasked)
@@ -31,6 +36,11 @@ SUBJECT_COLUMNS: dict[str, str] = {
     "CivilServant": "personal_id",
     "Person": "personal_id",
     "AgencyRecord": "personal_id",
+}
+# Types whose objects are about the person above them AND, when this column holds a
+# personal ID, about that person too (loaders always fetch it).
+RELATED_SUBJECT_COLUMNS: dict[str, str] = {
+    "FamilyMember": "personal_id",
 }
 # A root field with this argument looks a person up.
 SUBJECT_ARGUMENT = "personalId"
@@ -87,6 +97,15 @@ def disclosed_fields(type_name: str, field_names: Iterable[str]) -> frozenset[st
 
 def _subject_value(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+def related_subject_of(type_name: str, obj: Any) -> str | None:
+    """The second person an object of ``type_name`` is about (RELATED_SUBJECT_COLUMNS), or
+    None."""
+    column = RELATED_SUBJECT_COLUMNS.get(type_name)
+    if column is None or not isinstance(obj, dict):
+        return None
+    return _subject_value(obj.get(column))
 
 
 def subject_of(type_name: str, obj: Any) -> str | None:
@@ -173,5 +192,8 @@ class AuditingExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 subject = subject_of(return_type.name, result) or subject
                 self._subject_paths()[id(path)] = (path, subject)
             disclosures.note(subject, fields)
+            related = related_subject_of(return_type.name, result)
+            if related is not None and related != subject:
+                disclosures.note(related, fields)
         return super().collect_and_execute_subfields(return_type, field_details_list, path,
                                                      result, position_context)

@@ -51,7 +51,8 @@ ALWAYS_FETCHED: dict[str, tuple[str, ...]] = {
     "evaluation": ("employee_code", "year"),
     "asset_declaration": ("id", "employee_code", "year"),
     "personal_history": ("id", "employee_code", "from_date"),
-    "family_member": ("id", "employee_code"),
+    # The relative's ID: the audit record names them too (resolvers/disclosures.py).
+    "family_member": ("id", "employee_code", "personal_id"),
     "party_membership": ("employee_code",),
     "health_record": ("employee_code",),
 }

@@ -15,7 +15,14 @@ from typing import Any
 from graphql import GraphQLError, GraphQLResolveInfo, located_error
 from graphql.pyutils import Path
 
-from resolvers.disclosures import SUBJECT_COLUMNS, Disclosures, disclosed_fields, subject_of
+from resolvers.disclosures import (
+    RELATED_SUBJECT_COLUMNS,
+    SUBJECT_COLUMNS,
+    Disclosures,
+    disclosed_fields,
+    related_subject_of,
+    subject_of,
+)
 from resolvers.plan.codegen import builder_for
 from resolvers.plan.compile import FieldKind, FieldPlan, ObjectPlan
 
@@ -157,6 +164,10 @@ class PlanRun:
                 plan.type_name, (f.graphql_name for f in plan.fields))
         if plan.type_name not in SUBJECT_COLUMNS:
             disclosures.note(self._subject, fields)
+            if plan.type_name in RELATED_SUBJECT_COLUMNS:
+                related = related_subject_of(plan.type_name, obj)
+                if related is not None and related != self._subject:
+                    disclosures.note(related, fields)
             return builder(obj, path, self, plan.fields)
         outer = self._subject
         # A person without a usable ID stays with the person it was reached from.

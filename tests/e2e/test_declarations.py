@@ -157,14 +157,21 @@ def test_a_declared_relative_lands_and_reads_back_under_each_policy(
     assert any(v["entity"] == "family_member" and v["recordKey"] == result["record"]
                for v in admin["history"]["versions"])
     # Hà Nội's personnel management sees the relative, her ID masked to the last four.
-    manager = desk.graphql.as_client(*MANAGER).data(
+    request = request_id("read-relatives")
+    response = desk.graphql.as_client(*MANAGER).post(
         "query($c: String!) { civilServant(employeeCode: $c) {"
         " familyMembers { id relation fullName personalId deceased } } }",
-        {"c": employee["employee_code"]})["civilServant"]
+        {"c": employee["employee_code"]}, headers={"x-request-id": request})
+    manager = response.json()["data"]["civilServant"]
     (seen,) = [m for m in manager["familyMembers"] if m["id"] == result["record"]]
     assert seen["relation"] == "MOTHER"
     assert seen["personalId"] != "001152004321"
     assert seen["personalId"].endswith("4321")
+    # The read is in the audit record under the employee and under the mother herself (her
+    # real ID, though the reader saw it masked), so her own access history shows it.
+    audited = record(desk.databases.national, request)
+    for person in (employee["personal_id"], "001152004321"):
+        assert {"FamilyMember.fullName", "FamilyMember.personalId"} <= audited.fields_of(person)
 
 
 @pytest.mark.parametrize("kind", ["personal-history", "family"])
