@@ -65,6 +65,9 @@ _RACED = {
                                  "this person is already in the national database"),
     "transfer_pending_idx": ("TRANSFER_PENDING", "employee.employeeCode",
                              "the employee already has a pending transfer"),
+    "family_member_person_idx": ("DUPLICATE", "change.personalId",
+                                 "the employee already declared a relative with this "
+                                 "personal ID"),
 }
 
 
@@ -229,6 +232,12 @@ class SubmissionStore:
         return await self._one(
             "SELECT id, employee_code, from_agency, to_agency, effective_from, decision_number"
             " FROM transfer WHERE employee_code = $1 AND status = 'pending'", (employee_code,))
+
+    async def family_members(self, employee_code: str) -> list[Row]:
+        """The relatives the employee has declared (what a new declaration may repeat)."""
+        return await self._db.query(
+            "SELECT id, relation, full_name, birth_year, personal_id FROM family_member"
+            " WHERE employee_code = $1 ORDER BY id", (employee_code,))
 
     async def open_work_entry(self, employee_code: str) -> Row | None:
         """The employee's current work-history entry (no end date), the latest if several."""

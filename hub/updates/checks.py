@@ -336,8 +336,42 @@ _OLDEST_LIVING = 120  # years: a living relative older than this is a mistake
 def _family(f: _Findings, employee: Row, codes: CodeLists, today: date) -> None:
     """A relative: who they are to the employee, their name, birth year (plausible for the
     relation and, with a personal ID, the year the ID states), occupation, where they work or
-    live, and whether they have died (and when); ``memberId`` names an entry it corrects."""
-    f.integer("memberId", 1, 2**62, required=False)
+    live, and whether they have died (and when); ``memberId`` names an entry it corrects.
+    Facts: ``relatives``, those the employee already declared: the same relative again (by
+    personal ID, or by relation, name and birth year) is a DUPLICATE naming the entry to
+    correct instead."""
+    member = f.integer("memberId", 1, 2**62, required=False)
+    _family_fields(f, employee, today)
+    if not f.reasons:
+        _declared_before(f, member)
+
+
+def _same_name(a: Any, b: Any) -> bool:
+    """Names compared as a reader would: composed, case and runs of spaces aside."""
+    def norm(text: Any) -> str:
+        return " ".join(unicodedata.normalize("NFC", str(text)).casefold().split())
+    return norm(a) == norm(b)
+
+
+def _declared_before(f: _Findings, member: int | None) -> None:
+    change = f.change
+    for known in f.facts.get("relatives") or ():
+        if known["id"] == member:
+            continue  # the entry being corrected
+        number = change.get("personalId")
+        if number is not None and known["personal_id"] == number:
+            f.add("DUPLICATE", "personalId", f"the employee already declared this relative "
+                                             f"(memberId {known['id']}): correct that entry")
+            return
+        if (known["relation"] == change.get("relation")
+                and known["birth_year"] == change.get("birthYear")
+                and _same_name(known["full_name"], change.get("fullName"))):
+            f.add("DUPLICATE", "fullName", f"the employee already declared this relative "
+                                           f"(memberId {known['id']}): correct that entry")
+            return
+
+
+def _family_fields(f: _Findings, employee: Row, today: date) -> None:
     relation = f.text("relation", limit=32)
     if relation is not None and relation not in FAMILY_RELATIONS:
         f.add("UNKNOWN_CODE", "relation", f"{relation!r} is not one of "

@@ -619,6 +619,8 @@ class SubmissionDesk:
                     and pending["to_agency"] == joined else None,
                     "agency": await self._store.agency(joined),
                     "open_entry": await self._store.open_work_entry(code)}
+        if kind == "family":
+            return {"relatives": await self._store.family_members(code)}
         return {}
 
     async def _check_registration(self, context: Any, token: str, payload: dict[str, Any],

@@ -339,3 +339,25 @@ def test_the_writers_schemas_show_the_mutations(desk: Desk) -> None:
             "{ __schema { mutationType { fields { name } } } }")["__schema"]["mutationType"]
         names = {f["name"] for f in fields["fields"]}
         assert {"declarePersonalHistory", "declareFamilyMember", "declareAssets"} <= names
+
+
+def test_the_same_relative_declared_again_is_a_duplicate(
+        desk: Desk, bystander: tuple[dict[str, Any], Key]) -> None:
+    """Declared once with a personal ID, once without (by name and year): each repeat is
+    refused as DUPLICATE naming the entry to correct, and nothing changes."""
+    employee, key = bystander
+    sister = {"relation": "sibling", "fullName": "Phạm Thị Lan", "birthYear": 1990,
+              "personalId": "001190007777", "occupation": "Giáo viên"}
+    uncle_like = {"relation": "sibling_in_law", "fullName": "Đỗ Văn Tâm", "birthYear": 1980}
+    for relative in (sister, uncle_like):
+        first = _declare(desk, employee, key, "family", relative)
+        assert first["status"] == "ACCEPTED", first
+        before = snapshot(desk.databases)
+        again = _declare(desk, employee, key, "family",
+                         {**relative, "fullName": relative["fullName"].upper(),
+                          "occupation": "Kế toán"})
+        assert again["status"] == "REJECTED", again
+        (reason,) = again["reasons"]
+        assert reason["code"] == "DUPLICATE"
+        assert f"memberId {first['record']}" in reason["message"]
+        assert snapshot(desk.databases) == before

@@ -232,3 +232,39 @@ def test_hostile_declarations_get_reasons_never_exceptions(kind: str,
         assert reason.message
     if not found:  # what passes the checks can be written
         record_change(kind, change, EMPLOYEE, CODES)
+
+
+# -- the same relative twice ---------------------------------------------------------------------
+
+DECLARED = [{"id": 7, "relation": "father", "full_name": "Nguyễn Văn Hùng", "birth_year": 1955,
+             "personal_id": "001055000123"},
+            {"id": 8, "relation": "mother", "full_name": "Lê Thị Mai", "birth_year": 1958,
+             "personal_id": None}]
+
+
+def again(**changed: Any) -> list[tuple[str, str]]:
+    change = {k: v for k, v in {**FATHER, **changed}.items() if v is not _ABSENT}
+    return [(r.code, r.path) for r in check_change("family", change, EMPLOYEE, CODES, TODAY,
+                                                   {"relatives": DECLARED})]
+
+
+def test_a_relative_declared_twice_is_a_duplicate_naming_the_entry() -> None:
+    assert again() == [("DUPLICATE", "change.personalId")]
+    (reason,) = check_change("family", FATHER, EMPLOYEE, CODES, TODAY, {"relatives": DECLARED})
+    assert "memberId 7" in reason.message
+    # Without the ID: the same relation, birth year and name (composed or not, any case,
+    # any spacing) is the same person.
+    mother = {"relation": "mother", "fullName": "LÊ THI\u0323  MAI", "birthYear": 1958,
+              "personalId": _ABSENT}
+    assert again(**mother) == [("DUPLICATE", "change.fullName")]
+    # Another mother's year, or a sibling of the same name, is someone else.
+    assert again(**{**mother, "birthYear": 1959}) == []
+    assert again(relation="sibling", fullName="Lê Thị Mai", birthYear=1988,
+                 personalId=_ABSENT) == []
+
+
+def test_correcting_an_entry_is_not_a_duplicate_of_itself_but_of_another() -> None:
+    assert again(memberId=7) == []
+    assert again(memberId=8) == [("DUPLICATE", "change.personalId")]
+    # Nothing declared yet, or no facts read: nothing to repeat.
+    assert relative() == []

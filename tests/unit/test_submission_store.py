@@ -532,3 +532,29 @@ async def test_two_items_for_one_employee_in_a_round_are_decided_one_after_the_o
                                 " WHERE employee_code = $1 ORDER BY version", code)
     assert [(h["version"], orjson.loads(h["previous"])["salary_step"]) for h in history] == [
         (2, 1), (3, 2)]
+
+
+async def test_a_relative_declared_twice_in_a_race_is_a_duplicate(
+        store: tuple[SubmissionStore, asyncpg.Connection]) -> None:
+    """Two declarations of one relative that both passed the checks (each before the other
+    landed): the database's unique index refuses the second, kept as DUPLICATE."""
+    desk, owner = store
+    (code,) = await _round_employees(owner, 1)
+    relative = RecordChange("family_member", {
+        "relation": "sibling", "full_name": "Lê Văn Nam", "birth_year": 1991,
+        "occupation": "", "workplace_or_address": "", "personal_id": "001091000321",
+        "deceased": False, "death_year": None})
+    first = await desk.apply(submission(uuid.uuid4().hex, None, employee_code=code,
+                                        kind="family"), relative)
+    second = await desk.apply(submission(uuid.uuid4().hex, None, employee_code=code,
+                                         kind="family"), relative)
+    assert first.status == "accepted", first
+    assert (second.status, [(r["code"], r["path"]) for r in second.reasons]) == (
+        "rejected", [("DUPLICATE", "change.personalId")])
+    # In a round too: the item is refused, its neighbour lands.
+    (other,) = await _round_employees(owner, 1)
+    decisions = await desk.apply_many([
+        _round_item(code, None, "family", relative),
+        _round_item(other, None, "position-change", STEP_2)])
+    assert [d.status for d in decisions] == ["rejected", "accepted"]
+    assert [r["code"] for r in decisions[0].reasons] == ["DUPLICATE"]
