@@ -346,10 +346,12 @@ def test_the_same_relative_declared_again_is_a_duplicate(
     """Declared once with a personal ID, once without (by name and year): each repeat is
     refused as DUPLICATE naming the entry to correct, and nothing changes."""
     employee, key = bystander
-    sister = {"relation": "sibling", "fullName": "Phạm Thị Lan", "birthYear": 1990,
-              "personalId": "001190007777", "occupation": "Giáo viên"}
-    uncle_like = {"relation": "sibling_in_law", "fullName": "Đỗ Văn Tâm", "birthYear": 1980}
-    for relative in (sister, uncle_like):
+    sister: dict[str, Any] = {"relation": "sibling", "fullName": "Phạm Thị Lan",
+                              "birthYear": 1990, "personalId": "001190007777",
+                              "occupation": "Giáo viên"}
+    in_law: dict[str, Any] = {"relation": "sibling_in_law", "fullName": "Đỗ Văn Tâm",
+                              "birthYear": 1980}
+    for relative in (sister, in_law):
         first = _declare(desk, employee, key, "family", relative)
         assert first["status"] == "ACCEPTED", first
         before = snapshot(desk.databases)
