@@ -46,6 +46,8 @@ SUBJECT_TYPES = frozenset({"CivilServant", "Person", "AgencyRecord"})
 SAME_PERSON = frozenset({"CivilServant.person", "CivilServant.agencyRecord",
                          "Person.civilServant"})
 SUBJECT_ARGUMENT = "personalId"
+# Types also about a second person, named by their own personalId (RELATED_SUBJECT_COLUMNS).
+RELATED_TYPES = frozenset({"FamilyMember"})
 
 
 def request_id(stem: str) -> str:
@@ -189,12 +191,16 @@ def _argument(node: FieldNode, name: str, variables: Mapping[str, Any]) -> Any:
 
 def disclosed_in(data: Mapping[str, Any] | None, query: str,
                  variables: Mapping[str, Any] | None, operation_name: str | None,
-                 personal_ids: Mapping[str, str]) -> Disclosed:
+                 personal_ids: Mapping[str, str],
+                 relatives: Mapping[str, str | None] | None = None) -> Disclosed:
     """Walk ``data`` beside the operation of ``query`` (aliases, fragments, @include and @skip
     resolved): each object's selected fields under the person it is about. A civil servant is
     known by its employee code (``personal_ids``: employee code -> personal ID) or an unmasked
     personal ID; a person or an agency system's record by an unmasked personal ID, or as the
-    civil servant (or person) it was reached from."""
+    civil servant (or person) it was reached from. A declared relative (``FamilyMember``) is
+    about the person above it and, with a personal ID, about the relative too: known by an
+    unmasked ``personalId``, or by its ``id`` in ``relatives`` (member id -> personal ID or
+    None); otherwise its fields count as shown of someone the answer does not name."""
     document = parse(query)
     variables = variables or {}
     fragments = {d.name.value: d for d in document.definitions
@@ -215,6 +221,20 @@ def disclosed_in(data: Mapping[str, Any] | None, query: str,
             if name == "personalId" and PERSONAL_ID.fullmatch(item):
                 return item
         return None
+
+    def relative_of(value: Mapping[str, Any],
+                    keys: Mapping[str, list[FieldNode]]) -> str | None:
+        by_id = None
+        for key, nodes in keys.items():
+            name, item = nodes[0].name.value, value.get(key)
+            if name == "personalId" and isinstance(item, str) and PERSONAL_ID.fullmatch(item):
+                return item
+            if name == "id" and isinstance(item, str) and relatives is not None \
+                    and item in relatives:
+                by_id = relatives[item] or ""
+        if by_id is not None:
+            return by_id or None
+        return _UNKNOWN
 
     def walk(value: Any, type_: GraphQLOutputType, nodes: list[FieldNode], subject: str | None,
              via: str) -> None:
@@ -244,6 +264,7 @@ def disclosed_in(data: Mapping[str, Any] | None, query: str,
             found.identified[type_name if own != _UNKNOWN else f"{type_name}?"] = (
                 found.identified.get(type_name if own != _UNKNOWN else f"{type_name}?", 0) + 1)
             subject = own
+        related = relative_of(value, keys) if type_name in RELATED_TYPES else None
         for key, key_nodes in keys.items():
             name = key_nodes[0].name.value
             if name.startswith("__"):
@@ -266,6 +287,10 @@ def disclosed_in(data: Mapping[str, Any] | None, query: str,
                 found.unidentified.add(named)
             else:
                 found.pairs.add((subject, named))
+            if related == _UNKNOWN:
+                found.unidentified.add(named)
+            elif related is not None and related != subject:
+                found.pairs.add((related, named))
             walk(value.get(key), field_def.type, key_nodes, subject, named)
 
     query_type = FULL.query_type
