@@ -16,6 +16,7 @@ from hub.auth.routes import bearer_challenge
 from hub.auth.verifier import AuthenticationError, VerifiedToken
 from hub.policy.compile import ClientView, Refusal
 from hub.policy.store import PolicyStore
+from hub.rate_limits import LocalRateLimiter, Rate, RateLimiter, retry_after_header
 from resolvers.context import Caller
 
 __all__ = ["PURPOSE_HEADER", "Access", "AccessControl", "Denied"]
@@ -69,9 +70,37 @@ def _declared_purpose(headers: Mapping[str, str],
 
 
 class AccessControl:
-    def __init__(self, authenticate: Authenticate, policies: PolicyStore) -> None:
+    """``limiter`` and ``default_rate``: the rate limit a client is held to when its policy
+    sets none (None: no limit)."""
+
+    def __init__(self, authenticate: Authenticate, policies: PolicyStore, *,
+                 limiter: RateLimiter | None = None, default_rate: Rate | None = None
+                 ) -> None:
         self._authenticate = authenticate
         self._policies = policies
+        self.limiter: RateLimiter = limiter or LocalRateLimiter()
+        self._default_rate = default_rate
+
+    def rate_of(self, client_id: str) -> Rate | None:
+        """The rate limit a client is held to: its policy's, else the hub's default."""
+        client = self._policies.engine.policies.clients.get(client_id)
+        if client is not None and client.limits is not None:
+            return Rate(client.limits.requests_per_minute, client.limits.burst)
+        return self._default_rate
+
+    async def _within_rate(self, client_id: str) -> None:
+        """Counts the request against the client's allowance; RATE_LIMITED (429) beyond it,
+        before anything else is looked at."""
+        rate = self.rate_of(client_id)
+        if rate is None:
+            return
+        verdict = await self.limiter.take(client_id, rate)
+        if not verdict.allowed:
+            wait = retry_after_header(verdict)
+            raise Denied(429, "RATE_LIMITED",
+                         f"client {client_id} is limited to {rate.per_minute} requests a "
+                         f"minute ({rate.burst} at once): retry after {wait} s",
+                         {"retry-after": wait}, client_id=client_id)
 
     async def identify(self, headers: Mapping[str, str]) -> str | None:
         """The client a request's token names, if the token is valid (for recording a
@@ -88,6 +117,7 @@ class AccessControl:
         except AuthenticationError as error:
             raise Denied(401, "UNAUTHENTICATED", error.message,
                          {"www-authenticate": bearer_challenge(error)}) from None
+        await self._within_rate(token.client_id)
         try:
             purpose = _declared_purpose(headers, extensions)
         except Denied as denied:

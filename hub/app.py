@@ -40,6 +40,7 @@ from hub.graphiql import load_page
 from hub.graphql_http import GraphQLEndpoint
 from hub.mask_secret import load_mask_secret
 from hub.policy.store import PolicyStore
+from hub.rate_limits import default_rate, open_rate_limiter
 from hub.source_config import load_source_config
 from hub.updates.desk import SubmissionDesk
 from resolvers.code_lists import CodeLists
@@ -90,7 +91,11 @@ class HubRuntime:
                         checkpoint_seconds=settings.audit_checkpoint_seconds,
                         timeout_seconds=settings.audit_timeout_seconds)
             if settings.audit else AuditDisabled())
-        self.access = AccessControl(self._verify, self.policies)
+        self.access = AccessControl(
+            self._verify, self.policies,
+            limiter=open_rate_limiter(settings.redis_url, settings.redis_prefix),
+            default_rate=default_rate(settings.rate_limit_per_minute,
+                                      settings.rate_limit_burst))
         self._stop_watching = asyncio.Event()
         self._background: list[asyncio.Task[None]] = []
 
@@ -141,6 +146,7 @@ class HubRuntime:
 
     async def close(self) -> None:
         await self.audit.close()
+        await self.access.limiter.close()
         self._stop_watching.set()
         for task in self._background:
             task.cancel()
@@ -189,7 +195,8 @@ class HubRuntime:
         audit = self.audit.status()
         ready = all(s["ok"] for s in status.values()) and audit.ok
         return _json({"ready": ready, "sources": status, "policies": self.policies.status(),
-                      "audit": audit.as_json()}, 200 if ready else 503)
+                      "audit": audit.as_json(), "rateLimits": self.access.limiter.status()},
+                     200 if ready else 503)
 
 
 async def _alive(request: Request) -> Response:

@@ -83,6 +83,12 @@ class Settings:
     audit_timeout_seconds: float = 5.0
     # How long after signing a submitted change may still be taken (SIGNATURE_TOO_OLD).
     submission_max_age_days: int = 30
+    # Rate limits: shared through Redis when given; the defaults for clients whose policy
+    # sets none (0: no default limit).
+    redis_url: str | None = None
+    redis_prefix: str = "hub:"  # several hubs (or tests) may share one Redis
+    rate_limit_per_minute: int = 0
+    rate_limit_burst: int = 0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -115,4 +121,8 @@ class Settings:
             audit_checkpoint_seconds=float(env_int("HUB_AUDIT_CHECKPOINT_SECONDS", 10, 1, 3600)),
             audit_timeout_seconds=float(env_int("HUB_AUDIT_TIMEOUT_SECONDS", 5, 1, 60)),
             submission_max_age_days=env_int("HUB_SUBMISSION_MAX_AGE_DAYS", 30, 1, 3660),
+            redis_url=os.environ.get("HUB_REDIS_URL") or os.environ.get("REDIS_URL") or None,
+            redis_prefix=os.environ.get("HUB_REDIS_PREFIX") or "hub:",
+            rate_limit_per_minute=env_int("HUB_RATE_LIMIT_PER_MINUTE", 0, 0, 1_000_000),
+            rate_limit_burst=env_int("HUB_RATE_LIMIT_BURST", 0, 0, 100_000),
         )

@@ -173,11 +173,11 @@ class GraphQLEndpoint:
             answer = answers[0]
             return _json(answer.body, answer.status, {**answer.headers, **headers})
         statuses = {a.status for a in answers}
-        # One status for the whole batch: an authentication failure (one token) or an
-        # unavailable audit log is the same for every operation; otherwise 200 with each
-        # operation's own answer.
+        # One status for the whole batch: an authentication failure (one token), a client
+        # over its rate limit or an unavailable audit log is the same for every operation;
+        # otherwise 200 with each operation's own answer.
         status = 200
-        for shared in (401, 503):
+        for shared in (401, 429, 503):
             if statuses == {shared}:
                 status = shared
                 headers.update(answers[0].headers)

@@ -31,6 +31,14 @@ def server_url() -> str:
 
 
 @pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    from tests.redis_server import redis_for_tests
+
+    with redis_for_tests() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
 def databases(server_url: str) -> DatabaseSet:
     """Freshly created and seeded test databases (named after HUB_TEST_DB_PREFIX), shared
     by the e2e tests."""

@@ -20,6 +20,7 @@ from jsonschema import Draft202012Validator, ValidationError
 from hub.config import PROJECT_ROOT, policy_dir
 from hub.policy.model import (
     AttributeRef,
+    ClientLimits,
     ClientPolicy,
     PolicySet,
     PolicyTest,
@@ -136,8 +137,12 @@ def _client(raw: dict[str, Any], source: Path) -> ClientPolicy:
         for t in raw.get("tests", []))
     attributes = {k: tuple(v) if isinstance(v, list) else v
                   for k, v in client.get("attributes", {}).items()}
+    limits = raw.get("limits")
     return ClientPolicy(client_id=client["id"], name=client["name"], agency=client["agency"],
-                        attributes=attributes, purposes=purposes, tests=tests, source=source)
+                        attributes=attributes, purposes=purposes, tests=tests, source=source,
+                        limits=None if limits is None else ClientLimits(
+                            limits["requests_per_minute"],
+                            limits.get("burst", limits["requests_per_minute"] // 6 or 1)))
 
 
 def parse_policy(text: str, source: Path) -> ClientPolicy:

@@ -81,6 +81,14 @@ class PolicyTest:
 
 
 @dataclass(frozen=True, slots=True)
+class ClientLimits:
+    """How much a client may ask: requests a minute sustained, and at once."""
+
+    requests_per_minute: int
+    burst: int
+
+
+@dataclass(frozen=True, slots=True)
 class ClientPolicy:
     client_id: str
     name: str
@@ -89,6 +97,7 @@ class ClientPolicy:
     purposes: Mapping[str, Purpose]
     tests: tuple[PolicyTest, ...]
     source: Path
+    limits: ClientLimits | None = None  # None: the hub's defaults
 
 
 @dataclass(frozen=True, slots=True)
