@@ -84,8 +84,9 @@ class AccessControl:
     def rate_of(self, client_id: str) -> Rate | None:
         """The rate limit a client is held to: its policy's, else the hub's default."""
         client = self._policies.engine.policies.clients.get(client_id)
-        if client is not None and client.limits is not None:
-            return Rate(client.limits.requests_per_minute, client.limits.burst)
+        limits = client.limits if client is not None else None
+        if limits is not None and limits.requests_per_minute is not None:
+            return Rate(limits.requests_per_minute, limits.burst or 1)
         return self._default_rate
 
     async def _within_rate(self, client_id: str) -> None:

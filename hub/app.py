@@ -40,6 +40,7 @@ from hub.graphiql import load_page
 from hub.graphql_http import GraphQLEndpoint
 from hub.mask_secret import load_mask_secret
 from hub.policy.store import PolicyStore
+from hub.query_cost import Limits
 from hub.rate_limits import default_rate, open_rate_limiter
 from hub.source_config import load_source_config
 from hub.updates.desk import SubmissionDesk
@@ -76,8 +77,12 @@ class HubRuntime:
         self.limits = QueryLimits(max_page_size=settings.max_page_size,
                                   default_page_size=min(20, settings.max_page_size))
         schema = build_schema()
-        self.runner = OperationRunner(schema, max_tokens=settings.max_query_tokens,
-                                      plan_executor=settings.plan_executor)
+        self.runner = OperationRunner(
+            schema, max_tokens=settings.max_query_tokens, plan_executor=settings.plan_executor,
+            limits=Limits(settings.max_depth, settings.max_aliases, settings.max_root_fields,
+                          settings.max_query_cost),
+            default_page=self.limits.default_page_size, max_page=settings.max_page_size,
+            introspection=settings.introspection)
         # Policies load (and must be valid) before the server takes a request.
         mask_secret = load_mask_secret(settings.mask_secret_file)
         self.policies = PolicyStore(settings.policy_dir, schema._schema, mask_secret)

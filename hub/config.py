@@ -65,6 +65,11 @@ class Settings:
     plan_executor: bool = True
     max_page_size: int = 100
     max_query_tokens: int = 10_000
+    max_depth: int = 12
+    max_aliases: int = 30
+    max_root_fields: int = 20
+    max_query_cost: int = 50_000
+    introspection: bool = True
     db_pool_min: int = 2
     db_pool_max: int = 10
     db_timeout_seconds: float = 5.0
@@ -107,6 +112,11 @@ class Settings:
             plan_executor=_flag("HUB_PLAN_EXECUTOR", True),
             max_page_size=_int("HUB_MAX_PAGE_SIZE", 100),
             max_query_tokens=_int("HUB_MAX_QUERY_TOKENS", 10_000),
+            max_depth=env_int("HUB_MAX_DEPTH", 12, 1, 100),
+            max_aliases=env_int("HUB_MAX_ALIASES", 30, 0, 10_000),
+            max_root_fields=env_int("HUB_MAX_ROOT_FIELDS", 20, 1, 1_000),
+            max_query_cost=env_int("HUB_MAX_QUERY_COST", 50_000, 1, 100_000_000),
+            introspection=_flag("HUB_INTROSPECTION", True),
             db_pool_min=_int("HUB_DB_POOL_MIN", 2),
             db_pool_max=_int("HUB_DB_POOL_MAX", 10),
             db_timeout_seconds=float(os.environ.get("HUB_DB_TIMEOUT_SECONDS", "5")),

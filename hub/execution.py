@@ -20,15 +20,18 @@ from graphql import (
     ExecutionResult,
     GraphQLError,
     GraphQLSchema,
+    NoSchemaIntrospectionCustomRule,
     OperationDefinitionNode,
     OperationType,
     execute,
     parse,
     print_ast,
+    specified_rules,
     validate,
 )
 from strawberry.execution.is_awaitable import optimized_is_awaitable
 
+from hub.query_cost import Limits, QueryMeter
 from resolvers.disclosures import AuditingExecutionContext
 from resolvers.plan import PlanExecutor
 
@@ -62,8 +65,17 @@ class OperationRunner:
     client and purpose has its schema, built from its grants)."""
 
     def __init__(self, schema: strawberry.Schema, *, max_tokens: int = 10_000,
-                 cache_size: int = 1_024, plan_executor: bool = True) -> None:
+                 cache_size: int = 1_024, plan_executor: bool = True,
+                 limits: Limits | None = None, default_page: int = 20, max_page: int = 100,
+                 introspection: bool = True) -> None:
         self._schema: GraphQLSchema = schema._schema
+        self.limits = limits or Limits()
+        self._meter = QueryMeter(self._schema, default_page=default_page, max_page=max_page,
+                                 cache_size=cache_size)
+        # Without introspection, ``__schema`` and ``__type`` fail validation like any field
+        # the schema lacks (``__typename`` stays: clients need it for abstract types).
+        self._rules = (None if introspection
+                       else (*specified_rules, NoSchemaIntrospectionCustomRule))
         # The plan executor completes everything below the root fields level by level;
         # graphql-core's own executor (field by field) is kept for comparison and fallback.
         self._executor_class = PlanExecutor if plan_executor else (
@@ -116,7 +128,7 @@ class OperationRunner:
         if isinstance(parsed, GraphQLError):
             prepared = _Prepared(None, (PhaseError("parse", parsed),))
         else:
-            errors = validate(schema, parsed, hide_suggestions=True)
+            errors = validate(schema, parsed, self._rules, hide_suggestions=True)
             prepared = _Prepared(None if errors else parsed,
                                  tuple(PhaseError("validate", e) for e in errors),
                                  self._document_hash(parsed), parsed)
@@ -125,6 +137,17 @@ class OperationRunner:
             if len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
         return prepared
+
+    def too_complex(self, document: DocumentNode, operation: OperationDefinitionNode,
+                    variables: dict[str, Any] | None, *, max_cost: int | None = None
+                    ) -> str | None:
+        """Why a valid operation is too big to run (depth, aliases, root fields, estimated
+        cost; ``max_cost``: the client's own budget instead of the hub's), or None."""
+        limits = self.limits
+        if max_cost is not None:
+            limits = Limits(limits.max_depth, limits.max_aliases, limits.max_root_fields,
+                            max_cost)
+        return self._meter.measure(document, operation, variables).over(limits)
 
     @staticmethod
     def operation_type(document: DocumentNode, operation_name: str | None) -> OperationType | None:

@@ -313,6 +313,15 @@ class GraphQLEndpoint:
             answer = refused("mutations must be sent with POST", 405, access=access)
             describe(answer.draft)
             return answer
+        assert selected is not None  # a valid document names the operation it runs
+        limits = access.view.client.limits
+        too_big = self._runner.too_complex(
+            prepared.document, selected, variables,
+            max_cost=limits.max_cost if limits is not None else None)
+        if too_big is not None:
+            answer = refused(too_big, 400, "QUERY_TOO_COMPLEX", access=access)
+            describe(answer.draft)
+            return answer
 
         call_log = open_call_log()
         context = self._make_context(access)

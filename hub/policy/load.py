@@ -140,9 +140,14 @@ def _client(raw: dict[str, Any], source: Path) -> ClientPolicy:
     limits = raw.get("limits")
     return ClientPolicy(client_id=client["id"], name=client["name"], agency=client["agency"],
                         attributes=attributes, purposes=purposes, tests=tests, source=source,
-                        limits=None if limits is None else ClientLimits(
-                            limits["requests_per_minute"],
-                            limits.get("burst", limits["requests_per_minute"] // 6 or 1)))
+                        limits=None if limits is None else _limits(limits))
+
+
+def _limits(raw: dict[str, Any]) -> ClientLimits:
+    rate = raw.get("requests_per_minute")
+    return ClientLimits(requests_per_minute=rate,
+                        burst=None if rate is None else raw.get("burst", rate // 6 or 1),
+                        max_cost=raw.get("cost"))
 
 
 def parse_policy(text: str, source: Path) -> ClientPolicy:

@@ -82,10 +82,12 @@ class PolicyTest:
 
 @dataclass(frozen=True, slots=True)
 class ClientLimits:
-    """How much a client may ask: requests a minute sustained, and at once."""
+    """How much a client may ask: requests a minute sustained and at once (None: the hub's
+    default rate), and the estimated cost one operation may have (None: the hub's)."""
 
-    requests_per_minute: int
-    burst: int
+    requests_per_minute: int | None = None
+    burst: int | None = None
+    max_cost: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
