@@ -35,6 +35,7 @@ from hub.execution import OperationRunner
 from hub.graphiql import GraphiQLPage
 from hub.http_body import read_body
 from hub.policy.outside import names_outside
+from hub.trusted_documents import named_document, trusted_text
 from resolvers.context import RequestContext
 
 __all__ = ["GraphQLEndpoint"]
@@ -221,10 +222,13 @@ class GraphQLEndpoint:
 
     async def _get(self, request: Request, meta: RequestMeta, started: float) -> Answer:
         params = request.query_params
-        if "query" not in params:
-            return self._refused(meta, started, "no query: pass ?query=... or POST a JSON body")
-        payload: dict[str, Any] = {"query": params["query"],
+        if "query" not in params and "documentId" not in params:
+            return self._refused(meta, started, "no query: pass ?query=... (or ?documentId=...) "
+                                                "or POST a JSON body")
+        payload: dict[str, Any] = {"query": params.get("query"),
                                    "operationName": params.get("operationName")}
+        if "documentId" in params:
+            payload["documentId"] = params["documentId"]
         for name in ("variables", "extensions"):
             if name in params:
                 try:
@@ -262,9 +266,14 @@ class GraphQLEndpoint:
             return refused("the request body must be a JSON object (or an array of them)")
         query, variables = payload.get("query"), payload.get("variables")
         operation_name = payload.get("operationName")
-        if not isinstance(query, str) or not query.strip():
-            return refused("`query` must be a non-empty string")
-        if len(query) > MAX_QUERY_CHARS:
+        named, problem = named_document(payload)
+        if problem is not None:
+            return refused(problem)
+        if (named is None or query is not None) and (
+                not isinstance(query, str) or not query.strip()):
+            return refused("`query` must be a non-empty string (or name a trusted document "
+                           "with `documentId`)")
+        if isinstance(query, str) and len(query) > MAX_QUERY_CHARS:
             return refused(f"`query` is longer than {MAX_QUERY_CHARS} characters")
         if variables is not None and not isinstance(variables, dict):
             return refused("`variables` must be a JSON object")
@@ -283,6 +292,10 @@ class GraphQLEndpoint:
             return answer
         if meta.problem is not None:
             return refused(meta.problem, access=access)
+        query, refusal = trusted_text(access.view.client, named, query)
+        if refusal is not None:
+            return refused(refusal[1], refusal[0], refusal[2], access=access)
+        assert query is not None
         schema = access.view.schema
 
         prepared = self._runner.prepare(query, schema)

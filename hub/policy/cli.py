@@ -105,6 +105,31 @@ def _explain(args: argparse.Namespace) -> int:
     return OK
 
 
+def _documents(args: argparse.Namespace) -> int:
+    from graphql import OperationDefinitionNode, parse
+
+    from hub.policy.workspace import open_workspace
+
+    workspace = open_workspace(_folder(args), args.full_schema)
+    if args.client is not None and args.client not in workspace.clients:
+        print(f"error: no policy for client {args.client}", file=sys.stderr)
+        return WRONG_QUESTION
+    for client_id, client in workspace.clients.items():
+        if args.client is not None and client_id != args.client:
+            continue
+        if not client.documents:
+            continue
+        rule = "only these" if client.documents_required else "these by id, any other too"
+        print(f"{client_id} ({client.source.name}): {len(client.documents)} trusted "
+              f"document(s), {rule}")
+        for named, text in client.documents.items():
+            operations = [d.name.value if d.name else "(anonymous)"
+                          for d in parse(text).definitions
+                          if isinstance(d, OperationDefinitionNode)]
+            print(f"  {named}  {', '.join(operations)}")
+    return OK
+
+
 def _matrix(args: argparse.Namespace) -> int:
     from hub.policy.matrix import build_matrix, render_text
     from hub.policy.matrix_html import render_html
@@ -148,6 +173,11 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
                                        "of change (write:KIND), for which purpose")
     explain.add_argument("target", metavar="Type[.field]|write[:KIND]")
     explain.set_defaults(run=_explain)
+
+    documents = commands.add_parser("documents", parents=[common],
+                                    help="each client's trusted documents and their ids")
+    documents.add_argument("--client", help="only this client's documents")
+    documents.set_defaults(run=_documents)
 
     matrix = commands.add_parser("matrix", parents=[common],
                                  help="every field against every client and purpose")

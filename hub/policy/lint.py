@@ -24,9 +24,11 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     get_named_type,
+    parse,
+    validate,
 )
 
-from hub.policy.compile import ClientView, sensitive_category
+from hub.policy.compile import ClientView, PolicyEngine, sensitive_category
 from hub.policy.findings import LEVELS, Finding, from_problem
 from hub.policy.model import AttributeRef, ClientPolicy, RowCondition, TypeGrant
 from hub.policy.paths import fields_leading_to, object_types
@@ -291,6 +293,20 @@ def _unseen_sensitive(workspace: Workspace, types: dict[str, GraphQLObjectType]
     return found
 
 
+def _lint_documents(client: ClientPolicy, engine: PolicyEngine) -> list[Finding]:
+    """A trusted document that no purpose of the client can run is an error: its system
+    would be refused every time."""
+    found = []
+    for named, text in client.documents.items():
+        document = parse(text)
+        if not any(not validate(engine.view(client.client_id, purpose).schema, document)
+                   for purpose in client.purposes):
+            found.append(Finding("ERROR", client.source.name, "", named,
+                                 "this trusted document is valid for none of the client's "
+                                 "purposes (a field outside its grants, or a typo)"))
+    return found
+
+
 def lint_workspace(workspace: Workspace) -> list[Finding]:
     """Every finding for the folder: errors first, then warnings, then information."""
     types = object_types(workspace.schema)
@@ -302,6 +318,8 @@ def lint_workspace(workspace: Workspace) -> list[Finding]:
         found.extend(_lint_view(view, types))
     for client in workspace.clients.values():
         found.extend(_lint_tests(client))
+    for client_id, engine in workspace.engines.items():
+        found.extend(_lint_documents(workspace.clients[client_id], engine))
     if workspace.ok:  # with a client missing, "nobody sees it" might not be true
         found.extend(_unseen_sensitive(workspace, types))
     return sorted(found, key=lambda finding: LEVELS.index(finding.level))

@@ -9,12 +9,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
+from graphql import GraphQLError, parse
 from jsonschema import Draft202012Validator, ValidationError
 
 from hub.config import PROJECT_ROOT, policy_dir
@@ -28,6 +29,7 @@ from hub.policy.model import (
     RowCondition,
     TypeGrant,
     WriteRule,
+    document_id,
 )
 from hub.policy.writes import WRITE_KINDS
 
@@ -163,7 +165,24 @@ def parse_policy(text: str, source: Path) -> ClientPolicy:
         raise PolicyError([Problem(source.name, f"{_where(e.absolute_path)}: {_message(e)}")
                            for e in errors[:20]])
     assert isinstance(raw, dict)
-    return _client(raw, source)
+    policy = _client(raw, source)
+    documents = raw.get("documents")
+    if documents is None:
+        return policy
+    found: dict[str, str] = {}
+    problems: list[Problem] = []
+    for index, text in enumerate(documents["operations"]):
+        try:
+            parse(text)
+        except GraphQLError as error:
+            problems.append(Problem(source.name, f"documents.operations[{index}]: not a GraphQL "
+                                                 f"document ({error.message})"))
+            continue
+        found.setdefault(document_id(text), text.strip())
+    if problems:
+        raise PolicyError(problems)
+    return replace(policy, documents=found,
+                   documents_required=bool(documents.get("required", False)))
 
 
 def load_policy_files(files: Iterable[Path]) -> PolicySet:

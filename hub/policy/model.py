@@ -8,13 +8,14 @@ types and fields exist, and what a grant means for a query, is decided against t
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 __all__ = ["AttributeRef", "ClientPolicy", "PolicySet", "PolicyTest", "Purpose", "RowCondition",
-           "TypeGrant", "WriteRule"]
+           "TypeGrant", "WriteRule", "document_id"]
 
 Scalar = str | int | bool
 
@@ -100,6 +101,10 @@ class ClientPolicy:
     tests: tuple[PolicyTest, ...]
     source: Path
     limits: ClientLimits | None = None  # None: the hub's defaults
+    # Trusted documents by id ("sha256:<hex>" of the text), and whether they are all the
+    # client may run.
+    documents: Mapping[str, str] = field(default_factory=dict)
+    documents_required: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,3 +119,9 @@ class PolicySet:
         """The purposes a client's policy declares (none for a client without a policy)."""
         client = self.clients.get(client_id)
         return frozenset(client.purposes) if client is not None else frozenset()
+
+
+def document_id(text: str) -> str:
+    """A trusted document's id: ``sha256:`` and the hex digest of its text (surrounding
+    white space aside), as a client computes it from the same text."""
+    return "sha256:" + hashlib.sha256(text.strip().encode("utf-8")).hexdigest()

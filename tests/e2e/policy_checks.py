@@ -42,7 +42,7 @@ from hypothesis.errors import InvalidArgument
 
 from hub.databases import DatabaseSet
 from hub.policy.compile import ClientView
-from hub.policy.model import AttributeRef
+from hub.policy.model import AttributeRef, document_id
 from resolvers.masks import MASKS, REDACTED
 from resolvers.pagination import encode_cursor
 from tests.conftest import ADMIN, Tokens
@@ -473,6 +473,12 @@ def check_answer(world: World, view: ClientView, payload: Payload, body: dict[st
                                          "schema"
     outside = outside_view(view, document)
     check_errors(body, "answer")
+    client = view.client
+    if client.documents_required and document_id(payload.query) not in client.documents:
+        world.count("refused: not a trusted document")
+        assert "data" not in body, body
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"], body
+        return
     if outside:
         world.count("refused: outside the view")
         check_refused(view, payload, body, outside)
