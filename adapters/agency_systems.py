@@ -10,7 +10,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import httpx
@@ -20,6 +20,7 @@ from adapters.errors import SourceUnavailable
 from adapters.filters import RowFilter
 from adapters.http_json import call_json
 from adapters.record_mapping import RecordMapping
+from adapters.resilience import Guard, Resilience
 
 __all__ = ["AGENCY_RECORD_COLUMNS", "AgencySystem", "AgencySystemRegistry",
            "GraphQLAgencySystem", "GraphQLAgencySystemConfig", "RestAgencySystem",
@@ -55,6 +56,7 @@ class RestAgencySystemConfig:
     health_path: str = "/healthz"
     timeout_seconds: float = 2.0
     max_batch: int = 500
+    resilience: Resilience = field(default_factory=Resilience)
 
 
 class RestAgencySystem:
@@ -65,6 +67,7 @@ class RestAgencySystem:
         self._config = config
         self.name = config.name
         self.serves = config.serves
+        self.guard = Guard(config.name, config.resilience)
 
     async def fetch_many(self, keys: Sequence[str], columns: Sequence[str],
                          row_filter: RowFilter = ()) -> list[dict[str, Any]]:
@@ -73,14 +76,21 @@ class RestAgencySystem:
 
     async def _lookup(self, ids: Sequence[str], wanted: tuple[str, ...]
                       ) -> list[dict[str, Any]]:
-        answer = await call_json(
-            self._client, self.name, "POST", self._config.base_url + self._config.lookup_path,
-            body={self._config.ids_field: list(ids)}, headers=self._config.headers,
-            timeout=self._config.timeout_seconds)
-        records = answer.get(self._config.records_field) if isinstance(answer, dict) else None
-        return records_or_fail(self.name, records)
+        async def once(seconds: float) -> list[dict[str, Any]]:
+            answer = await call_json(
+                self._client, self.name, "POST",
+                self._config.base_url + self._config.lookup_path,
+                body={self._config.ids_field: list(ids)}, headers=self._config.headers,
+                timeout=seconds)
+            records = (answer.get(self._config.records_field) if isinstance(answer, dict)
+                       else None)
+            return records_or_fail(self.name, records)
+
+        return await self.guard.run(once, timeout=self._config.timeout_seconds,
+                                    idempotent=True)
 
     async def ping(self) -> None:
+        self.guard.raise_if_open()
         await call_json(self._client, self.name, "GET",
                         self._config.base_url + self._config.health_path,
                         timeout=self._config.timeout_seconds)
@@ -98,6 +108,7 @@ class GraphQLAgencySystemConfig:
     health_url: str | None = None
     timeout_seconds: float = 2.0
     max_batch: int = 500
+    resilience: Resilience = field(default_factory=Resilience)
     ids_type: str = "[String!]!"  # the GraphQL type of the vendor's ids argument
 
 
@@ -126,6 +137,7 @@ class GraphQLAgencySystem:
         self._config = config
         self.name = config.name
         self.serves = config.serves
+        self.guard = Guard(config.name, config.resilience)
         self._documents: dict[tuple[str, ...], str] = {}
         for name in (config.lookup_field, config.ids_argument, *config.mapping.fields.values()):
             if not all(part.isidentifier() for part in name.split(".")):
@@ -153,17 +165,23 @@ class GraphQLAgencySystem:
     async def _lookup(self, ids: Sequence[str], wanted: tuple[str, ...]
                       ) -> list[dict[str, Any]]:
         document = self._document(wanted)
-        answer = await call_json(
-            self._client, self.name, "POST", self._config.endpoint,
-            body={"query": document, "variables": {"ids": list(ids)}},
-            headers=self._config.headers, timeout=self._config.timeout_seconds)
-        if not isinstance(answer, dict) or answer.get("errors"):
-            raise SourceUnavailable(self.name, "answered with GraphQL errors")
-        data = answer.get("data")
-        records = data.get(self._config.lookup_field) if isinstance(data, dict) else None
-        return records_or_fail(self.name, records)
+
+        async def once(seconds: float) -> list[dict[str, Any]]:
+            answer = await call_json(
+                self._client, self.name, "POST", self._config.endpoint,
+                body={"query": document, "variables": {"ids": list(ids)}},
+                headers=self._config.headers, timeout=seconds)
+            if not isinstance(answer, dict) or answer.get("errors"):
+                raise SourceUnavailable(self.name, "answered with GraphQL errors")
+            data = answer.get("data")
+            records = data.get(self._config.lookup_field) if isinstance(data, dict) else None
+            return records_or_fail(self.name, records)
+
+        return await self.guard.run(once, timeout=self._config.timeout_seconds,
+                                    idempotent=True)
 
     async def ping(self) -> None:
+        self.guard.raise_if_open()
         url = self._config.health_url
         if url is None:
             await call_json(self._client, self.name, "POST", self._config.endpoint,

@@ -9,6 +9,7 @@ import orjson
 
 from adapters.call_log import record_call
 from adapters.errors import SourceTimeout, SourceUnavailable
+from adapters.resilience import retryable
 
 __all__ = ["call_json"]
 
@@ -25,10 +26,12 @@ async def call_json(client: httpx.AsyncClient, source: str, method: str, url: st
     except httpx.TimeoutException as exc:
         raise SourceTimeout(source, f"did not answer within {timeout:g} s") from exc
     except httpx.HTTPError as exc:
-        raise SourceUnavailable(source, "is unreachable") from exc
+        raise retryable(SourceUnavailable(source, "is unreachable")) from exc
     status = response.status_code
     if status in (401, 403):
         raise SourceUnavailable(source, "refused the hub's credentials")
+    if status >= 500:
+        raise retryable(SourceUnavailable(source, f"answered HTTP {status}"))
     if status >= 400:
         raise SourceUnavailable(source, f"answered HTTP {status}")
     try:

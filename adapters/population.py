@@ -7,7 +7,7 @@ verification. Batches larger than the registry's cap are split and sent concurre
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -17,6 +17,7 @@ from adapters.batch_lookup import fetch_in_batches, records_or_fail
 from adapters.filters import RowFilter
 from adapters.http_json import call_json
 from adapters.record_mapping import RecordMapping
+from adapters.resilience import Guard, Resilience
 
 __all__ = ["CITIZEN_COLUMNS", "Identity", "PopulationRegistry", "PopulationRegistryConfig"]
 
@@ -57,6 +58,7 @@ class PopulationRegistryConfig:
     api_key: str
     timeout_seconds: float = 2.0
     max_batch: int = 500
+    resilience: Resilience = field(default_factory=Resilience)
 
 
 class PopulationRegistry:
@@ -66,6 +68,7 @@ class PopulationRegistry:
         self._client = client
         self._config = config
         self._headers = {"x-api-key": config.api_key}
+        self.guard = Guard(self.name, config.resilience)
 
     async def fetch_many(self, keys: Sequence[str], columns: Sequence[str],
                          row_filter: RowFilter = ()) -> list[dict[str, Any]]:
@@ -88,13 +91,18 @@ class PopulationRegistry:
 
     async def _lookup(self, ids: Sequence[str], wanted: tuple[str, ...]
                       ) -> list[dict[str, Any]]:
-        answer = await call_json(
-            self._client, self.name, "POST", f"{self._config.base_url}/v1/citizens/batch",
-            body={"personalIds": list(ids)}, headers=self._headers,
-            timeout=self._config.timeout_seconds)
-        citizens = answer.get("citizens") if isinstance(answer, dict) else None
-        return records_or_fail(self.name, citizens)
+        async def once(seconds: float) -> list[dict[str, Any]]:
+            answer = await call_json(
+                self._client, self.name, "POST", f"{self._config.base_url}/v1/citizens/batch",
+                body={"personalIds": list(ids)}, headers=self._headers, timeout=seconds)
+            citizens = answer.get("citizens") if isinstance(answer, dict) else None
+            return records_or_fail(self.name, citizens)
+
+        # A lookup reads: safe to try again.
+        return await self.guard.run(once, timeout=self._config.timeout_seconds,
+                                    idempotent=True)
 
     async def ping(self) -> None:
+        self.guard.raise_if_open()
         await call_json(self._client, self.name, "GET", f"{self._config.base_url}/healthz",
                         timeout=self._config.timeout_seconds)

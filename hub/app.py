@@ -8,6 +8,7 @@ import logging
 import signal
 from collections.abc import AsyncIterator
 from datetime import date
+from typing import Any
 
 import httpx
 import orjson
@@ -197,6 +198,12 @@ class HubRuntime:
                 status[name] = {"ok": False, "code": "INTERNAL", "message": "check failed"}
             else:
                 status[name] = {"ok": True}
+        assert self.sources is not None
+        guarded: list[Any] = [self.sources.population, *self.sources.agency_systems.systems]
+        for source in guarded:
+            guard = getattr(source, "guard", None)
+            if guard is not None:
+                status[source.name]["breaker"] = guard.status()
         audit = self.audit.status()
         ready = all(s["ok"] for s in status.values()) and audit.ok
         return _json({"ready": ready, "sources": status, "policies": self.policies.status(),

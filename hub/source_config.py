@@ -21,6 +21,7 @@ from adapters import (
     RecordMapping,
     RestAgencySystemConfig,
 )
+from adapters.resilience import Resilience
 
 __all__ = ["SourceRegistryConfig", "load_source_config"]
 
@@ -63,6 +64,32 @@ def _mapping(entry: dict[str, Any]) -> RecordMapping:
                          codes=entry.get("codes", {}))
 
 
+# The hub-wide defaults of every source's resilience (config/sources.yaml may set a
+# source's own under ``resilience:``).
+_RESILIENCE_ENV = {"retries": ("HUB_SOURCE_RETRIES", int),
+                   "backoff_seconds": ("HUB_SOURCE_BACKOFF_SECONDS", float),
+                   "max_concurrency": ("HUB_SOURCE_CONCURRENCY", int),
+                   "breaker_failures": ("HUB_BREAKER_FAILURES", int),
+                   "breaker_open_seconds": ("HUB_BREAKER_OPEN_SECONDS", float)}
+
+
+def _resilience(entry: dict[str, Any]) -> Resilience:
+    own = entry.get("resilience") or {}
+    unknown = set(own) - set(_RESILIENCE_ENV)
+    if unknown:
+        raise ValueError(f"unknown resilience setting(s) {sorted(unknown)}")
+    values: dict[str, Any] = {}
+    for name, (variable, kind) in _RESILIENCE_ENV.items():
+        raw = own.get(name, os.environ.get(variable))
+        if raw is None or raw == "":
+            continue
+        value = kind(raw)
+        if value < 0 or (name in ("max_concurrency", "breaker_failures") and value < 1):
+            raise ValueError(f"resilience {name} must be positive, not {raw!r}")
+        values[name] = value
+    return Resilience(**values)
+
+
 def _agency_system(entry: dict[str, Any]) -> RestAgencySystemConfig | GraphQLAgencySystemConfig:
     name = str(entry["name"])
     serves = tuple(str(p) for p in entry["serves"])
@@ -76,14 +103,14 @@ def _agency_system(entry: dict[str, Any]) -> RestAgencySystemConfig | GraphQLAge
             lookup_path=str(lookup["path"]), ids_field=str(lookup["ids_field"]),
             records_field=str(lookup["records_field"]), mapping=_mapping(entry),
             headers=headers, health_path=str(entry.get("health_path", "/healthz")),
-            timeout_seconds=timeout, max_batch=max_batch)
+            timeout_seconds=timeout, max_batch=max_batch, resilience=_resilience(entry))
     if entry["kind"] == "graphql":
         return GraphQLAgencySystemConfig(
             name=name, serves=serves, endpoint=str(entry["endpoint"]),
             lookup_field=str(lookup["field"]), ids_argument=str(lookup["ids_argument"]),
             mapping=_mapping(entry), headers=headers, health_url=entry.get("health_url"),
             timeout_seconds=timeout, max_batch=max_batch,
-            ids_type=str(lookup.get("ids_type", "[String!]!")))
+            ids_type=str(lookup.get("ids_type", "[String!]!")), resilience=_resilience(entry))
     raise ValueError(f"agency system {entry.get('name')!r}: unknown kind {entry['kind']!r}")
 
 
@@ -96,7 +123,8 @@ def load_source_config(path: Path) -> SourceRegistryConfig:
                 base_url=str(population["base_url"]).rstrip("/"),
                 api_key=str(population["api_key"]),
                 timeout_seconds=float(population.get("timeout_seconds", 2.0)),
-                max_batch=int(population.get("max_batch", 500))),
+                max_batch=int(population.get("max_batch", 500)),
+                resilience=_resilience(population)),
             agency_systems=tuple(_agency_system(e) for e in document.get("agency_systems", [])),
         )
     except (KeyError, TypeError, ValueError, yaml.YAMLError) as exc:

@@ -153,6 +153,10 @@ def hub_url(databases: DatabaseSet, sandbox_session: Sandbox, client_secrets: di
         "POPULATION_TIMEOUT_SECONDS": "0.5",
         "AGENCY_MOF_TIMEOUT_SECONDS": "0.5",
         "AGENCY_HANOI_TIMEOUT_SECONDS": "0.5",
+        # Sources fail on purpose in many tests, each expecting its own failure: no retries
+        # and no breaker here, whose state would carry over from one test to the next
+        # (tests/e2e/test_resilience.py has a hub of its own for them).
+        "HUB_SOURCE_RETRIES": "0", "HUB_BREAKER_FAILURES": "1000000",
         **hub_auth.env,
     })
     try:

@@ -45,3 +45,30 @@ def test_values_from_the_environment_are_not_reparsed_as_yaml(
     config = load_source_config(path)
     assert config.population.api_key == "0123"
     assert config.population.base_url == "http://r.example:9/*x"
+
+
+def test_resilience_from_the_hubs_defaults_and_a_sources_own(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from adapters.resilience import Resilience
+
+    monkeypatch.setenv("HUB_SOURCE_RETRIES", "3")
+    monkeypatch.setenv("HUB_BREAKER_OPEN_SECONDS", "2.5")
+    path = tmp_path / "sources.yaml"
+    path.write_text("population: {base_url: x, api_key: k, resilience: "
+                    "{breaker_failures: 9, max_concurrency: 4}}\n")
+    assert load_source_config(path).population.resilience == Resilience(
+        retries=3, breaker_open_seconds=2.5, breaker_failures=9, max_concurrency=4)
+    monkeypatch.delenv("HUB_SOURCE_RETRIES")
+    monkeypatch.delenv("HUB_BREAKER_OPEN_SECONDS")
+    assert load_source_config(PROJECT_ROOT / "config/sources.yaml").population.resilience == (
+        Resilience())
+
+
+@pytest.mark.parametrize("resilience", ["{retries: -1}", "{breaker_failures: 0}",
+                                        "{max_concurrency: 0}", "{retry: 2}",
+                                        "{retries: many}"])
+def test_bad_resilience_settings_are_refused(tmp_path: Path, resilience: str) -> None:
+    path = tmp_path / "sources.yaml"
+    path.write_text(f"population: {{base_url: x, api_key: k, resilience: {resilience}}}\n")
+    with pytest.raises(ValueError, match="invalid source registry"):
+        load_source_config(path)
