@@ -49,7 +49,15 @@ from hub.auth.clients import register_with_new_secrets
 from hub.auth.keys import SigningKeys
 from hub.databases import DatabaseSet
 from hub.environment import STATE_DIR
-from hub.launcher import Ports, ProcessGroup, free_port, start_hub, start_sandbox, stop
+from hub.launcher import (
+    Ports,
+    ProcessGroup,
+    free_port,
+    own_keys_env,
+    start_hub,
+    start_sandbox,
+    stop,
+)
 from hub.postgres_server import ensure_server
 
 __all__ = ["main"]
@@ -77,9 +85,7 @@ def _hubs(databases: DatabaseSet, workers: int) -> Iterator[tuple[Hub, Hub]]:
             port = free_port()
             process = start_hub(databases, ports, port, workers=workers, env={
                 "HUB_AUDIT": audit, "HUB_GRAPHIQL": "0", "HUB_POLICY_WATCH": "0",
-                "HUB_AUTH_ISSUER": f"http://127.0.0.1:{port}",
-                "HUB_SIGNING_KEY_FILE": str(keys / f"signing-{audit}.jwks"),
-                "HUB_MASK_SECRET_FILE": str(keys / "mask.secret"),
+                **own_keys_env(port, keys, signing_file=f"signing-{audit}.jwks"),
                 "HUB_TOKEN_LIFETIME_SECONDS": "3600"})
             processes.append(process)
             url = f"http://127.0.0.1:{port}"

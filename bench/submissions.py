@@ -40,7 +40,7 @@ from bench.reference import _databases, _prepare
 from hub.auth.clients import register_with_new_secrets
 from hub.databases import DatabaseSet
 from hub.environment import STATE_DIR
-from hub.launcher import Ports, free_port, start_hub, start_sandbox, stop
+from hub.launcher import Ports, free_port, own_keys_env, start_hub, start_sandbox, stop
 from hub.postgres_server import ensure_server
 from hub.updates.keys import SignerKeys, add_signer_key, generate_signer_key
 from hub.updates.signatures import sign_submission, verify_submission
@@ -264,10 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     port = free_port()
     hub_process = start_hub(databases, ports, port, workers=args.workers, env={
         "HUB_GRAPHIQL": "0", "HUB_POLICY_WATCH": "0",
-        "HUB_AUTH_ISSUER": f"http://127.0.0.1:{port}",
-        "HUB_SIGNING_KEY_FILE": str(folder / "signing.jwks"),
-        "HUB_MASK_SECRET_FILE": str(folder / "mask.secret"),
-        "HUB_TOKEN_LIFETIME_SECONDS": "3600"})
+        **own_keys_env(port, folder), "HUB_TOKEN_LIFETIME_SECONDS": "3600"})
     hub = f"http://127.0.0.1:{port}"
     try:
         employees = asyncio.run(_employees(databases.national))

@@ -13,14 +13,15 @@ import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 
 from hub.config import PROJECT_ROOT
 from hub.databases import DatabaseSet
 
-__all__ = ["Ports", "ProcessGroup", "free_port", "start_hub", "start_sandbox", "stop",
-           "wait_until_up"]
+__all__ = ["Ports", "ProcessGroup", "free_port", "own_keys_env", "start_hub", "start_sandbox",
+           "stop", "wait_until_up"]
 
 
 def free_port() -> int:
@@ -113,6 +114,15 @@ def start_sandbox(databases: DatabaseSet, ports: Ports, *, quiet: bool = True,
         stop(group)
         raise
     return group
+
+
+def own_keys_env(port: int, folder: Path, *, signing_file: str = "signing.jwks"
+                 ) -> dict[str, str]:
+    """The settings a hub started beside others needs to be a separate issuer: its own URL
+    as issuer, and its own signing key and mask secret files in ``folder``."""
+    return {"HUB_AUTH_ISSUER": f"http://127.0.0.1:{port}",
+            "HUB_SIGNING_KEY_FILE": str(folder / signing_file),
+            "HUB_MASK_SECRET_FILE": str(folder / "mask.secret")}
 
 
 def start_hub(databases: DatabaseSet, ports: Ports, hub_port: int, *, workers: int = 1,

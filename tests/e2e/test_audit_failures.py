@@ -28,7 +28,7 @@ from hub.audit.chain import genesis_hash, record_hash
 from hub.auth.keys import SigningKeys
 from hub.config import DEFAULT_AUDIT_KEY_FILE
 from hub.databases import DatabaseSet
-from hub.launcher import free_port, start_hub, stop
+from hub.launcher import free_port, own_keys_env, start_hub, stop
 from tests.conftest import Sandbox, Tokens
 from tests.e2e.audit_records import answer_leaves, fetch_rows, record, records, run_sql
 
@@ -61,9 +61,7 @@ def own_hub(databases: DatabaseSet, sandbox: Sandbox, client_secrets: dict[str, 
     process = start_hub(databases, sandbox.ports, port, workers=workers, env={
         "HUB_AUDIT_TIMEOUT_SECONDS": "1", "HUB_AUDIT_CHECKPOINT_SECONDS": "1",
         "HUB_EXPOSE_SOURCE_CALLS": "1",
-        "HUB_AUTH_ISSUER": f"http://127.0.0.1:{port}",
-        "HUB_SIGNING_KEY_FILE": str(keys_dir / "signing.jwks"),
-        "HUB_MASK_SECRET_FILE": str(keys_dir / "mask.secret")})
+        **own_keys_env(port, keys_dir)})
     url = f"http://127.0.0.1:{port}"
     try:
         yield OwnHub(url, Tokens(url, client_secrets), process, keys_dir)

@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from hub.databases import DatabaseSet
-from hub.launcher import free_port, start_hub, stop
+from hub.launcher import free_port, own_keys_env, start_hub, stop
 from hub.policy.load import POLICY_DIR
 from tests.conftest import Sandbox, Tokens
 from tests.e2e.audit_records import record, request_id
@@ -67,9 +67,7 @@ def limited(databases: DatabaseSet, sandbox_session: Sandbox, client_secrets: di
         "HUB_RATE_LIMIT_PER_MINUTE": "60", "HUB_RATE_LIMIT_BURST": str(DEFAULT_BURST),
         "HUB_POLICY_DIR": str(policies), "HUB_POLICY_WATCH": "0", "HUB_INTROSPECTION": "0",
         "HUB_MAX_QUERY_COST": "5000",
-        "HUB_AUTH_ISSUER": f"http://127.0.0.1:{port}",
-        "HUB_SIGNING_KEY_FILE": str(folder / "signing.jwks"),
-        "HUB_MASK_SECRET_FILE": str(folder / "mask.secret")})
+        **own_keys_env(port, folder)})
     url = f"http://127.0.0.1:{port}"
     try:
         yield LimitedHub(url, Tokens(url, client_secrets))

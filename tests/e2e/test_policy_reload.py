@@ -14,7 +14,7 @@ import pytest
 
 from hub.config import PROJECT_ROOT
 from hub.databases import DatabaseSet
-from hub.launcher import free_port, start_hub, stop
+from hub.launcher import free_port, own_keys_env, start_hub, stop
 from tests.conftest import Sandbox, Tokens
 
 NAME_QUERY = {"query": "{ civilServants(first: 1) { nodes { fullName } } }"}
@@ -61,9 +61,7 @@ def _policy_hub(databases: DatabaseSet, sandbox_session: Sandbox,
     port = free_port()
     process = start_hub(databases, sandbox_session.ports, port, workers=workers, env={
         "HUB_POLICY_DIR": str(folder), "HUB_POLICY_WATCH": "1" if watch else "0",
-        "HUB_AUTH_ISSUER": f"http://127.0.0.1:{port}",
-        "HUB_SIGNING_KEY_FILE": str(tmp_path / "signing.jwks"),
-        "HUB_MASK_SECRET_FILE": str(tmp_path / "mask.secret")})
+        **own_keys_env(port, tmp_path)})
     url = f"http://127.0.0.1:{port}"
     try:
         yield PolicyHub(url, folder, Tokens(url, client_secrets), process)

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from hub.databases import DatabaseSet
-from hub.launcher import free_port, start_hub, stop
+from hub.launcher import free_port, own_keys_env, start_hub, stop
 from tests.conftest import Sandbox, Tokens
 
 QUERY = {"query": "{ civilServants(first: 5) { nodes { employeeCode person { fullName } } } }"}
@@ -48,9 +48,7 @@ def guarded(databases: DatabaseSet, sandbox: Sandbox, client_secrets: dict[str, 
         "HUB_SOURCE_RETRIES": "2", "HUB_SOURCE_BACKOFF_SECONDS": "0.01",
         "HUB_BREAKER_FAILURES": "3", "HUB_BREAKER_OPEN_SECONDS": str(OPEN_SECONDS),
         "POPULATION_TIMEOUT_SECONDS": "1.0",
-        "HUB_AUTH_ISSUER": f"http://127.0.0.1:{port}",
-        "HUB_SIGNING_KEY_FILE": str(tmp_path / "signing.jwks"),
-        "HUB_MASK_SECRET_FILE": str(tmp_path / "mask.secret")})
+        **own_keys_env(port, tmp_path)})
     url = f"http://127.0.0.1:{port}"
     try:
         yield GuardedHub(url, Tokens(url, client_secrets))
