@@ -81,7 +81,8 @@ class RestAgencySystem:
                 self._client, self.name, "POST",
                 self._config.base_url + self._config.lookup_path,
                 body={self._config.ids_field: list(ids)}, headers=self._config.headers,
-                timeout=seconds)
+                timeout=seconds,
+                max_bytes=self.guard.settings.max_response_bytes)
             records = (answer.get(self._config.records_field) if isinstance(answer, dict)
                        else None)
             return records_or_fail(self.name, records)
@@ -170,7 +171,8 @@ class GraphQLAgencySystem:
             answer = await call_json(
                 self._client, self.name, "POST", self._config.endpoint,
                 body={"query": document, "variables": {"ids": list(ids)}},
-                headers=self._config.headers, timeout=seconds)
+                headers=self._config.headers, timeout=seconds,
+                max_bytes=self.guard.settings.max_response_bytes)
             if not isinstance(answer, dict) or answer.get("errors"):
                 raise SourceUnavailable(self.name, "answered with GraphQL errors")
             data = answer.get("data")

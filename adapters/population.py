@@ -94,7 +94,8 @@ class PopulationRegistry:
         async def once(seconds: float) -> list[dict[str, Any]]:
             answer = await call_json(
                 self._client, self.name, "POST", f"{self._config.base_url}/v1/citizens/batch",
-                body={"personalIds": list(ids)}, headers=self._headers, timeout=seconds)
+                body={"personalIds": list(ids)}, headers=self._headers, timeout=seconds,
+                max_bytes=self.guard.settings.max_response_bytes)
             citizens = answer.get("citizens") if isinstance(answer, dict) else None
             return records_or_fail(self.name, citizens)
 

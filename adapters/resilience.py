@@ -38,6 +38,7 @@ class Resilience:
     max_concurrency: int = 32
     breaker_failures: int = 5
     breaker_open_seconds: float = 10.0
+    max_response_bytes: int = 16 * 1024 * 1024  # a longer answer is a failure
 
 
 def retryable(error: SourceUnavailable) -> SourceUnavailable:

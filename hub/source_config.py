@@ -70,7 +70,8 @@ _RESILIENCE_ENV = {"retries": ("HUB_SOURCE_RETRIES", int),
                    "backoff_seconds": ("HUB_SOURCE_BACKOFF_SECONDS", float),
                    "max_concurrency": ("HUB_SOURCE_CONCURRENCY", int),
                    "breaker_failures": ("HUB_BREAKER_FAILURES", int),
-                   "breaker_open_seconds": ("HUB_BREAKER_OPEN_SECONDS", float)}
+                   "breaker_open_seconds": ("HUB_BREAKER_OPEN_SECONDS", float),
+                   "max_response_bytes": ("HUB_SOURCE_MAX_RESPONSE_BYTES", int)}
 
 
 def _resilience(entry: dict[str, Any]) -> Resilience:
@@ -84,7 +85,8 @@ def _resilience(entry: dict[str, Any]) -> Resilience:
         if raw is None or raw == "":
             continue
         value = kind(raw)
-        if value < 0 or (name in ("max_concurrency", "breaker_failures") and value < 1):
+        if value < 0 or (name in ("max_concurrency", "breaker_failures",
+                                  "max_response_bytes") and value < 1):
             raise ValueError(f"resilience {name} must be positive, not {raw!r}")
         values[name] = value
     return Resilience(**values)

@@ -42,6 +42,7 @@ __all__ = ["CONTROL_HEADER", "Endpoint", "SandboxControl", "Stats", "Switches"]
 
 CONTROL_HEADER = "X-Sandbox-Control"
 MAX_LATENCY_MS = 60_000
+MAX_OVERSIZED_BYTES = 256 * 1024 * 1024
 _BATCH_HISTORY = 4096
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -54,6 +55,8 @@ class Switches:
     error_rate: float = 0.0
     outage: bool = False
     malformed: bool = False
+    oversized_bytes: int = 0   # pad each answer to at least this many bytes
+    reset: bool = False        # drop the connection halfway through each answer
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Switches:
@@ -63,30 +66,43 @@ class Switches:
             error_rate=env_float(environ, "SANDBOX_ERROR_RATE", 0.0, minimum=0.0, maximum=1.0),
             outage=env_bool(environ, "SANDBOX_OUTAGE", False),
             malformed=env_bool(environ, "SANDBOX_MALFORMED", False),
+            oversized_bytes=env_int(environ, "SANDBOX_OVERSIZED_BYTES", 0, minimum=0,
+                                    maximum=MAX_OVERSIZED_BYTES),
+            reset=env_bool(environ, "SANDBOX_RESET", False),
         )
 
     def to_json(self) -> dict[str, Any]:
         return {"latencyMs": self.latency_ms, "errorRate": self.error_rate,
-                "outage": self.outage, "malformed": self.malformed}
+                "outage": self.outage, "malformed": self.malformed,
+                "oversizedBytes": self.oversized_bytes, "reset": self.reset}
 
     def update(self, body: object) -> None:
         """Apply a (partial) switches object; validates everything before changing anything."""
         fields = json_object(body, required=(),
-                             optional=("latencyMs", "errorRate", "outage", "malformed"))
+                             optional=("latencyMs", "errorRate", "outage", "malformed",
+                                       "oversizedBytes", "reset"))
         latency = fields.get("latencyMs", self.latency_ms)
         rate = fields.get("errorRate", self.error_rate)
         outage = fields.get("outage", self.outage)
         malformed = fields.get("malformed", self.malformed)
+        oversized = fields.get("oversizedBytes", self.oversized_bytes)
+        reset = fields.get("reset", self.reset)
         # bool is a subclass of int: true must not pass as latency 1 or error rate 1.0.
         if (isinstance(latency, bool) or not isinstance(latency, int)
                 or not 0 <= latency <= MAX_LATENCY_MS):
             raise InvalidInput(f"latencyMs must be an integer from 0 to {MAX_LATENCY_MS}")
         if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate <= 1:
             raise InvalidInput("errorRate must be a number from 0.0 to 1.0")
-        if not isinstance(outage, bool) or not isinstance(malformed, bool):
-            raise InvalidInput("outage and malformed must be true or false")
+        if (not isinstance(outage, bool) or not isinstance(malformed, bool)
+                or not isinstance(reset, bool)):
+            raise InvalidInput("outage, malformed and reset must be true or false")
+        if (isinstance(oversized, bool) or not isinstance(oversized, int)
+                or not 0 <= oversized <= MAX_OVERSIZED_BYTES):
+            raise InvalidInput(f"oversizedBytes must be an integer from 0 to "
+                               f"{MAX_OVERSIZED_BYTES}")
         self.latency_ms, self.error_rate = latency, float(rate)
         self.outage, self.malformed = outage, malformed
+        self.oversized_bytes, self.reset = oversized, reset
 
 
 class Stats:
@@ -126,6 +142,30 @@ def _garble(response: Response) -> Response:
                if k.lower() not in ("content-length", "content-type")}
     return Response(broken.encode("utf-8"), status_code=response.status_code, headers=headers,
                     media_type="application/json")
+
+
+def _padded(response: Response, size: int) -> Response:
+    """The same JSON answer padded with white space to at least ``size`` bytes (still valid
+    JSON): a system answering far more than it was asked."""
+    body = bytes(response.body)
+    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+    return Response(body + b" " * max(size - len(body), 0), status_code=response.status_code,
+                    headers=headers)
+
+
+class _Reset(Response):
+    """Starts the answer, then drops the connection: the client reads a status and part of a
+    body, then nothing (as when a system or a proxy in between dies mid-answer)."""
+
+    def __init__(self) -> None:
+        super().__init__(b"")
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", b"4096")]})
+        await send({"type": "http.response.body", "body": b'{"partial": ', "more_body": True})
+        raise ConnectionResetError("simulated connection reset")
 
 
 class SandboxControl:
@@ -169,6 +209,10 @@ class SandboxControl:
                 response = await endpoint(request)
             except RequestError as error:
                 response = self.dialect.from_error(error)
+            if self.switches.reset:
+                return _Reset()
+            if self.switches.oversized_bytes:
+                response = _padded(response, self.switches.oversized_bytes)
             return _garble(response) if self.switches.malformed else response
 
         return Route(path, guarded, methods=methods, name=name)

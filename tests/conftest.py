@@ -68,7 +68,8 @@ class Sandbox:
 
     def reset(self) -> None:
         for system in ("population", "agency_rest", "agency_graphql"):
-            self.switch(system, latencyMs=0, errorRate=0.0, outage=False, malformed=False)
+            self.switch(system, latencyMs=0, errorRate=0.0, outage=False, malformed=False,
+                        oversizedBytes=0, reset=False)
             httpx.post(f"{self.url(system)}/_sandbox/stats/reset",
                        headers=CONTROL).raise_for_status()
 

@@ -110,3 +110,22 @@ def test_a_slow_source_is_answered_within_the_budget(guarded: GuardedHub,
     assert {e["extensions"]["code"] for e in body["errors"]} == {"SOURCE_TIMEOUT"}
     assert elapsed < 2.0  # the 1 s budget, not retried
     assert sandbox.stats("population")["requests"] == {"citizens.batch": 1}
+
+
+@pytest.mark.parametrize(("switches", "message"), [
+    ({"reset": True}, "is unreachable"),
+    ({"oversizedBytes": 20 * 1024 * 1024}, "answered more than"),
+])
+def test_a_reset_or_an_oversized_answer_is_a_failed_source_not_a_failed_hub(
+        guarded: GuardedHub, sandbox: Sandbox, switches: dict[str, Any], message: str) -> None:
+    guarded.tokens.token("moha-personnel-db")
+    sandbox.reset()
+    sandbox.switch("population", **switches)
+    elapsed, body = guarded.ask()
+    assert _persons(body) == [None] * 5
+    assert {e["extensions"]["source"] for e in body["errors"]} == {"population"}
+    assert all(message in e["message"] for e in body["errors"]), body["errors"]
+    assert elapsed < 5
+    sandbox.switch("population", reset=False, oversizedBytes=0)
+    _, body = guarded.ask()  # and the hub is fine afterwards
+    assert "errors" not in body, body

@@ -18,7 +18,8 @@ from tests.sandbox.sandbox_testkit import (
     graphql,
 )
 
-OFF = {"latencyMs": 0, "errorRate": 0.0, "outage": False, "malformed": False}
+OFF = {"latencyMs": 0, "errorRate": 0.0, "outage": False, "malformed": False,
+       "oversizedBytes": 0, "reset": False}
 
 
 @pytest.fixture(autouse=True)
