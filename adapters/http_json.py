@@ -15,6 +15,7 @@ import httpx
 import orjson
 
 from adapters.call_log import record_call
+from adapters.capped_read import read_capped
 from adapters.errors import SourceTimeout, SourceUnavailable
 from adapters.resilience import retryable
 
@@ -56,17 +57,10 @@ async def _exchange(client: httpx.AsyncClient, source: str, method: str, url: st
                     params: dict[str, str] | None, timeout: float, max_bytes: int
                     ) -> tuple[int, bytes]:
     """The status and the body, read no further than ``max_bytes``."""
-    too_big = SourceUnavailable(source, f"answered more than {max_bytes} bytes")
     async with client.stream(method, url, content=content, headers=headers, params=params,
                              timeout=timeout) as response:
-        declared = response.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-            raise too_big
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > max_bytes:
-                raise too_big
-            chunks.append(chunk)
-        return response.status_code, b"".join(chunks)
+        body = await read_capped(response.headers.get("content-length"),
+                                 response.aiter_bytes(), max_bytes)
+        if body is None:
+            raise SourceUnavailable(source, f"answered more than {max_bytes} bytes")
+        return response.status_code, body
