@@ -150,14 +150,17 @@ def main(argv: list[str] | None = None) -> int:
     from hub.audit.cli import add_commands as add_audit_commands
     from hub.auth.cli import add_commands as add_auth_commands
     from hub.policy.cli import add_commands as add_policy_commands
+    from hub.sync.cli import add_commands as add_sync_commands
+    from hub.sync.cli import normalised_argv
     from hub.updates.cli import add_commands as add_signer_commands
 
     add_auth_commands(commands, purposes_loader=_purposes_loader)
     add_policy_commands(commands)
     add_audit_commands(commands)
     add_signer_commands(commands)
+    add_sync_commands(commands)
 
-    args = parser.parse_args(argv)
+    args = parser.parse_args(normalised_argv(sys.argv[1:] if argv is None else argv))
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     # One line per source call is noise at INFO (and would log every request the hub makes).
     for chatty in ("httpx", "httpcore"):

@@ -23,7 +23,7 @@ from adapters import (
 )
 from adapters.resilience import Resilience
 
-__all__ = ["SourceRegistryConfig", "load_source_config"]
+__all__ = ["SourceRegistryConfig", "agency_system_entries", "load_source_config"]
 
 _REFERENCE = re.compile(r"\$\{([A-Z0-9_]+)(?::-([^}]*))?\}")
 
@@ -129,5 +129,15 @@ def load_source_config(path: Path) -> SourceRegistryConfig:
                 resilience=_resilience(population)),
             agency_systems=tuple(_agency_system(e) for e in document.get("agency_systems", [])),
         )
+    except (KeyError, TypeError, ValueError, yaml.YAMLError) as exc:
+        raise ValueError(f"{path}: invalid source registry: {exc}") from exc
+
+
+def agency_system_entries(path: Path) -> dict[str, dict[str, Any]]:
+    """Each agency system's entry as written (environment references resolved), by name: for
+    the settings other parts of the hub keep beside a system's (``feed``, ``sync``)."""
+    try:
+        document = _interpolated(yaml.safe_load(path.read_text(encoding="utf-8")))
+        return {str(e["name"]): e for e in document.get("agency_systems", [])}
     except (KeyError, TypeError, ValueError, yaml.YAMLError) as exc:
         raise ValueError(f"{path}: invalid source registry: {exc}") from exc

@@ -1,0 +1,1 @@
+"""Synchronisation with the agencies' HR systems: ``hub sync`` and its scheduled mode."""
