@@ -26,10 +26,13 @@ __all__ = ["AGENCY_RECORD_COLUMNS", "AgencySystem", "AgencySystemRegistry",
            "GraphQLAgencySystem", "GraphQLAgencySystemConfig", "RestAgencySystem",
            "RestAgencySystemConfig"]
 
+# ``disciplines``: the system's discipline decisions of the person, a list of records with
+# decision_number, decided_on, form_code (national), issuer, reason, effective_from and
+# effective_to; None when the system does not say.
 AGENCY_RECORD_COLUMNS = (
     "personal_id", "local_id", "full_name", "birth_date", "sex", "agency_code", "unit_name",
     "position_code", "rank_code", "salary_step", "salary_coefficient", "pending_discipline",
-    "address", "updated_at",
+    "address", "hired_on", "disciplines", "updated_at",
 )
 
 
@@ -140,7 +143,9 @@ class GraphQLAgencySystem:
         self.serves = config.serves
         self.guard = Guard(config.name, config.resilience)
         self._documents: dict[tuple[str, ...], str] = {}
-        for name in (config.lookup_field, config.ids_argument, *config.mapping.fields.values()):
+        mapping = config.mapping
+        for name in (config.lookup_field, config.ids_argument,
+                     *mapping.vendor_paths([*mapping.fields, *mapping.lists])):
             if not all(part.isidentifier() for part in name.split(".")):
                 raise ValueError(f"{config.name}: {name!r} is not a GraphQL name")
         if not _LIST_TYPE.fullmatch(config.ids_type):
@@ -151,8 +156,7 @@ class GraphQLAgencySystem:
         column list: the same text every time also lets the vendor cache its parse)."""
         document = self._documents.get(columns)
         if document is None:
-            paths = [self._config.mapping.vendor_path(c) for c in columns
-                     if c in self._config.mapping.fields]
+            paths = self._config.mapping.vendor_paths(columns)
             document = self._documents[columns] = (
                 f"query HubLookup($ids: {self._config.ids_type}) {{ {self._config.lookup_field}"
                 f"({self._config.ids_argument}: $ids) {{ {_selection(paths)} }} }}")

@@ -260,7 +260,7 @@ def _compile_cost(runtime: HubRuntime) -> tuple[float, float, int]:
 
 @contextmanager
 def _environment(databases: DatabaseSet, ports: Ports, keys: Path) -> Iterator[None]:
-    env = {"HUB_DATABASE_URL": databases.national, **ports.source_env(),
+    env = {"HUB_DATABASE_URL": databases.national, **databases.source_env(), **ports.source_env(),
            "HUB_AUTH_ISSUER": "http://127.0.0.1:8000", "HUB_POLICY_WATCH": "0",
            "HUB_SIGNING_KEY_FILE": str(keys / "signing.jwks"),
            "HUB_MASK_SECRET_FILE": str(keys / "mask.secret"),

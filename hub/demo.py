@@ -191,6 +191,11 @@ The hub is running.
   readiness  http://127.0.0.1:{port}/readyz
   sandbox    population registry :{ports.population}, Ministry of Finance HR (REST)
              :{ports.agency_rest}, Hà Nội HR (GraphQL) :{ports.agency_graphql}
+             Ministry of Health HR, a database the hub reads: {databases.agency_database}
+             Đà Nẵng HR, exports dropped into {databases.file_drops}
+             (after changing its tables, drop a newer export:
+              .venv/bin/python -m sandbox export-drop --dsn {databases.agency_file_drop} \\
+                  --directory {databases.file_drops})
 
 {credentials}
 

@@ -131,7 +131,8 @@ def start_hub(databases: DatabaseSet, ports: Ports, hub_port: int, *, workers: i
     process = _spawn(
         [sys.executable, "-m", "hub", "serve", "--port", str(hub_port),
          "--workers", str(workers)],
-        {"HUB_DATABASE_URL": databases.national, **ports.source_env(), **(env or {})}, quiet)
+        {"HUB_DATABASE_URL": databases.national, **databases.source_env(),
+         **ports.source_env(), **(env or {})}, quiet)
     try:
         wait_until_up([f"http://127.0.0.1:{hub_port}/healthz"], process)
     except BaseException:

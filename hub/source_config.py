@@ -21,9 +21,17 @@ from adapters import (
     RecordMapping,
     RestAgencySystemConfig,
 )
+from adapters.agency_database import DatabaseAgencySystemConfig
+from adapters.file_drop import FileDropConfig
+from adapters.record_mapping import ListField
 from adapters.resilience import Resilience
+from hub.stored_source_config import database_system, file_drop_system
 
-__all__ = ["SourceRegistryConfig", "agency_system_entries", "load_source_config"]
+__all__ = ["AgencySystemConfig", "SourceRegistryConfig", "agency_system_entries",
+           "load_source_config"]
+
+AgencySystemConfig = (RestAgencySystemConfig | GraphQLAgencySystemConfig
+                      | DatabaseAgencySystemConfig | FileDropConfig)
 
 _REFERENCE = re.compile(r"\$\{([A-Z0-9_]+)(?::-([^}]*))?\}")
 
@@ -56,12 +64,23 @@ def _interpolate(text: str) -> str:
 @dataclass(frozen=True, slots=True)
 class SourceRegistryConfig:
     population: PopulationRegistryConfig
-    agency_systems: tuple[RestAgencySystemConfig | GraphQLAgencySystemConfig, ...]
+    agency_systems: tuple[AgencySystemConfig, ...]
 
 
 def _mapping(entry: dict[str, Any]) -> RecordMapping:
+    """``fields``/``types``/``codes``, and ``lists``: canonical fields holding a list of
+    records, each ``{path, fields, types, codes}`` (the vendor's list and its items' mapping;
+    ``disciplines`` is the one the hub reads)."""
+    lists = entry.get("lists") or {}
+    if not isinstance(lists, dict):
+        raise ValueError("lists must map canonical fields to {path, fields, types, codes}")
+    nested = {}
+    for name, item in lists.items():
+        if not isinstance(item, dict) or set(item) - {"path", "fields", "types", "codes"}:
+            raise ValueError(f"list field {name!r}: expected path, fields, types and codes")
+        nested[str(name)] = ListField(path=str(item["path"]), mapping=_mapping(item))
     return RecordMapping(fields=entry["fields"], types=entry.get("types", {}),
-                         codes=entry.get("codes", {}))
+                         codes=entry.get("codes", {}), lists=nested)
 
 
 # The hub-wide defaults of every source's resilience (config/sources.yaml may set a
@@ -92,7 +111,11 @@ def _resilience(entry: dict[str, Any]) -> Resilience:
     return Resilience(**values)
 
 
-def _agency_system(entry: dict[str, Any]) -> RestAgencySystemConfig | GraphQLAgencySystemConfig:
+def _agency_system(entry: dict[str, Any]) -> AgencySystemConfig:
+    if entry["kind"] == "database":
+        return database_system(entry)
+    if entry["kind"] == "file-drop":
+        return file_drop_system(entry)
     name = str(entry["name"])
     serves = tuple(str(p) for p in entry["serves"])
     headers = {str(k): str(v) for k, v in (entry.get("headers") or {}).items()}

@@ -1,10 +1,15 @@
-"""Command line: ``python -m sandbox serve-all ...`` or ``python -m sandbox serve SYSTEM ...``."""
+"""Command line: ``python -m sandbox serve-all ...``, ``python -m sandbox serve SYSTEM ...``, or
+``python -m sandbox export-drop --dsn D --directory DIR`` (Đà Nẵng's legacy system drops an
+export of its current staff list)."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
 
 from sandbox import SYSTEMS, System
 from sandbox.server import DEFAULT_PORTS, ServiceSpec, run
@@ -46,11 +51,33 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=_port, help="default: 8101, 8102 or 8103 by system")
     serve.add_argument("--dsn", required=True, help="PostgreSQL URL of the system's database")
     _common(serve)
+
+    export = commands.add_parser(
+        "export-drop", help="write an export of the legacy system into its drop directory")
+    export.add_argument("--dsn", required=True, help="PostgreSQL URL of its database")
+    export.add_argument("--directory", required=True, type=Path, help="the drop directory")
+    export.add_argument("--format", choices=("csv", "xlsx"), default="csv")
+    export.add_argument("--at", type=_moment, default=None,
+                        help="export time, ISO 8601 with its zone (default: now)")
     return parser
+
+
+def _moment(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError("give the time's zone, e.g. 2026-11-02T08:00:00+07:00")
+    return moment
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "export-drop":
+        from sandbox.agency_file_drop.export import write_export
+
+        path = asyncio.run(write_export(args.dsn, args.directory, fmt=args.format,
+                                        exported_at=args.at or datetime.now(UTC)))
+        print(path)
+        return 0
     if args.command == "serve-all":
         specs = [ServiceSpec(system, getattr(args, f"{system}_dsn"),
                              getattr(args, f"{system}_port")) for system in SYSTEMS]

@@ -12,7 +12,7 @@ from importlib import resources
 
 import asyncpg
 
-from sandbox import SYSTEMS, System
+from sandbox import SCHEMAS, Schema
 
 __all__ = ["apply_schema", "schema_sql"]
 
@@ -20,14 +20,14 @@ __all__ = ["apply_schema", "schema_sql"]
 _LOCK_NAMESPACE = "sandbox.schema:"
 
 
-def schema_sql(system: System) -> str:
+def schema_sql(system: Schema) -> str:
     """The DDL of one system, as shipped in ``sandbox/<system>/schema.sql``."""
-    if system not in SYSTEMS:
-        raise ValueError(f"unknown sandbox system {system!r}; expected one of {SYSTEMS}")
+    if system not in SCHEMAS:
+        raise ValueError(f"unknown sandbox system {system!r}; expected one of {SCHEMAS}")
     return resources.files(f"sandbox.{system}").joinpath("schema.sql").read_text("utf-8")
 
 
-async def apply_schema(dsn: str, system: System) -> None:
+async def apply_schema(dsn: str, system: Schema) -> None:
     """Run ``system``'s schema.sql against ``dsn``. Idempotent and safe to run concurrently."""
     sql = schema_sql(system)
     conn = await asyncpg.connect(dsn)

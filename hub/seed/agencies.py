@@ -21,10 +21,15 @@ from typing import Final
 from hub.seed.catalog import Catalog
 from hub.seed.places import PROVINCE_POPULATION
 
-__all__ = ["HR_SYSTEM_AGENCY_SUFFIX", "Agency", "build_agencies"]
+__all__ = ["HR_SYSTEM_AGENCY_SUFFIX", "STORED_SYSTEMS", "Agency", "build_agencies"]
 
-# Which sandbox HR system serves which agencies (by the code's last segment).
-HR_SYSTEM_AGENCY_SUFFIX: Final = {"agency_rest": ".G02", "agency_graphql": ".H01"}
+# Which sandbox HR system serves which agencies (by the code's last segment): the Ministry of
+# Finance's (REST), Hà Nội's (GraphQL), the Ministry of Health's (a database the hub reads) and
+# Đà Nẵng's (a legacy system dropping files).
+HR_SYSTEM_AGENCY_SUFFIX: Final = {"agency_rest": ".G02", "agency_graphql": ".H01",
+                                  "agency_database": ".G04", "agency_file_drop": ".H48"}
+# The two added later, seeded by modules of their own (hub.seed.agency_db, hub.seed.file_drop).
+STORED_SYSTEMS: Final = ("agency_database", "agency_file_drop")
 
 _FINANCE_SHARE: Final = 10.0  # percent of all employees, *.G02
 _HANOI_SHARE: Final = 15.0  # percent of all employees, *.H01

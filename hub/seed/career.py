@@ -29,7 +29,8 @@ from hub.seed.timeline import (
     year_of,
 )
 
-__all__ = ["GRADES", "allowances", "awards", "discipline", "evaluations", "work_history"]
+__all__ = ["DISCIPLINE_REASONS", "GRADES", "allowances", "awards", "discipline",
+           "discipline_issuer", "evaluations", "work_history"]
 
 _NULL: Final = binary.NULL
 _WORK_HISTORY_FIELDS: Final = binary.field_count(8)
@@ -78,7 +79,7 @@ _AWARD_FORMS: Final = (
 _AWARD_RATE: Final = 0.30
 _EMULATION_TITLES: Final = ("Chiến sĩ thi đua",)  # recognise the previous year's excellence
 
-_DISCIPLINE_REASONS: Final = (
+DISCIPLINE_REASONS: Final = (
     "Vi phạm quy định về quản lý tài chính, tài sản công",
     "Vi phạm quy chế làm việc của cơ quan",
     "Thiếu trách nhiệm trong thực hiện nhiệm vụ được giao",
@@ -233,24 +234,31 @@ def awards(context: Context, rng: random.Random, e: Employee, code: bytes,
     return excellent_years
 
 
+def discipline_issuer(context: Context, e: Employee) -> tuple[str, str]:
+    """(issuer, its abbreviation in decision numbers) of a decision disciplining ``e``."""
+    if e.position in _DISCIPLINED_BY_PM:
+        return "Thủ tướng Chính phủ", "TTg"
+    above = context.parent[e.agency.index] if e.designated and e.position in _AGENCY_HEADS \
+        else None
+    source = (above or e.agency).agency
+    return source.issuer, source.abbreviation
+
+
 def discipline(context: Context, rng: random.Random, e: Employee, code: bytes,
                out: list[bytes]) -> None:
+    """The national row of ``e``'s decision, if any. Its number, issuer and reason are drawn
+    here and kept on ``e.discipline``: the agency systems copy the decision as written."""
     d = e.discipline
     if d is None:
         return
-    if e.position in _DISCIPLINED_BY_PM:
-        issuer, abbreviation = "Thủ tướng Chính phủ", "TTg"
-    else:
-        above = context.parent[e.agency.index] if e.designated and e.position in _AGENCY_HEADS \
-            else None
-        source = (above or e.agency).agency
-        issuer, abbreviation = source.issuer, source.abbreviation
+    issuer, abbreviation = discipline_issuer(context, e)
+    d.number = f"{between(rng, 1, 2999)}/QĐ-{abbreviation}"
+    d.issuer = issuer
+    d.reason = DISCIPLINE_REASONS[int(rng.random() * len(DISCIPLINE_REASONS))]
     text = context.text
     out.append(b"".join((
-        _DISCIPLINE_FIELDS, code, text[d.form],
-        binary.text(f"{between(rng, 1, 2999)}/QĐ-{abbreviation}"),
-        binary.date(d.decided), text[issuer],
-        text[_DISCIPLINE_REASONS[int(rng.random() * len(_DISCIPLINE_REASONS))]],
+        _DISCIPLINE_FIELDS, code, text[d.form], binary.text(d.number),
+        binary.date(d.decided), text[issuer], text[d.reason],
         binary.date(d.effective_from),
         _NULL if d.effective_to is None else binary.date(d.effective_to),
         touched(rng, d.decided))))

@@ -7,11 +7,15 @@ bytes as a single process would.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Final
 
+from hub.seed.agency_db import agency_database_rows
 from hub.seed.agency_systems import agency_system_rows
 from hub.seed.context import context_for
-from hub.seed.employees import generate_employees
+from hub.seed.employees import Employee, generate_employees
+from hub.seed.file_drop import file_drop_rows
 from hub.seed.plan import Plan
 from hub.seed.population import citizen_rows
 from hub.seed.records import national_rows
@@ -30,6 +34,15 @@ class Batch:
     counts: dict[str, int]
 
 
+# The systems hub.seed.agency_systems writes (the others have modules of their own).
+_HTTP_SYSTEMS: Final = ("agency_rest", "agency_graphql")
+
+
+def _held(people: Iterable[Employee], systems: tuple[str, ...]) -> list[Employee]:
+    """The people held by one of ``systems``, in order."""
+    return [e for e in people if e.agency.agency.system in systems]
+
+
 def generate_batch(plan: Plan, chunks: range) -> Batch:
     context = context_for(plan)
     parts: dict[str, list[bytes]] = {t.key: [] for t in CHUNK_TABLES}
@@ -40,7 +53,14 @@ def generate_batch(plan: Plan, chunks: range) -> Batch:
         citizens, addresses, family = citizen_rows(context, chunk, employees, hires, serials)
         tables[CITIZEN] = citizens
         tables[FAMILY_MEMBER] = family
-        tables.update(agency_system_rows(context, chunk, employees, hires, addresses))
+        tables.update(agency_system_rows(context, chunk, _held(employees, _HTTP_SYSTEMS),
+                                         _held(hires, _HTTP_SYSTEMS), addresses, serials))
+        # After the other two: their generators and numbering are as they were without these.
+        people = (*employees, *hires)
+        tables.update(agency_database_rows(context, chunk, _held(people, ("agency_database",)),
+                                           addresses, serials))
+        tables.update(file_drop_rows(context, chunk, _held(people, ("agency_file_drop",)),
+                                     addresses, serials))
         for table, rows in tables.items():
             parts[table.key].extend(rows)
     return Batch(chunks.start, {key: b"".join(rows) for key, rows in parts.items()},

@@ -21,8 +21,9 @@ Bulk mode (the normal one) needs a superuser, as local and test servers have:
   ``COPY ... FREEZE`` write its rows frozen and all-visible (no hint-bit writes on first
   read, no anti-wraparound vacuum later).
 
-Without the privilege the checks stay on: every batch commits on its own, and record tables
-wait for the batch's employees to be committed before copying theirs.
+Without the privilege the checks stay on: every batch commits on its own, and a table whose
+rows refer to another's (record tables to ``employee``, an agency system's decisions to its
+staff) waits for the batch's referenced rows to be committed before copying its own.
 """
 
 from __future__ import annotations
@@ -115,13 +116,25 @@ class Progress:
             await self._changed.wait_for(lambda: self._done >= batches)
 
 
+def _parent(table: Table) -> Table | None:
+    """The table ``table``'s rows refer to (every national record table refers to
+    ``employee``)."""
+    if table.database == "national" and table is not EMPLOYEE:
+        return EMPLOYEE
+    return table.parent
+
+
 class TableWriter:
-    def __init__(self, table: Table, url: str, employees_progress: Progress) -> None:
+    def __init__(self, table: Table, url: str, parent_progress: Progress | None,
+                 own_progress: Progress | None) -> None:
         self.table = table
         self.url = url
         self.rows = 0
         self._queue: asyncio.Queue[tuple[bytes, int] | None] = asyncio.Queue(_QUEUE_DEPTH)
-        self._employees = employees_progress
+        # Checked loading only: the batches of the referenced table committed so far, and
+        # this table's own, announced to the tables referring to it.
+        self._parent_progress = parent_progress
+        self._own_progress = own_progress
 
     async def put(self, payload: bytes, rows: int) -> None:
         await self._queue.put((payload, rows))
@@ -162,20 +175,22 @@ class TableWriter:
                 await conn.execute(index.create(name))
 
     async def _checked_load(self, conn: asyncpg.Connection) -> None:
-        references_employees = self.table.database == "national" and self.table is not EMPLOYEE
         batches = 0
         while (item := await self._queue.get()) is not None:
             payload, rows = item
             batches += 1
-            if references_employees:
-                await self._employees.reach(batches)
+            if self._parent_progress is not None:
+                await self._parent_progress.reach(batches)
             if rows:
                 await copy_rows(conn, self.table, payload)
             self.rows += rows
-            if self.table is EMPLOYEE:
-                await self._employees.advance()
+            if self._own_progress is not None:
+                await self._own_progress.advance()
 
 
 def writers_for(tables: Sequence[Table], urls: dict[str, str]) -> list[TableWriter]:
-    progress = Progress()
-    return [TableWriter(t, urls[t.database], progress) for t in tables]
+    referenced = {id(parent): parent for t in tables if (parent := _parent(t)) is not None}
+    progress = {key: Progress() for key in referenced}
+    return [TableWriter(t, urls[t.database],
+                        None if (parent := _parent(t)) is None else progress[id(parent)],
+                        progress.get(id(t))) for t in tables]

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from hub.seed import binary
+from hub.seed.agencies import STORED_SYSTEMS
 from hub.seed.catalog import Rank
 from hub.seed.context import AgencyContext, Context
 from hub.seed.draw import below, between
@@ -95,6 +96,11 @@ class Discipline:
     decided: int
     effective_from: int
     effective_to: int | None
+    # Drawn with the national record (hub.seed.career.discipline), which the agency systems
+    # copy: empty until then.
+    number: str = ""
+    issuer: str = ""
+    reason: str = ""
 
 
 @dataclass(slots=True)
@@ -142,8 +148,17 @@ def generate_employees(context: Context, chunk: int, serials: SerialAllocator
         employee = _employee(context, rng, serials, index, agency,
                              post[1] if post is not None else None)
         employees.append(employee)
-        if agency.agency.system is not None and hires_rng.random() < _NEW_HIRE_RATE:
+        system = agency.agency.system
+        if system is not None and system not in STORED_SYSTEMS \
+                and hires_rng.random() < _NEW_HIRE_RATE:
             hires.append(_new_hire(context, hires_rng, serials, agency))
+    # The newer systems' hires come last, from a generator of their own: adding those systems
+    # changed no earlier draw, so the other systems' data stayed as they were.
+    stored_rng = chunk_random(plan.seed, chunk, "new-hires-stored")
+    for employee in employees:
+        agency = employee.agency
+        if agency.agency.system in STORED_SYSTEMS and stored_rng.random() < _NEW_HIRE_RATE:
+            hires.append(_new_hire(context, stored_rng, serials, agency))
     return employees, hires
 
 

@@ -10,7 +10,9 @@ import asyncpg
 from hub.databases import DatabaseSet
 from hub.migrate import apply_migrations
 from hub.seed.catalog import Catalog, DisciplineForm, LegacyProvince, Position, Province, Rank
+from hub.seed.layout import SANDBOX_DATABASES, outdated, seeded_tables
 from hub.seed.tables import AGENCY_SYSTEM_TABLES, NATIONAL_TRUNCATE, SEED_DRIFT_DDL
+from sandbox import Schema
 from sandbox.schemas import apply_schema
 
 __all__ = ["load_catalog", "prepare_databases"]
@@ -18,12 +20,11 @@ __all__ = ["load_catalog", "prepare_databases"]
 
 async def prepare_databases(databases: DatabaseSet) -> None:
     """Apply the national migrations and the sandbox schemas, then empty what the seeder
-    writes (code lists stay: they belong to the migrations)."""
+    writes (code lists stay: they belong to the migrations). A sandbox database whose tables
+    an older seeder made (a column or table short) has them dropped and made afresh."""
     await asyncio.gather(
         apply_migrations(databases.national),
-        apply_schema(databases.population, "population"),
-        apply_schema(databases.agency_rest, "agency_rest"),
-        apply_schema(databases.agency_graphql, "agency_graphql"),
+        *(_sandbox_schema(getattr(databases, system), system) for system in SANDBOX_DATABASES),
     )
     await asyncio.gather(
         _execute(databases.national,
@@ -33,6 +34,15 @@ async def prepare_databases(databases: DatabaseSet) -> None:
                    + f"TRUNCATE {', '.join(t.name for t in tables)} RESTART IDENTITY")
           for system, tables in AGENCY_SYSTEM_TABLES.items()),
     )
+
+
+async def _sandbox_schema(url: str, system: Schema) -> None:
+    tables = seeded_tables(system)
+    if await outdated(url, tables):
+        # Referring tables first; seed_drift goes too (SEED_DRIFT_DDL makes it again).
+        await _execute(url, f"DROP TABLE IF EXISTS "
+                            f"{', '.join(t.name for t in reversed(tables))} CASCADE")
+    await apply_schema(url, system)
 
 
 async def _execute(url: str, sql: str) -> None:

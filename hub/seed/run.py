@@ -1,7 +1,7 @@
 """``seed_all``: (re)create every database's content from (employees, seed).
 
 The work splits three ways and overlaps: worker processes generate batches of chunks (pure
-Python, the dominant cost), the event loop hands each finished batch to sixteen table writers,
+Python, the dominant cost), the event loop hands each finished batch to the table writers,
 and PostgreSQL ingests all tables at once on separate connections. Batches are consumed in
 order, so the result does not depend on the number of workers.
 """
@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Final
 
 import asyncpg
@@ -29,6 +30,7 @@ from hub.seed.career import GRADES
 from hub.seed.chunks import Batch, generate_batch, generate_installed, install_plan
 from hub.seed.copy import TableWriter, copy_rows, open_writer_connection, writers_for
 from hub.seed.employees import DISCIPLINE_WEIGHTS
+from hub.seed.file_drop import write_seed_export
 from hub.seed.plan import Plan, build_plan
 from hub.seed.prepare import load_catalog, prepare_databases
 from hub.seed.roles import codes_used
@@ -60,7 +62,8 @@ class SeedSummary:
 async def seed_all(databases: DatabaseSet, *, employees: int, seed: int = 1,
                    report: Callable[[str], None] | None = None,
                    workers: int | None = None) -> SeedSummary:
-    """Fill the national database, the population registry and both agency HR systems.
+    """Fill the national database, the population registry and the four agency HR systems,
+    and drop the legacy system's export into ``databases.file_drops``.
 
     ``workers``: generator processes (default: one per CPU for large runs, none for small
     ones, whose data is generated in this process). The data never depends on it.
@@ -83,7 +86,9 @@ async def seed_all(databases: DatabaseSet, *, employees: int, seed: int = 1,
         f"in {plan.chunks:,} chunks")
 
     urls = {"national": databases.national, "population": databases.population,
-            "agency_rest": databases.agency_rest, "agency_graphql": databases.agency_graphql}
+            "agency_rest": databases.agency_rest, "agency_graphql": databases.agency_graphql,
+            "agency_database": databases.agency_database,
+            "agency_file_drop": databases.agency_file_drop}
     writers = writers_for(CHUNK_TABLES, urls)
     if workers is None:
         workers = 0 if employees < _IN_PROCESS_BELOW else max(1, os.cpu_count() or 1)
@@ -97,6 +102,8 @@ async def seed_all(databases: DatabaseSet, *, employees: int, seed: int = 1,
     say("analysing tables")
     await _finish(databases, plan)
     rows["national.seed_run"] = 1
+    export = await write_seed_export(databases.agency_file_drop, Path(databases.file_drops))
+    say(f"Đà Nẵng's legacy system dropped {export}")
     summary = SeedSummary(employees, seed, rows, time.perf_counter() - started)
     for line in summary.lines():
         say(f"  {line}")
@@ -184,8 +191,10 @@ async def _finish(databases: DatabaseSet, plan: Plan) -> None:
     targets: list[tuple[str, list[str]]] = [
         (databases.national, [t for t in NATIONAL_TRUNCATE if t != "seed_run"]),
         (databases.population, ["citizen"]),
-        (databases.agency_rest, ["nhan_su", "seed_drift"]),
-        (databases.agency_graphql, ["staff", "seed_drift"]),
+        (databases.agency_rest, ["nhan_su", "ky_luat", "seed_drift"]),
+        (databases.agency_graphql, ["staff", "staff_discipline", "seed_drift"]),
+        (databases.agency_database, ["hr_employee", "hr_disciplinary_action", "seed_drift"]),
+        (databases.agency_file_drop, ["ns_canbo", "ns_kyluat", "seed_drift"]),
     ]
     await asyncio.gather(*(_analyse(url, table) for url, tables in targets for table in tables))
 

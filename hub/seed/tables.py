@@ -14,13 +14,26 @@ __all__ = [
     "AGENCY",
     "AGENCY_SYSTEM_TABLES",
     "CHUNK_TABLES",
+    "DATABASE_DRIFT",
+    "FILE_DROP_DRIFT",
+    "GRAPHQL_DRIFT",
+    "HR_DISCIPLINARY_ACTION",
+    "HR_EMPLOYEE",
+    "KY_LUAT",
     "NATIONAL_TRUNCATE",
+    "NHAN_SU",
+    "NS_CANBO",
+    "NS_KYLUAT",
+    "REST_DRIFT",
     "SEED_DRIFT_DDL",
+    "STAFF",
+    "STAFF_DISCIPLINE",
     "Database",
     "Table",
 ]
 
-Database = Literal["national", "population", "agency_rest", "agency_graphql"]
+Database = Literal["national", "population", "agency_rest", "agency_graphql",
+                   "agency_database", "agency_file_drop"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +45,10 @@ class Table:
     # several times cheaper where keys arrive in random order (personal IDs, names), and still
     # 30-50% cheaper for the big record tables whose keys arrive in order.
     deferred_indexes: bool = False
+    # The table this one's rows refer to by foreign key, when it is not the employee table of
+    # the national database (which every national record table refers to): where foreign keys
+    # are checked, its rows must be committed first (see hub.seed.copy).
+    parent: Table | None = None
 
     @property
     def key(self) -> str:
@@ -89,20 +106,51 @@ CITIZEN: Final = Table("population", "citizen", (
 NHAN_SU: Final = Table("agency_rest", "nhan_su", (
     "ma_nhan_su", "so_cccd", "ho_va_ten", "ngay_sinh", "gioi_tinh", "ma_don_vi",
     "ten_phong_ban", "chuc_vu", "ma_ngach", "bac_luong", "he_so_luong", "ky_luat_dang_xu_ly",
-    "dia_chi_thuong_tru", "ngay_cap_nhat"))
+    "dia_chi_thuong_tru", "ngay_tuyen_dung", "ngay_cap_nhat"))
+KY_LUAT: Final = Table("agency_rest", "ky_luat", (
+    "ma_nhan_su", "so_quyet_dinh", "ngay_quyet_dinh", "hinh_thuc", "co_quan_ban_hanh", "ly_do",
+    "hieu_luc_tu", "hieu_luc_den"), parent=NHAN_SU)
 STAFF: Final = Table("agency_graphql", "staff", (
     "citizen_id", "name", "dob", "gender", "org_code", "department", "job_title_code", "grade",
-    "pay_step", "pay_coefficient", "pending_discipline", "address", "modified_at"))
+    "pay_step", "pay_coefficient", "pending_discipline", "address", "hired_on", "modified_at"))
+STAFF_DISCIPLINE: Final = Table("agency_graphql", "staff_discipline", (
+    "citizen_id", "decision_number", "decided_on", "form", "issuer", "reason",
+    "effective_from", "effective_to"), parent=STAFF)
 REST_DRIFT: Final = Table("agency_rest", "seed_drift", ("personal_id", "kind", "detail"))
 GRAPHQL_DRIFT: Final = Table("agency_graphql", "seed_drift", ("personal_id", "kind", "detail"))
+# The Ministry of Health's database (read by the hub) and Đà Nẵng's legacy system (exported to
+# files): hub.seed.agency_db, hub.seed.file_drop.
+HR_EMPLOYEE: Final = Table("agency_database", "hr_employee", (
+    "emp_id", "national_id_no", "full_nm", "birth_dt", "sex_cd", "org_cd", "dept_nm", "job_cd",
+    "grade_cd", "sal_step", "sal_coef", "disc_pending", "home_addr", "hire_dt",
+    "last_modified"))
+HR_DISCIPLINARY_ACTION: Final = Table("agency_database", "hr_disciplinary_action", (
+    "emp_id", "decision_no", "decision_dt", "action_cd", "issued_by", "reason_txt",
+    "eff_from_dt", "eff_to_dt"), parent=HR_EMPLOYEE)
+DATABASE_DRIFT: Final = Table("agency_database", "seed_drift", ("personal_id", "kind", "detail"))
+NS_CANBO: Final = Table("agency_file_drop", "ns_canbo", (
+    "ma_cb", "so_cccd", "ho_ten", "ngay_sinh", "gioi_tinh", "ma_dv", "phong_ban", "chuc_vu",
+    "ngach", "bac", "he_so", "ky_luat_cho", "dia_chi", "ngay_tuyen", "cap_nhat"))
+NS_KYLUAT: Final = Table("agency_file_drop", "ns_kyluat", (
+    "ma_cb", "so_qd", "ngay_qd", "hinh_thuc", "nguoi_ky", "ly_do", "tu_ngay", "den_ngay"),
+    parent=NS_CANBO)
+FILE_DROP_DRIFT: Final = Table("agency_file_drop", "seed_drift",
+                               ("personal_id", "kind", "detail"))
 
 # Tables every chunk contributes rows to, in the order their COPY streams start.
 CHUNK_TABLES: Final = (EMPLOYEE, ALLOWANCE, WORK_HISTORY, QUALIFICATION, TRAINING, AWARD,
                        DISCIPLINE, EVALUATION, PARTY_MEMBERSHIP, HEALTH_RECORD,
                        ASSET_DECLARATION, PERSONAL_HISTORY, FAMILY_MEMBER, CITIZEN, NHAN_SU,
-                       STAFF, REST_DRIFT, GRAPHQL_DRIFT)
-AGENCY_SYSTEM_TABLES: Final = {"agency_rest": (NHAN_SU, REST_DRIFT),
-                               "agency_graphql": (STAFF, GRAPHQL_DRIFT)}
+                       KY_LUAT, STAFF, STAFF_DISCIPLINE, REST_DRIFT, GRAPHQL_DRIFT,
+                       HR_EMPLOYEE, HR_DISCIPLINARY_ACTION, DATABASE_DRIFT, NS_CANBO,
+                       NS_KYLUAT, FILE_DROP_DRIFT)
+# Everything the seeder writes to each agency system (the sandbox schema's tables, and the
+# seed_drift it adds), referenced tables first.
+AGENCY_SYSTEM_TABLES: Final = {"agency_rest": (NHAN_SU, KY_LUAT, REST_DRIFT),
+                               "agency_graphql": (STAFF, STAFF_DISCIPLINE, GRAPHQL_DRIFT),
+                               "agency_database": (HR_EMPLOYEE, HR_DISCIPLINARY_ACTION,
+                                                   DATABASE_DRIFT),
+                               "agency_file_drop": (NS_CANBO, NS_KYLUAT, FILE_DROP_DRIFT)}
 
 # Everything the seeder writes to the national database (code lists excluded), emptied in one
 # statement because of the foreign keys between them.

@@ -7,6 +7,9 @@ is answered 400; an executed operation is answered 200, field errors included.
 Statistics: every POST counts as one ``graphql`` request; in addition each executed root field
 counts under its own name (``staffByCitizenIds``, ``staffMember``, ``staffChanges``), with the
 ids asked for as its items, so a test can tell one request carrying one batch from many.
+
+Every answer holding staff records carries each one's discipline decisions (``disciplines``),
+read for the whole answer in one query.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from datetime import datetime
 from inspect import isawaitable
 from typing import Any
 
+import asyncpg
 from graphql import DocumentNode, GraphQLError, GraphQLResolveInfo, execute, parse, validate
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -48,7 +52,11 @@ _MAX_PAGE = 1000
 _MAX_TOKENS = 20_000
 
 _COLUMNS = ("staff_id, citizen_id, name, dob, gender, org_code, department, job_title_code, "
-            "grade, pay_step, pay_coefficient, pending_discipline, address, modified_at")
+            "grade, pay_step, pay_coefficient, pending_discipline, address, hired_on, modified_at")
+# The decisions of a whole answer in one query, whatever its size.
+_DECISIONS_SQL = ("SELECT citizen_id, decision_number, decided_on, form, issuer, reason, "
+                  "effective_from, effective_to FROM staff_discipline "
+                  "WHERE citizen_id = ANY($1) ORDER BY decided_on, id")
 _BY_IDS_SQL = f"SELECT {_COLUMNS} FROM staff WHERE citizen_id = ANY($1)"
 _ONE_SQL = f"SELECT {_COLUMNS} FROM staff WHERE citizen_id = $1"
 # Keyset pagination over the (modified_at, staff_id) index; see the REST system's feed.
@@ -71,7 +79,27 @@ DIALECT = ErrorDialect(
 )
 
 
-def _staff(row: Mapping[str, Any]) -> dict[str, Any]:
+def _discipline(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {"decisionNumber": row["decision_number"], "decidedOn": row["decided_on"],
+            "form": row["form"], "issuer": row["issuer"], "reason": row["reason"],
+            "effectiveFrom": row["effective_from"], "effectiveTo": row["effective_to"]}
+
+
+async def _staff_rows(pool: asyncpg.Pool, sql: str, *args: Any) -> list[dict[str, Any]]:
+    """The ``staff`` rows ``sql`` selects, each served with its decisions: two queries in one
+    snapshot, so a record and its decisions always agree."""
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read",
+                                                         readonly=True):
+        rows = await conn.fetch(sql, *args)
+        found = await conn.fetch(_DECISIONS_SQL, [r["citizen_id"] for r in rows]) \
+            if rows else []
+    decisions: dict[str, list[dict[str, Any]]] = {}
+    for decision in found:
+        decisions.setdefault(decision["citizen_id"], []).append(_discipline(decision))
+    return [_staff(row, decisions.get(row["citizen_id"], [])) for row in rows]
+
+
+def _staff(row: Mapping[str, Any], disciplines: list[dict[str, Any]]) -> dict[str, Any]:
     code = row["job_title_code"]
     return {
         "staffId": row["staff_id"], "citizenId": row["citizen_id"], "name": row["name"],
@@ -81,6 +109,7 @@ def _staff(row: Mapping[str, Any]) -> dict[str, Any]:
         "grade": row["grade"], "payStep": row["pay_step"],
         "payCoefficient": float(row["pay_coefficient"]),
         "pendingDiscipline": row["pending_discipline"], "address": row["address"],
+        "hiredOn": row["hired_on"], "disciplines": disciplines,
         "modifiedAt": row["modified_at"],
     }
 
@@ -168,8 +197,7 @@ class AgencyGraphQLService(PooledService):
             unique = list(dict.fromkeys(personal_id(v, f"ids[{i}]") for i, v in enumerate(ids)))
         except InvalidInput as error:
             raise _user_input_error(error) from None
-        rows = await self.pool.fetch(_BY_IDS_SQL, unique) if unique else []
-        return [_staff(row) for row in rows]
+        return await _staff_rows(self.pool, _BY_IDS_SQL, unique) if unique else []
 
     async def staff_member(self, citizen_id: str) -> dict[str, Any] | None:
         self.stats.count_request("staffMember")
@@ -178,8 +206,8 @@ class AgencyGraphQLService(PooledService):
             wanted = personal_id(citizen_id, "citizenId")
         except InvalidInput as error:
             raise _user_input_error(error) from None
-        row = await self.pool.fetchrow(_ONE_SQL, wanted)
-        return None if row is None else _staff(row)
+        found = await _staff_rows(self.pool, _ONE_SQL, wanted)
+        return found[0] if found else None
 
     async def staff_changes(self, since: datetime, first: int | None,
                             after: str | None) -> dict[str, Any]:
@@ -194,14 +222,14 @@ class AgencyGraphQLService(PooledService):
             raise _user_input_error(error) from None
         # One row more than the page tells whether another page follows.
         if cursor is None:
-            rows = await self.pool.fetch(_CHANGES_SQL, since, limit + 1)
+            rows = await _staff_rows(self.pool, _CHANGES_SQL, since, limit + 1)
         else:
-            rows = await self.pool.fetch(_CHANGES_AFTER_SQL, since, *cursor, limit + 1)
+            rows = await _staff_rows(self.pool, _CHANGES_AFTER_SQL, since, *cursor, limit + 1)
         page = rows[:limit]
         last = page[-1] if page else None
         return {
-            "nodes": [_staff(row) for row in page],
-            "endCursor": (encode_cursor(last["modified_at"], last["staff_id"])
+            "nodes": page,
+            "endCursor": (encode_cursor(last["modifiedAt"], last["staffId"])
                           if last is not None else None),
             "hasMore": len(rows) > limit,
         }

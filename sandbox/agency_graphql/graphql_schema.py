@@ -98,6 +98,17 @@ JobTitle = GraphQLObjectType("JobTitle", {
     "label": GraphQLField(_non_null(GraphQLString)),
 })
 
+StaffDiscipline = GraphQLObjectType("StaffDiscipline", {
+    "decisionNumber": GraphQLField(_non_null(GraphQLString)),
+    "decidedOn": GraphQLField(_non_null(DateScalar)),
+    "form": GraphQLField(_non_null(GraphQLString),
+                         description="The national discipline form code (reprimand, ...)."),
+    "issuer": GraphQLField(_non_null(GraphQLString)),
+    "reason": GraphQLField(_non_null(GraphQLString)),
+    "effectiveFrom": GraphQLField(_non_null(DateScalar)),
+    "effectiveTo": GraphQLField(DateScalar),
+})
+
 Staff = GraphQLObjectType("Staff", {
     "staffId": GraphQLField(_non_null(GraphQLID)),
     "citizenId": GraphQLField(_non_null(GraphQLString)),
@@ -112,7 +123,11 @@ Staff = GraphQLObjectType("Staff", {
     "payCoefficient": GraphQLField(_non_null(GraphQLFloat)),
     "pendingDiscipline": GraphQLField(GraphQLString),
     "address": GraphQLField(_non_null(GraphQLString)),
-    "modifiedAt": GraphQLField(_non_null(DateTimeScalar)),
+    "hiredOn": GraphQLField(_non_null(DateScalar)),
+    "disciplines": GraphQLField(_non_null(GraphQLList(_non_null(StaffDiscipline)))),
+    "modifiedAt": GraphQLField(
+        _non_null(DateTimeScalar),
+        description="The record's last change, its discipline decisions included."),
 })
 
 StaffPage = GraphQLObjectType("StaffPage", {

@@ -1,9 +1,10 @@
 """The Ministry of Finance HR system (serves the ``*.G02`` agencies): REST/JSON.
 
 The vendor's JSON uses its own Vietnamese field names (the ``nhan_su`` columns) and code lists
-(see ``codes.py``); authentication is ``Authorization: Bearer <token>``. Route names, as counted
-in ``/_sandbox/stats``: ``nhan_su.tra_cuu`` (batch lookup), ``nhan_su.chi_tiet`` (one record),
-``nhan_su.thay_doi`` (change feed).
+(see ``codes.py``); each record carries its discipline decisions nested (``ky_luat``, the
+``ky_luat`` table's columns). Authentication is ``Authorization: Bearer <token>``. Route
+names, as counted in ``/_sandbox/stats``: ``nhan_su.tra_cuu`` (batch lookup),
+``nhan_su.chi_tiet`` (one record), ``nhan_su.thay_doi`` (change feed).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -40,7 +42,11 @@ ROUTE_FEED = "nhan_su.thay_doi"
 
 _COLUMNS = ("ma_nhan_su, so_cccd, ho_va_ten, ngay_sinh, gioi_tinh, ma_don_vi, ten_phong_ban, "
             "chuc_vu, ma_ngach, bac_luong, he_so_luong, ky_luat_dang_xu_ly, "
-            "dia_chi_thuong_tru, ngay_cap_nhat")
+            "dia_chi_thuong_tru, ngay_tuyen_dung, ngay_cap_nhat")
+# The decisions of a whole answer in one query, whatever its size.
+_DECISIONS_SQL = ("SELECT ma_nhan_su, so_quyet_dinh, ngay_quyet_dinh, hinh_thuc, "
+                  "co_quan_ban_hanh, ly_do, hieu_luc_tu, hieu_luc_den FROM ky_luat "
+                  "WHERE ma_nhan_su = ANY($1) ORDER BY ngay_quyet_dinh, ma_ky_luat")
 _LOOKUP_SQL = f"SELECT {_COLUMNS} FROM nhan_su WHERE so_cccd = ANY($1)"
 _ONE_SQL = f"SELECT {_COLUMNS} FROM nhan_su WHERE ma_nhan_su = $1"
 # Keyset pagination over the (ngay_cap_nhat, ma_nhan_su) index: the row comparison continues
@@ -64,11 +70,28 @@ DIALECT = ErrorDialect(
 )
 
 
-def _nhan_su(row: Mapping[str, Any]) -> dict[str, Any]:
+def _nhan_su(row: Mapping[str, Any], decisions: Mapping[str, list[dict[str, Any]]]
+             ) -> dict[str, Any]:
     record = dict(row)
     # numeric(4,2) arrives as Decimal; the vendor's JSON carries it as a plain number.
     record["he_so_luong"] = float(record["he_so_luong"])
+    record["ky_luat"] = decisions.get(record["ma_nhan_su"], [])
     return record
+
+
+async def _records(pool: asyncpg.Pool, sql: str, *args: Any) -> list[dict[str, Any]]:
+    """The ``nhan_su`` rows ``sql`` selects, each with its decisions: two queries in one
+    snapshot, so a record and its decisions always agree."""
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read",
+                                                         readonly=True):
+        rows = await conn.fetch(sql, *args)
+        found = await conn.fetch(_DECISIONS_SQL, [r["ma_nhan_su"] for r in rows]) \
+            if rows else []
+    decisions: dict[str, list[dict[str, Any]]] = {}
+    for decision in found:
+        item = dict(decision)
+        decisions.setdefault(item.pop("ma_nhan_su"), []).append(item)
+    return [_nhan_su(row, decisions) for row in rows]
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,9 +147,8 @@ class AgencyRestService(PooledService):
             raise RequestError(413, f"at most {cap} so_cccd per request, got {len(asked)}",
                                extra={"so_luong_toi_da": cap})
         ids = list(dict.fromkeys(personal_id(v, f"so_cccd[{i}]") for i, v in enumerate(asked)))
-        rows = await self.pool.fetch(_LOOKUP_SQL, ids) if ids else []
-        return JSONResponse({"du_lieu": [_nhan_su(row) for row in rows],
-                             "so_ban_ghi": len(rows)})
+        records = await _records(self.pool, _LOOKUP_SQL, ids) if ids else []
+        return JSONResponse({"du_lieu": records, "so_ban_ghi": len(records)})
 
     async def get_one(self, request: Request) -> Response:
         self.stats.count_items(ROUTE_GET, 1)
@@ -134,26 +156,25 @@ class AgencyRestService(PooledService):
         if len(local_id) > _MAX_LOCAL_ID_CHARS or not local_id.isprintable():
             raise InvalidInput(f"ma_nhan_su must be at most {_MAX_LOCAL_ID_CHARS} printable "
                                f"characters, got {preview(local_id)}")
-        row = await self.pool.fetchrow(_ONE_SQL, local_id)
-        if row is None:
+        found = await _records(self.pool, _ONE_SQL, local_id)
+        if not found:
             raise RequestError(404, f"no employee with ma_nhan_su {preview(local_id)}")
-        return JSONResponse(_nhan_su(row))
+        return JSONResponse(found[0])
 
     async def changes(self, request: Request) -> Response:
         query = _feed_query(request.query_params, request.query_params.multi_items())
         # One row more than the page tells whether another page follows.
         if query.after is None:
-            rows = await self.pool.fetch(_FEED_SQL, query.since, query.limit + 1)
+            rows = await _records(self.pool, _FEED_SQL, query.since, query.limit + 1)
         else:
-            rows = await self.pool.fetch(_FEED_AFTER_SQL, query.since, *query.after,
-                                         query.limit + 1)
+            rows = await _records(self.pool, _FEED_AFTER_SQL, query.since, *query.after,
+                                  query.limit + 1)
         page = rows[: query.limit]
         more = len(rows) > query.limit
         last = page[-1] if page else None
         next_cursor = (encode_cursor(last["ngay_cap_nhat"], last["ma_nhan_su"])
                        if more and last is not None else None)
-        return JSONResponse({"du_lieu": [_nhan_su(row) for row in page],
-                             "con_tro_tiep": next_cursor})
+        return JSONResponse({"du_lieu": page, "con_tro_tiep": next_cursor})
 
 
 def create_app(dsn: str, *, environ: Mapping[str, str] | None = None) -> Starlette:

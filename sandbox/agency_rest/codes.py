@@ -1,9 +1,9 @@
 """The Ministry of Finance HR system's own code lists.
 
-Like many vendor systems it does not use the national codes: positions (``chuc_vu``) have short
-vendor codes, and ranks (``ma_ngach``) are the national rank codes with the dots dropped. The
-seeder translates national codes into these when it writes the system's rows; the hub must
-translate them back when it reads them.
+Like many vendor systems it does not use the national codes: positions (``chuc_vu``) and
+discipline forms (``ky_luat.hinh_thuc``) have short vendor codes, and ranks (``ma_ngach``) are
+the national rank codes with the dots dropped. The seeder translates national codes into these
+when it writes the system's rows; the hub must translate them back when it reads them.
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from typing import Final
 
-__all__ = ["NATIONAL_TO_VENDOR_POSITION", "POSITION_CODES", "POSITION_LABELS",
-           "national_position_code", "national_rank_code", "vendor_position_code",
-           "vendor_rank_code"]
+__all__ = ["DISCIPLINE_FORMS", "NATIONAL_TO_VENDOR_DISCIPLINE", "NATIONAL_TO_VENDOR_POSITION",
+           "POSITION_CODES", "POSITION_LABELS", "national_discipline_form",
+           "national_position_code", "national_rank_code", "vendor_discipline_form",
+           "vendor_position_code", "vendor_rank_code"]
 
 # Vendor position code -> national position code (the national ``position`` code list).
 POSITION_CODES: Final[dict[str, str]] = {
@@ -69,6 +70,21 @@ POSITION_LABELS: Final[dict[str, str]] = {
 NATIONAL_TO_VENDOR_POSITION: Final[dict[str, str]] = {
     national: vendor for vendor, national in POSITION_CODES.items()}
 
+# Vendor discipline form code (hình thức kỷ luật) -> national ``discipline_form`` code.
+DISCIPLINE_FORMS: Final[dict[str, str]] = {
+    "KT": "reprimand",               # khiển trách
+    "CC": "warning",                 # cảnh cáo
+    "HBL": "salary_step_reduction",  # hạ bậc lương
+    "GC": "demotion",                # giáng chức
+    "CCH": "dismissal_from_post",    # cách chức
+    "BTV": "forced_resignation",     # buộc thôi việc
+    "BN": "removal_from_office",     # bãi nhiệm
+}
+
+# National discipline form -> vendor code (the list is one-to-one).
+NATIONAL_TO_VENDOR_DISCIPLINE: Final[dict[str, str]] = {
+    national: vendor for vendor, national in DISCIPLINE_FORMS.items()}
+
 # National rank codes come in two shapes: civil servant ranks '01.003' (old education and
 # health ranks also had a letter: '15a.201') and public employee titles 'V.07.01.03'.
 _NATIONAL_RANK = re.compile(r"(?:[0-9]{2}[a-z]?\.[0-9]{3}|V\.[0-9]{2}\.[0-9]{2}\.[0-9]{2})")
@@ -88,6 +104,20 @@ def national_position_code(vendor: str) -> str:
         return POSITION_CODES[vendor]
     except KeyError:
         raise ValueError(f"unknown vendor position code {vendor!r}") from None
+
+
+def vendor_discipline_form(national: str) -> str:
+    try:
+        return NATIONAL_TO_VENDOR_DISCIPLINE[national]
+    except KeyError:
+        raise ValueError(f"no vendor code for national discipline form {national!r}") from None
+
+
+def national_discipline_form(vendor: str) -> str:
+    try:
+        return DISCIPLINE_FORMS[vendor]
+    except KeyError:
+        raise ValueError(f"unknown vendor discipline form code {vendor!r}") from None
 
 
 def vendor_rank_code(national: str) -> str:

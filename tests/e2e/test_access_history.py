@@ -196,7 +196,8 @@ async def portal_http(databases: DatabaseSet, sandbox_session: Sandbox, hub_auth
                       hub_url: str) -> AsyncIterator[httpx.AsyncClient]:
     """The endpoint in an app of its own (the hub's app adds the route), over the same
     databases, keys and issuer as the running hub, so its tokens are accepted here."""
-    env = {"HUB_DATABASE_URL": databases.national, **sandbox_session.ports.source_env(),
+    env = {"HUB_DATABASE_URL": databases.national, **databases.source_env(),
+           **sandbox_session.ports.source_env(),
            **hub_auth.env, "HUB_POLICY_WATCH": "0"}
     with pytest.MonkeyPatch.context() as patch:
         for name, value in env.items():

@@ -30,6 +30,8 @@ MOF_FIELDS = {"localId": "ma_nhan_su", "fullName": "ho_va_ten", "salaryStep": "b
               "pendingDiscipline": "ky_luat_dang_xu_ly", "address": "dia_chi_thuong_tru"}
 HANOI_FIELDS = {"fullName": "name", "salaryStep": "pay_step",
                 "pendingDiscipline": "pending_discipline", "address": "address"}
+MOH_FIELDS = {"fullName": "full_nm", "salaryStep": "sal_step",
+              "pendingDiscipline": "disc_pending", "address": "home_addr"}
 
 
 def _nodes(graphql: GraphQLClient, variables: dict[str, Any]) -> list[dict[str, Any]]:
@@ -80,7 +82,7 @@ def test_person_fields_equal_the_population_registry(graphql: GraphQLClient,
 def test_agency_records_come_from_the_agency_systems(graphql: GraphQLClient,
                                                      databases: DatabaseSet) -> None:
     nodes = _nodes(graphql, {"first": 100, "filter": {"provinceCode": "01"}})
-    served = [n for n in nodes if n["agencyCode"].endswith((".G02", ".H01"))]
+    served = [n for n in nodes if n["agencyCode"].endswith((".G02", ".H01", ".G04"))]
     unserved = [n for n in nodes if n not in served]
     assert served, "the Hà Nội page includes employees of agencies with HR systems"
     assert unserved, "and employees of agencies without one"
@@ -92,6 +94,11 @@ def test_agency_records_come_from_the_agency_systems(graphql: GraphQLClient,
             row = fetch_one(databases.agency_rest, "SELECT * FROM nhan_su WHERE so_cccd = $1",
                             node["personalId"])
             fields, system = MOF_FIELDS, "mof-hrmis"
+        elif node["agencyCode"].endswith(".G04"):
+            row = fetch_one(databases.agency_database,
+                            "SELECT * FROM hr_employee WHERE national_id_no = $1",
+                            node["personalId"])
+            fields, system = MOH_FIELDS, "moh-hris"
         else:
             row = fetch_one(databases.agency_graphql, "SELECT * FROM staff WHERE citizen_id = $1",
                             node["personalId"])
@@ -217,3 +224,90 @@ def test_record_groups_are_served(graphql: GraphQLClient, databases: DatabaseSet
                         with_discipline["employee_code"])
     assert [e["year"] for e in servant["evaluations"]] == [e["year"] for e in evaluations]
     assert servant["workHistory"]
+
+
+AGENCY_DECISIONS_QUERY = """query($first: Int, $filter: CivilServantFilter) {
+  civilServants(first: $first, filter: $filter) { nodes { personalId hiredOn
+    agencyRecord { system hiredOn disciplines { decisionNumber decidedOn formCode issuer reason
+                                                effectiveFrom effectiveTo } } } } }"""
+
+
+def _vendor_decisions(databases: DatabaseSet, system: str, pid: str) -> list[dict[str, Any]]:
+    """A person's decisions as the agency system's own tables hold them, in national terms
+    (the Ministry of Finance's form codes translated by the sandbox's own code list)."""
+    from sandbox.agency_rest.codes import DISCIPLINE_FORMS
+
+    if system == "mof-hrmis":
+        rows = fetch(databases.agency_rest,
+                     "SELECT k.* FROM ky_luat k JOIN nhan_su n USING (ma_nhan_su)"
+                     " WHERE n.so_cccd = $1 ORDER BY ngay_quyet_dinh, ma_ky_luat", pid)
+        return [{"decisionNumber": r["so_quyet_dinh"],
+                 "decidedOn": r["ngay_quyet_dinh"].isoformat(),
+                 "formCode": DISCIPLINE_FORMS[r["hinh_thuc"]], "issuer": r["co_quan_ban_hanh"],
+                 "reason": r["ly_do"], "effectiveFrom": r["hieu_luc_tu"].isoformat(),
+                 "effectiveTo": r["hieu_luc_den"] and r["hieu_luc_den"].isoformat()}
+                for r in rows]
+    rows = fetch(databases.agency_graphql, "SELECT * FROM staff_discipline WHERE citizen_id = $1"
+                 " ORDER BY decided_on, id", pid)
+    return [{"decisionNumber": r["decision_number"], "decidedOn": r["decided_on"].isoformat(),
+             "formCode": r["form"], "issuer": r["issuer"], "reason": r["reason"],
+             "effectiveFrom": r["effective_from"].isoformat(),
+             "effectiveTo": r["effective_to"] and r["effective_to"].isoformat()}
+            for r in rows]
+
+
+def test_agency_hire_dates_and_decisions_come_from_the_agency_systems(
+        graphql: GraphQLClient, databases: DatabaseSet) -> None:
+    """Every decision of the two HTTP systems, in national form codes, and their hire dates
+    (seeded equal to the national ones)."""
+    nodes = graphql.data(AGENCY_DECISIONS_QUERY, {"first": 100,
+                                                  "filter": {"provinceCode": "01"}})[
+        "civilServants"]["nodes"]
+    held = [n for n in nodes if n["agencyRecord"]
+            and n["agencyRecord"]["system"] in ("mof-hrmis", "hanoi-hrm")]
+    assert held
+    with_decisions = 0
+    for node in held:
+        record = node["agencyRecord"]
+        assert record["hiredOn"] == node["hiredOn"]
+        expected = _vendor_decisions(databases, record["system"], node["personalId"])
+        assert record["disciplines"] == expected
+        with_decisions += bool(expected)
+    national = fetch(databases.national,
+                     "SELECT count(*) AS n FROM discipline d JOIN employee e USING"
+                     " (employee_code) WHERE e.personal_id = ANY($1)",
+                     [n["personalId"] for n in held])[0]["n"]
+    assert with_decisions >= min(national, 1)
+
+
+def test_appointment_checks_agree_with_every_source(graphql: GraphQLClient,
+                                                    databases: DatabaseSet) -> None:
+    """Over the seeded data: each seeded decision appears with its source, a decision only an
+    agency system holds is reported missing nationally, and nobody is CLEAR with a decision
+    in effect on the day."""
+    drifted = [r["personal_id"] for r in fetch(
+        databases.agency_rest, "SELECT personal_id FROM seed_drift WHERE kind ="
+        " 'discipline_missing'")] + [r["personal_id"] for r in fetch(
+        databases.agency_graphql, "SELECT personal_id FROM seed_drift WHERE kind ="
+        " 'discipline_missing'")]
+    disciplined = [r["personal_id"] for r in fetch(
+        databases.national, "SELECT e.personal_id FROM discipline d JOIN employee e"
+        " USING (employee_code) ORDER BY d.id LIMIT 15")]
+    people = list(dict.fromkeys([*drifted[:5], *disciplined]))
+    aliases = " ".join(
+        f'p{i}: appointmentCheck(personalId: "{pid}", asOf: "2026-11-01") {{ verdict complete '
+        "disciplines { source decisionNumber inEffect } disagreements { kind } }"
+        for i, pid in enumerate(people))
+    data = graphql.data(f"{{ {aliases} }}")
+    for i, pid in enumerate(people):
+        check = data[f"p{i}"]
+        national = fetch(databases.national,
+                         "SELECT decision_number FROM discipline d JOIN employee e USING"
+                         " (employee_code) WHERE e.personal_id = $1", pid)
+        numbers = [d["decisionNumber"] for d in check["disciplines"] if d["source"] == "national"]
+        assert numbers == [r["decision_number"] for r in national]
+        if check["complete"] and any(d["inEffect"] for d in check["disciplines"]):
+            assert check["verdict"] == "BARRED"
+        if pid in drifted:
+            assert "MISSING_NATIONALLY" in {d["kind"] for d in check["disagreements"]}
+            assert check["verdict"] == "BARRED"  # the drift is in effect on the day

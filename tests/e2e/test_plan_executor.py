@@ -113,7 +113,8 @@ def pair(databases: DatabaseSet, sandbox_session: Sandbox) -> Iterator[Pair]:
 
     # Both executors run on one runtime against failing sources: no retries and no breaker,
     # whose state the first run would leave to the second.
-    env = {"HUB_DATABASE_URL": databases.national, **sandbox_session.ports.source_env(),
+    env = {"HUB_DATABASE_URL": databases.national, **databases.source_env(),
+           **sandbox_session.ports.source_env(),
            "POPULATION_TIMEOUT_SECONDS": "0.5", "HUB_SOURCE_RETRIES": "0",
            "HUB_BREAKER_FAILURES": "1000000"}
     saved = {k: os.environ.get(k) for k in env}

@@ -24,8 +24,9 @@ from hub.databases import DatabaseSet
 from sandbox.agency_graphql.codes import JOB_TITLES
 from sandbox.agency_rest.codes import POSITION_CODES, vendor_rank_code
 
-__all__ = ["CITIZENS", "CONTROL_HEADERS", "FEED_START", "GRAPHQL_STAFF", "GRAPHQL_TOKEN",
-           "POPULATION_KEY", "REST_STAFF", "REST_TOKEN", "UNKNOWN_ID", "ServiceProcess", "Services",
+__all__ = ["CITIZENS", "CONTROL_HEADERS", "FEED_START", "GRAPHQL_DECISIONS", "GRAPHQL_STAFF",
+           "GRAPHQL_TOKEN", "POPULATION_KEY", "REST_DECISIONS", "REST_STAFF", "REST_TOKEN",
+           "UNKNOWN_ID", "ServiceProcess", "Services",
            "graphql", "insert_rows", "service_env"]
 
 POPULATION_KEY = "demo-population-key"
@@ -78,7 +79,8 @@ REST_STAFF: list[dict[str, Any]] = [
      "ma_ngach": vendor_rank_code(_NATIONAL_RANKS[i % 5]), "bac_luong": 1 + i % 9,
      "he_so_luong": Decimal("2.34") + Decimal("0.33") * (i % 9),
      "ky_luat_dang_xu_ly": "Đang xem xét kỷ luật" if i == 3 else None,
-     "dia_chi_thuong_tru": "28 Trần Hưng Đạo, Hà Nội", "ngay_cap_nhat": _changed_at(i)}
+     "dia_chi_thuong_tru": "28 Trần Hưng Đạo, Hà Nội",
+     "ngay_tuyen_dung": date(2005, 9, 1) + timedelta(days=i), "ngay_cap_nhat": _changed_at(i)}
     # Inserted in reverse so that the feed's order cannot come from insertion order.
     for i in reversed(range(_STAFF_COUNT))
 ]
@@ -90,8 +92,31 @@ GRAPHQL_STAFF: list[dict[str, Any]] = [
      "job_title_code": list(JOB_TITLES)[i % 21], "grade": _NATIONAL_RANKS[i % 5],
      "pay_step": 1 + i % 9, "pay_coefficient": Decimal("2.34") + Decimal("0.33") * (i % 9),
      "pending_discipline": "Khiển trách (đang xử lý)" if i == 4 else None,
-     "address": "Số 1 Tràng Tiền, Hà Nội", "modified_at": _changed_at(i)}
+     "address": "Số 1 Tràng Tiền, Hà Nội", "hired_on": date(2008, 3, 1) + timedelta(days=i),
+     "modified_at": _changed_at(i)}
     for i in reversed(range(_STAFF_COUNT))
+]
+
+# Discipline decisions: two for the REST system's employee 5 (listed in decision order,
+# inserted in reverse), one for employee 6; one for the GraphQL system's staff member 5.
+REST_DECISIONS: list[dict[str, Any]] = [
+    {"ma_nhan_su": "BTC-0005", "so_quyet_dinh": "45/QĐ-BTC", "ngay_quyet_dinh": date(2025, 8, 8),
+     "hinh_thuc": "CC", "co_quan_ban_hanh": "Bộ Tài chính",
+     "ly_do": "Vi phạm quy chế làm việc của cơ quan", "hieu_luc_tu": date(2025, 8, 10),
+     "hieu_luc_den": date(2026, 8, 10)},
+    {"ma_nhan_su": "BTC-0005", "so_quyet_dinh": "12/QĐ-BTC", "ngay_quyet_dinh": date(2021, 3, 2),
+     "hinh_thuc": "KT", "co_quan_ban_hanh": "Bộ Tài chính", "ly_do": "",
+     "hieu_luc_tu": date(2021, 3, 2), "hieu_luc_den": date(2021, 9, 2)},
+    {"ma_nhan_su": "BTC-0006", "so_quyet_dinh": "7/QĐ-BTC", "ngay_quyet_dinh": date(2024, 1, 15),
+     "hinh_thuc": "BTV", "co_quan_ban_hanh": "Bộ Tài chính",
+     "ly_do": "Vi phạm quy định về phòng, chống tham nhũng, tiêu cực",
+     "hieu_luc_tu": date(2024, 1, 15), "hieu_luc_den": None},
+]
+GRAPHQL_DECISIONS: list[dict[str, Any]] = [
+    {"citizen_id": "001090000205", "decision_number": "301/QĐ-UBND",
+     "decided_on": date(2026, 5, 4), "form": "warning", "issuer": "UBND thành phố Hà Nội",
+     "reason": "Chậm trễ, gây phiền hà trong giải quyết thủ tục hành chính",
+     "effective_from": date(2026, 5, 5), "effective_to": date(2027, 5, 5)},
 ]
 
 
@@ -120,7 +145,9 @@ async def _insert(dsn: str, table: str, rows: list[dict[str, Any]]) -> None:
 async def insert_rows(databases: DatabaseSet) -> None:
     await _insert(databases.population, "citizen", CITIZENS)
     await _insert(databases.agency_rest, "nhan_su", REST_STAFF)
+    await _insert(databases.agency_rest, "ky_luat", REST_DECISIONS[::-1])
     await _insert(databases.agency_graphql, "staff", GRAPHQL_STAFF)
+    await _insert(databases.agency_graphql, "staff_discipline", GRAPHQL_DECISIONS)
 
 
 async def graphql(client: httpx.AsyncClient, query: str,

@@ -10,6 +10,7 @@ import pytest
 from sandbox.agency_graphql.codes import JOB_TITLES
 from tests.sandbox.sandbox_testkit import (
     FEED_START,
+    GRAPHQL_DECISIONS,
     GRAPHQL_STAFF,
     GRAPHQL_TOKEN,
     UNKNOWN_ID,
@@ -17,8 +18,11 @@ from tests.sandbox.sandbox_testkit import (
     graphql,
 )
 
+DISCIPLINE_FIELDS = ("decisionNumber decidedOn form issuer reason effectiveFrom "
+                     "effectiveTo")
 STAFF_FIELDS = ("staffId citizenId name dob gender orgCode department jobTitle { code label } "
-                "grade payStep payCoefficient pendingDiscipline address modifiedAt")
+                "grade payStep payCoefficient pendingDiscipline address hiredOn "
+                f"disciplines {{ {DISCIPLINE_FIELDS} }} modifiedAt")
 BY_IDS = f"query($ids: [String!]!) {{ staffByCitizenIds(ids: $ids) {{ {STAFF_FIELDS} }} }}"
 CHANGES = ("query($since: DateTime!, $first: Int, $after: String) { staffChanges(since: $since, "
            "first: $first, after: $after) { nodes { staffId citizenId modifiedAt } endCursor "
@@ -47,6 +51,31 @@ async def test_staff_by_citizen_ids(agency_graphql: httpx.AsyncClient) -> None:
     assert member["pendingDiscipline"] == "Khiển trách (đang xử lý)"
     assert isinstance(member["staffId"], str)
     assert member["modifiedAt"].startswith("2024-01-01T00:01:00")
+    assert member["hiredOn"] == row["hired_on"].isoformat()
+    assert member["disciplines"] == []
+
+
+async def test_every_answer_carries_the_decisions(agency_graphql: httpx.AsyncClient) -> None:
+    """staffByCitizenIds, staffMember and staffChanges all serve each member's decisions."""
+    decision = GRAPHQL_DECISIONS[0]
+    expected = [{"decisionNumber": decision["decision_number"],
+                 "decidedOn": decision["decided_on"].isoformat(), "form": decision["form"],
+                 "issuer": decision["issuer"], "reason": decision["reason"],
+                 "effectiveFrom": decision["effective_from"].isoformat(),
+                 "effectiveTo": decision["effective_to"].isoformat()}]
+    held, other = decision["citizen_id"], GRAPHQL_STAFF[0]["citizen_id"]
+    by_ids = (await graphql(agency_graphql, BY_IDS, {"ids": [held, other]})).json()["data"]
+    one = (await graphql(agency_graphql, f'{{ staffMember(citizenId: "{held}") '
+                                         f'{{ disciplines {{ {DISCIPLINE_FIELDS} }} }} }}')
+           ).json()["data"]["staffMember"]
+    changes = (await graphql(agency_graphql, '{ staffChanges(since: "2024-01-01T00:00:00Z", '
+                                             f'first: 1000) {{ nodes {{ citizenId disciplines '
+                                             f'{{ {DISCIPLINE_FIELDS} }} }} }} }}')
+               ).json()["data"]["staffChanges"]["nodes"]
+    assert one["disciplines"] == expected
+    for nodes in (by_ids["staffByCitizenIds"], changes):
+        for node in nodes:
+            assert node["disciplines"] == (expected if node["citizenId"] == held else [])
 
 
 async def test_inline_arguments_and_staff_member(agency_graphql: httpx.AsyncClient) -> None:

@@ -8,12 +8,22 @@ from typing import Any
 import httpx
 import pytest
 
-from sandbox.agency_rest.codes import POSITION_CODES, national_rank_code
-from tests.sandbox.sandbox_testkit import FEED_START, REST_STAFF, REST_TOKEN, UNKNOWN_ID, Services
+from sandbox.agency_rest.codes import DISCIPLINE_FORMS, POSITION_CODES, national_rank_code
+from tests.sandbox.sandbox_testkit import (
+    FEED_START,
+    REST_DECISIONS,
+    REST_STAFF,
+    REST_TOKEN,
+    UNKNOWN_ID,
+    Services,
+)
 
 NHAN_SU_FIELDS = {"ma_nhan_su", "so_cccd", "ho_va_ten", "ngay_sinh", "gioi_tinh", "ma_don_vi",
                   "ten_phong_ban", "chuc_vu", "ma_ngach", "bac_luong", "he_so_luong",
-                  "ky_luat_dang_xu_ly", "dia_chi_thuong_tru", "ngay_cap_nhat"}
+                  "ky_luat_dang_xu_ly", "dia_chi_thuong_tru", "ngay_tuyen_dung", "ngay_cap_nhat",
+                  "ky_luat"}
+KY_LUAT_FIELDS = {"so_quyet_dinh", "ngay_quyet_dinh", "hinh_thuc", "co_quan_ban_hanh", "ly_do",
+                  "hieu_luc_tu", "hieu_luc_den"}
 BY_ID = {row["ma_nhan_su"]: row for row in REST_STAFF}
 FEED = "/api/v1/nhan-su/thay-doi"
 
@@ -42,6 +52,38 @@ async def test_lookup_in_vendor_format(agency_rest: httpx.AsyncClient) -> None:
     assert national_rank_code(record["ma_ngach"]) in {"01.003", "01.002", "06.031",
                                                       "V.07.01.03", "V.08.01.03"}
     assert record["gioi_tinh"] in ("Nam", "Nữ")
+    assert record["ngay_tuyen_dung"] == expected["ngay_tuyen_dung"].isoformat()
+    assert record["ky_luat"] == []
+
+
+def expected_decisions(local_id: str) -> list[dict[str, Any]]:
+    """The vendor JSON of an employee's decisions, in decision order."""
+    rows = sorted((d for d in REST_DECISIONS if d["ma_nhan_su"] == local_id),
+                  key=lambda d: d["ngay_quyet_dinh"])
+    return [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in d.items()
+             if k != "ma_nhan_su"} for d in rows]
+
+
+async def test_every_answer_carries_the_decisions(agency_rest: httpx.AsyncClient) -> None:
+    """Lookup, single record and change feed all nest each record's decisions (vendor form
+    codes), in decision order, and only its own."""
+    by_local = {r["ma_nhan_su"]: r for r in REST_STAFF}
+    wanted = [by_local[i]["so_cccd"] for i in ("BTC-0005", "BTC-0006", "BTC-0007")]
+    lookup = (await agency_rest.post("/api/v1/nhan-su/tra-cuu",
+                                     json={"so_cccd": wanted})).json()["du_lieu"]
+    one = (await agency_rest.get("/api/v1/nhan-su/BTC-0005")).json()
+    feed = await read_feed(agency_rest, {"cap_nhat_tu": FEED_START.isoformat(),
+                                         "gioi_han": "3"})
+    for records in (lookup, [one], feed):
+        for record in records:
+            assert set(record) == NHAN_SU_FIELDS
+            assert record["ky_luat"] == expected_decisions(record["ma_nhan_su"])
+            for decision in record["ky_luat"]:
+                assert set(decision) == KY_LUAT_FIELDS
+                assert decision["hinh_thuc"] in DISCIPLINE_FORMS
+    assert [d["so_quyet_dinh"] for d in one["ky_luat"]] == ["12/QĐ-BTC", "45/QĐ-BTC"]
+    assert next(r for r in lookup if r["ma_nhan_su"] == "BTC-0006")["ky_luat"][0][
+        "hieu_luc_den"] is None
 
 
 @pytest.mark.parametrize(("count", "status"), [(1000, 200), (1001, 413)])

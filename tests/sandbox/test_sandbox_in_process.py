@@ -1,5 +1,6 @@
 """The services as ASGI apps in this process, to look inside: every batch lookup is exactly one
-SQL query, however many ids it carries."""
+SQL query (two for the agency systems: the records, then all their discipline decisions, in one
+snapshot), however many ids it carries."""
 
 from __future__ import annotations
 
@@ -16,6 +17,21 @@ from sandbox.population.app import create_app as population_app
 from tests.sandbox.sandbox_testkit import GRAPHQL_STAFF, REST_STAFF, Services
 
 
+class _CountingConnection:
+    """A connection of the pool, recording its queries in the pool's list."""
+
+    def __init__(self, conn: Any, queries: list[str]) -> None:
+        self._conn = conn
+        self._queries = queries
+
+    def transaction(self, **options: Any) -> Any:
+        return self._conn.transaction(**options)
+
+    async def fetch(self, sql: str, *args: object) -> Any:
+        self._queries.append(sql)
+        return await self._conn.fetch(sql, *args)
+
+
 class CountingPool:
     """Stands in for the service's asyncpg pool, recording every query sent through it."""
 
@@ -30,6 +46,11 @@ class CountingPool:
     async def fetchrow(self, sql: str, *args: object) -> Any:
         self.queries.append(sql)
         return await self._pool.fetchrow(sql, *args)
+
+    @asynccontextmanager
+    async def acquire(self) -> AsyncIterator[_CountingConnection]:
+        async with self._pool.acquire() as conn:
+            yield _CountingConnection(conn, self.queries)
 
 
 @asynccontextmanager
@@ -64,7 +85,9 @@ async def test_rest_lookup_is_one_query(services: Services) -> None:
                           {"Authorization": "Bearer demo-mof-token"}) as (client, pool):
         response = await client.post("/api/v1/nhan-su/tra-cuu", json={"so_cccd": ids})
     assert response.json()["so_ban_ghi"] == len(REST_STAFF)
-    assert len(pool.queries) == 1
+    assert len(pool.queries) == 2
+    assert "so_cccd = ANY($1)" in pool.queries[0]
+    assert "FROM ky_luat WHERE ma_nhan_su = ANY($1)" in pool.queries[1]
 
 
 async def test_graphql_lookup_is_one_query(services: Services) -> None:
@@ -75,4 +98,6 @@ async def test_graphql_lookup_is_one_query(services: Services) -> None:
             "query": "query($ids: [String!]!) { staffByCitizenIds(ids: $ids) { citizenId } }",
             "variables": {"ids": ids}})
     assert len(response.json()["data"]["staffByCitizenIds"]) == len(GRAPHQL_STAFF)
-    assert len(pool.queries) == 1
+    assert len(pool.queries) == 2
+    assert "citizen_id = ANY($1)" in pool.queries[0]
+    assert "FROM staff_discipline WHERE citizen_id = ANY($1)" in pool.queries[1]

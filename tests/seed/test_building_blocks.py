@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import random
 import unicodedata
+from datetime import date
 from decimal import Decimal
 
 import asyncpg
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hub.seed import binary
@@ -18,9 +19,10 @@ from hub.seed.copy import copy_rows
 from hub.seed.names import misspell
 from hub.seed.plan import build_plan
 from hub.seed.prepare import load_catalog
-from hub.seed.serials import SerialAllocator
+from hub.seed.serials import SerialAllocator, SerialSpaceExhausted
 from hub.seed.tables import Table
 from hub.seed.timeline import AS_OF_ORDINAL, ordinal
+from resolvers import personal_id
 from tests.seed.conftest import Seeded
 
 NUMBERS = ["0", "0.00", "2.34", "10.5", "0.05", "-3.20", "12345.6789", "0.0001", "99.99",
@@ -68,10 +70,64 @@ def test_serial_allocators_of_different_chunks_never_collide() -> None:
     birth = ordinal(1985, 3, 4)
     for chunk in range(50):
         allocator = SerialAllocator(chunk, block=40, offset=12_345)
-        for _ in range(40):
+        for _ in range(20):  # half a block: the other half is kept for look-alikes
             issued.add(allocator.allocate("01", birth, "female"))
-    assert len(issued) == 50 * 40
-    assert len({number[6:] for number in issued}) == 50 * 40
+        with pytest.raises(SerialSpaceExhausted):
+            allocator.allocate("01", birth, "female")
+    assert len(issued) == 50 * 20
+    assert len({number[6:] for number in issued}) == 50 * 20
+
+
+@settings(max_examples=40, deadline=None)
+@given(block=st.sampled_from([40, 100, 250, 1000]), offset=st.integers(0, 999_999),
+       chunks=st.integers(1, 12), per_chunk=st.integers(1, 20),
+       province=st.sampled_from(["01", "79", "38", "96"]), sex=st.sampled_from(["male", "female"]),
+       year=st.integers(1940, 2010))
+def test_lookalikes_are_nobodys_number_and_nobody_elses(
+        block: int, offset: int, chunks: int, per_chunk: int, province: str, sex: str,
+        year: int) -> None:
+    """A duplicate record's number: the same prefix (so still the birth year and sex), the
+    last digit off, never a number any chunk hands out, never another number's look-alike."""
+    birth = ordinal(year, 6, 15)
+    issued, possible = _numbers(province, birth, sex, block, offset, range(chunks), per_chunk)
+    lookalikes: dict[str, str] = {}
+    for number in issued:
+        lookalike = SerialAllocator(0, block=block, offset=offset).lookalike(number)
+        if lookalike is None:
+            continue
+        assert lookalike[:11] == number[:11]
+        assert lookalike[11] != number[11]
+        assert personal_id.problems(lookalike, date.fromordinal(birth), sex) == []
+        assert lookalike not in possible
+        assert lookalikes.setdefault(lookalike, number) == number
+    if block == 1000:
+        assert len(lookalikes) == len(issued)
+
+
+def _numbers(province: str, birth: int, sex: str, block: int, offset: int, chunks: range,
+             per_chunk: int) -> tuple[list[str], set[str]]:
+    """(the first ``per_chunk`` numbers each chunk hands out for a prefix, every number the
+    chunks could ever hand out for it)."""
+    issued: list[str] = []
+    possible: set[str] = set()
+    for chunk in chunks:
+        allocator = SerialAllocator(chunk, block=block, offset=offset)
+        numbers = [allocator.allocate(province, birth, sex) for _ in range(block // 2)]
+        issued += numbers[:per_chunk]
+        possible.update(numbers)
+    return issued, possible
+
+
+def test_lookalikes_of_a_whole_million_run() -> None:
+    """The largest plan (1,000 chunks of 1,000): every chunk's first twenty numbers of a prefix
+    have a look-alike, none of them a number any chunk may hand out, no two the same."""
+    birth = ordinal(1986, 2, 1)
+    issued, possible = _numbers("01", birth, "male", 1000, 424_242, range(1000), 20)
+    allocator = SerialAllocator(0, block=1000, offset=424_242)
+    lookalikes = [allocator.lookalike(number) for number in issued]
+    assert None not in lookalikes
+    assert len(set(lookalikes)) == len(lookalikes)
+    assert not possible & set(lookalikes)
 
 
 async def catalog_of(seeded: Seeded) -> Catalog:

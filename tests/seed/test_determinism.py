@@ -3,7 +3,9 @@ database privileges; and re-seeding replaces rather than adds."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -19,8 +21,10 @@ TABLES = {
                  "award", "discipline", "evaluation", "party_membership", "health_record",
                  "asset_declaration", "personal_history", "family_member", "seed_run"),
     "population": ("citizen",),
-    "agency_rest": ("nhan_su", "seed_drift"),
-    "agency_graphql": ("staff", "seed_drift"),
+    "agency_rest": ("nhan_su", "ky_luat", "seed_drift"),
+    "agency_graphql": ("staff", "staff_discipline", "seed_drift"),
+    "agency_database": ("hr_employee", "hr_disciplinary_action", "seed_drift"),
+    "agency_file_drop": ("ns_canbo", "ns_kyluat", "seed_drift"),
 }
 
 
@@ -37,7 +41,14 @@ async def checksums(databases: DatabaseSet) -> dict[str, tuple[int, str]]:
                 sums[f"{database}.{table}"] = (row["n"], row["digest"])
         finally:
             await conn.close()
+    sums.update(_exports(Path(databases.file_drops)))
     return sums
+
+
+def _exports(directory: Path) -> dict[str, tuple[int, str]]:
+    """The legacy system's dropped exports, by name: their bytes are seeded data too."""
+    return {f"export.{path.name}": (1, hashlib.sha256(path.read_bytes()).hexdigest())
+            for path in sorted(directory.iterdir())}
 
 
 @pytest.fixture

@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 
 from adapters import GraphQLAgencySystemConfig, RestAgencySystemConfig
+from adapters.agency_database import DatabaseAgencySystemConfig
+from adapters.file_drop import FileDropConfig
 from hub.config import PROJECT_ROOT
 from hub.source_config import load_source_config
 
@@ -14,7 +16,8 @@ def test_the_shipped_registry_loads(monkeypatch: pytest.MonkeyPatch) -> None:
     config = load_source_config(PROJECT_ROOT / "config/sources.yaml")
     assert config.population.base_url == "http://registry.example:9"
     kinds = {s.name: type(s) for s in config.agency_systems}
-    assert kinds == {"mof-hrmis": RestAgencySystemConfig, "hanoi-hrm": GraphQLAgencySystemConfig}
+    assert kinds == {"mof-hrmis": RestAgencySystemConfig, "hanoi-hrm": GraphQLAgencySystemConfig,
+                     "moh-hris": DatabaseAgencySystemConfig, "danang-hrm": FileDropConfig}
 
 
 def test_missing_variable_without_default_is_an_error(tmp_path: Path) -> None:
@@ -72,3 +75,24 @@ def test_bad_resilience_settings_are_refused(tmp_path: Path, resilience: str) ->
     path.write_text(f"population: {{base_url: x, api_key: k, resilience: {resilience}}}\n")
     with pytest.raises(ValueError, match="invalid source registry"):
         load_source_config(path)
+
+
+def test_list_fields_of_an_agency_system(tmp_path: Path) -> None:
+    """The shipped systems map their discipline decisions as list fields; a malformed
+    `lists:` section is refused."""
+    config = load_source_config(PROJECT_ROOT / "config/sources.yaml")
+    rest = next(s for s in config.agency_systems if s.name == "mof-hrmis")
+    assert isinstance(rest, RestAgencySystemConfig)
+    decisions = rest.mapping.lists["disciplines"]
+    assert decisions.path == "ky_luat"
+    assert decisions.mapping.codes["form_code"]["BTV"] == "forced_resignation"
+    head = ("population: {base_url: x, api_key: k}\nagency_systems:\n"
+            "  - {name: a, kind: rest, serves: ['*'], base_url: x, lookup: {path: /l, "
+            "ids_field: i, records_field: r}, fields: {personal_id: p}, lists: ")
+    for bad in ("[1, 2]", "{disciplines: {path: k}}", "{disciplines: 5}",
+                "{disciplines: {path: k, fields: {}, sql: x}}",
+                "{disciplines: {path: k, fields: {a: b}, types: {a: money}}}"):
+        path = tmp_path / "sources.yaml"
+        path.write_text(head + bad + "}\n")
+        with pytest.raises(ValueError, match="invalid source registry"):
+            load_source_config(path)
