@@ -248,6 +248,11 @@ class NationalDatabase:
         that cannot be)."""
         return self._sql.array_type(table, column)
 
+    def where(self, table: str, row_filter: RowFilter, args: list[Any]) -> list[str]:
+        """SQL conditions for ``row_filter`` on ``table`` (values appended to ``args`` as
+        parameters), for another adapter's own statements over this database."""
+        return self._sql.where(table, row_filter, args)
+
     def quoted(self, table: str, column: str | None = None) -> str:
         """A whitelisted identifier, quoted: a table, or one of its columns."""
         return self._sql.table(table) if column is None else self._sql.column(table, column)

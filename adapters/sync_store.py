@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from adapters.filters import RowFilter
 from adapters.postgres import NationalDatabase, Row
 
 __all__ = ["ConflictKey", "ConflictWindow", "NewConflict", "NewItem", "SyncState", "SyncStore"]
@@ -148,6 +149,10 @@ class SyncStore:
     async def start_run(self, system: str, watermark: str | None) -> uuid.UUID:
         run_id = uuid.uuid4()
         async with self._national.transaction() as conn:
+            # The caller holds the system's lock: a run still marked running was stopped.
+            await conn.execute(
+                "UPDATE sync_run SET status = 'failed', finished_at = now(),"
+                " error = 'interrupted' WHERE system = $1 AND status = 'running'", system)
             await conn.execute(
                 "INSERT INTO sync_run (id, system, status, watermark_from)"
                 " VALUES ($1, $2, 'running', $3)", run_id, system, watermark)
@@ -177,16 +182,20 @@ class SyncStore:
         again: it is marked as seen by this run, its review status untouched."""
         async with self._national.transaction() as conn:
             if items:
-                await conn.executemany(
+                # One statement for the page's items, whatever their number.
+                columns = list(zip(*[
+                    (i.local_id, i.personal_id, i.employee_code, i.agency_code, i.outcome,
+                     i.kind, i.submission_id, i.status, _dumps(list(i.reasons)),
+                     _dumps(i.detail), i.agency_updated_at) for i in items], strict=True))
+                await conn.execute(
                     "INSERT INTO sync_item (run_id, system, local_id, personal_id,"
                     " employee_code, agency_code, outcome, kind, submission_id, status,"
                     " reasons, detail, agency_updated_at)"
-                    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12::jsonb,"
-                    " $13)",
-                    [(run_id, system, i.local_id, i.personal_id, i.employee_code,
-                      i.agency_code, i.outcome, i.kind, i.submission_id, i.status,
-                      _dumps(list(i.reasons)), _dumps(i.detail), i.agency_updated_at)
-                     for i in items])
+                    " SELECT $1, $2, l, p, e, a, o, k, s, st, r::jsonb, d::jsonb, t"
+                    " FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[],"
+                    " $8::text[], $9::uuid[], $10::text[], $11::text[], $12::text[],"
+                    " $13::timestamptz[]) AS u(l, p, e, a, o, k, s, st, r, d, t)",
+                    run_id, system, *(list(c) for c in columns))
             if conflicts:
                 await conn.executemany(
                     "INSERT INTO sync_conflict (id, system, agency_code, personal_id,"
@@ -247,9 +256,11 @@ class SyncStore:
 
     # ------------------------------------------------------------------ conflicts
 
-    async def conflicts(self, window: ConflictWindow) -> list[dict[str, Any]]:
+    async def conflicts(self, window: ConflictWindow,
+                        row_filter: RowFilter = ()) -> list[dict[str, Any]]:
+        """A page of conflicts, newest first, within ``row_filter`` (a reader's scope)."""
         args: list[Any] = []
-        where = []
+        where = self._national.where("sync_conflict", row_filter, args)
         if window.agency_codes is not None:
             args.append(list(window.agency_codes))
             where.append(f"agency_code = ANY(${len(args)}::text[])")

@@ -18,17 +18,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from adapters import (
-    AgencySystem,
     AgencySystemRegistry,
-    GraphQLAgencySystem,
     NationalDatabase,
     PopulationRegistry,
-    RestAgencySystem,
-    RestAgencySystemConfig,
     SourceError,
 )
 from hub.access import Access, AccessControl
 from hub.access_history_http import AccessHistoryEndpoint
+from hub.agency_sources import OpenAgencySystems, open_agency_systems
 from hub.audit.request_meta import variables_key
 from hub.audit.writer import AuditDisabled, AuditWriter
 from hub.auth.keys import SigningKeys
@@ -75,6 +72,7 @@ class HubRuntime:
         self.desk: SubmissionDesk | None = None
         self.code_lists: CodeLists | None = None
         self.clients: list[httpx.AsyncClient] = []
+        self.agency_systems = OpenAgencySystems()
         self.limits = QueryLimits(max_page_size=settings.max_page_size,
                                   default_page_size=min(20, settings.max_page_size))
         schema = build_schema()
@@ -117,18 +115,11 @@ class HubRuntime:
             role=self.settings.database_role)
         population_client = _http_client()
         self.clients.append(population_client)
-        systems: list[AgencySystem] = []
-        for system_config in config.agency_systems:
-            client = _http_client()
-            self.clients.append(client)
-            if isinstance(system_config, RestAgencySystemConfig):
-                systems.append(RestAgencySystem(client, system_config))
-            else:
-                systems.append(GraphQLAgencySystem(client, system_config))
+        self.agency_systems = await open_agency_systems(config.agency_systems, _http_client)
         self.sources = Sources(
             national=national,
             population=PopulationRegistry(population_client, config.population),
-            agency_systems=AgencySystemRegistry(systems))
+            agency_systems=AgencySystemRegistry(self.agency_systems.systems))
         self.code_lists = await CodeLists.load(national)
         self.desk = SubmissionDesk(
             national, self.code_lists,
@@ -140,6 +131,23 @@ class HubRuntime:
         # Last: a hub that cannot audit must not start (the first chain opens here).
         await self.audit.open()
         self._watch_policies()
+        self._schedule_sync()
+
+    def _schedule_sync(self) -> None:
+        """The data stewardship the server does on its own, when configured: synchronising
+        the agency HR systems, measuring data quality."""
+        interval = self.settings.sync_interval_seconds
+        if interval > 0:
+            from hub.sync.scheduler import run_schedule
+
+            self._background.append(asyncio.create_task(
+                run_schedule(self, interval, self._stop_watching)))
+        every = self.settings.quality_interval_seconds
+        if every > 0:
+            from hub.quality.schedule import measure_on_schedule
+
+            self._background.append(asyncio.create_task(
+                measure_on_schedule(self, every, self._stop_watching)))
 
     def _watch_policies(self) -> None:
         loop = asyncio.get_running_loop()
@@ -151,18 +159,20 @@ class HubRuntime:
                 self.policies.watch(self._stop_watching)))
 
     async def close(self) -> None:
-        await self.audit.close()
-        await self.access.limiter.close()
+        # Background work first (a scheduled sync writes audit records and uses the sources).
         self._stop_watching.set()
         for task in self._background:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        await self.audit.close()
+        await self.access.limiter.close()
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
         await self.auth.close()
         for client in self.clients:
             await client.aclose()
+        await self.agency_systems.aclose()
         if self.sources is not None:
             await self.sources.national.close()
 

@@ -150,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     from hub.audit.cli import add_commands as add_audit_commands
     from hub.auth.cli import add_commands as add_auth_commands
     from hub.policy.cli import add_commands as add_policy_commands
+    from hub.quality.cli import add_commands as add_quality_commands
     from hub.sync.cli import add_commands as add_sync_commands
     from hub.sync.cli import normalised_argv
     from hub.updates.cli import add_commands as add_signer_commands
@@ -159,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     add_audit_commands(commands)
     add_signer_commands(commands)
     add_sync_commands(commands)
+    add_quality_commands(commands)
 
     args = parser.parse_args(normalised_argv(sys.argv[1:] if argv is None else argv))
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")

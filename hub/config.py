@@ -94,6 +94,10 @@ class Settings:
     redis_prefix: str = "hub:"  # several hubs (or tests) may share one Redis
     rate_limit_per_minute: int = 0
     rate_limit_burst: int = 0
+    # Scheduled synchronisation of the agency HR systems inside the server (0: off).
+    sync_interval_seconds: int = 0
+    # Scheduled data-quality measurement inside the server (0: off).
+    quality_interval_seconds: int = 0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -135,4 +139,7 @@ class Settings:
             redis_prefix=os.environ.get("HUB_REDIS_PREFIX") or "hub:",
             rate_limit_per_minute=env_int("HUB_RATE_LIMIT_PER_MINUTE", 0, 0, 1_000_000),
             rate_limit_burst=env_int("HUB_RATE_LIMIT_BURST", 0, 0, 100_000),
+            sync_interval_seconds=env_int("HUB_SYNC_INTERVAL_SECONDS", 0, 0, 7 * 86_400),
+            quality_interval_seconds=env_int("HUB_QUALITY_INTERVAL_SECONDS", 0, 0,
+                                             31 * 86_400),
         )

@@ -36,11 +36,14 @@ SUBJECT_COLUMNS: dict[str, str] = {
     "CivilServant": "personal_id",
     "Person": "personal_id",
     "AgencyRecord": "personal_id",
+    "SyncConflict": "personal_id",
 }
 # Types whose objects are about the person above them AND, when this column holds a
 # personal ID, about that person too (loaders always fetch it).
 RELATED_SUBJECT_COLUMNS: dict[str, str] = {
     "FamilyMember": "personal_id",
+    # a duplicate's national side is the person registered under another ID
+    "SyncSide": "personal_id",
 }
 # A root field with this argument looks a person up.
 SUBJECT_ARGUMENT = "personalId"

@@ -35,6 +35,15 @@ ENTITY_OF_TYPE: dict[str, str] = {
     "RecordVersion": "record_version",
     "FieldChange": "field_change",
     "Submission": "submission",
+    # Data-quality measures of an agency (resolvers/quality.py): a row scope compares the
+    # agency's authority; the series, measures and details inside come with it.
+    "DataQuality": "data_quality",
+    # Synchronisation's review queue (resolvers/sync_conflicts.py): a conflict's row is
+    # national (its row conditions follow `agency`); its sides and differences are shaped
+    # from it, masked as their own types.
+    "SyncConflict": "sync_conflict",
+    "SyncSide": "sync_side",
+    "SyncDifference": "sync_difference",
 }
 
 ALWAYS_FETCHED: dict[str, tuple[str, ...]] = {
@@ -69,7 +78,10 @@ REFERENCE_TYPES = frozenset({"Province", "LegacyProvince", "Rank", "Position", "
                              "CivilServantConnection", "CivilServantEdge", "PageInfo",
                              "AccessHistory", "AccessHistoryPageInfo",
                              "RecordHistory", "RecordHistoryPageInfo", "SubmissionPage",
-                             "SubmissionPageInfo", "SubmissionReason"})
+                             "SubmissionPageInfo", "SubmissionReason", "QualitySeries",
+                             "QualityMeasure", "QualityDetail", "SyncConflictPage",
+                             "SyncConflictPageInfo", "SyncResolutionOutcome",
+                             "SyncOutcomeReason"})
 
 # Structural types exist for the sake of another type: without it they are not visible either
 # (a connection's totalCount would otherwise count rows of a type the client may not read).
@@ -82,7 +94,14 @@ STRUCTURE_FOR: dict[str, str] = {"CivilServantConnection": "CivilServant",
                                  "SubmissionPage": "Submission",
                                  "SubmissionPageInfo": "Submission",
                                  # also shown with the answer to a mutation (SUBMISSION_TYPES)
-                                 "SubmissionReason": "Submission"}
+                                 "SubmissionReason": "Submission",
+                                 "QualitySeries": "DataQuality",
+                                 "QualityMeasure": "DataQuality",
+                                 "QualityDetail": "DataQuality",
+                                 "SyncConflictPage": "SyncConflict",
+                                 "SyncConflictPageInfo": "SyncConflict",
+                                 "SyncResolutionOutcome": "SyncConflict",
+                                 "SyncOutcomeReason": "SyncConflict"}
 
 
 # Fields that hold the same fact about a person, as different sources keep it: a mask on one
@@ -99,6 +118,23 @@ SAME_FACTS: tuple[frozenset[tuple[str, str]], ...] = tuple(frozenset(group) for 
     {("CivilServant", "unitName"), ("AgencyRecord", "unitName")},
     {("CivilServant", "salaryStep"), ("AgencyRecord", "salaryStep")},
     {("CivilServant", "salaryCoefficient"), ("AgencyRecord", "salaryCoefficient")},
+    {("CivilServant", "hiredOn"), ("AgencyRecord", "hiredOn")},
+    # A discipline decision, as the national record, an agency system and an appointment
+    # check show it (the check's types cannot be masked: a mask here withholds them there).
+    {("Discipline", "decisionNumber"), ("AgencyDiscipline", "decisionNumber"),
+     ("AppointmentDecision", "decisionNumber"), ("AppointmentBar", "decisionNumber"),
+     ("DisciplineDisagreement", "decisionNumber")},
+    {("Discipline", "decidedOn"), ("AgencyDiscipline", "decidedOn"),
+     ("AppointmentDecision", "decidedOn")},
+    {("Discipline", "issuer"), ("AgencyDiscipline", "issuer"), ("AppointmentDecision", "issuer")},
+    {("Discipline", "reason"), ("AgencyDiscipline", "reason"), ("AppointmentDecision", "reason")},
+    {("Discipline", "effectiveFrom"), ("AgencyDiscipline", "effectiveFrom"),
+     ("AppointmentDecision", "effectiveFrom")},
+    {("Discipline", "effectiveTo"), ("AgencyDiscipline", "effectiveTo"),
+     ("AppointmentDecision", "effectiveTo")},
+    {("AgencyRecord", "pendingDiscipline"), ("PendingDisciplineCase", "description")},
+    {("Evaluation", "year"), ("AppointmentEvaluation", "year")},
+    {("Evaluation", "grade"), ("AppointmentEvaluation", "grade")},
 ))
 
 def column_of(field: GraphQLField, name: str) -> str:

@@ -69,7 +69,10 @@ def _table() -> dict[str, str | None]:
     add("AgencyRecord", "identity", ("localId", "personalId", "fullName", "birthDate", "sex"))
     add("AgencyRecord", "employment", ("agencyCode", "unitName", "positionCode"))
     add("AgencyRecord", "salary", ("rankCode", "salaryStep", "salaryCoefficient"))
-    add("AgencyRecord", "discipline", ("pendingDiscipline",))
+    add("AgencyRecord", "discipline", ("pendingDiscipline", "disciplines"))
+    add("AgencyRecord", "employment", ("hiredOn",))
+    add("AgencyDiscipline", "discipline", ("decisionNumber", "decidedOn", "formCode", "issuer",
+                                           "reason", "effectiveFrom", "effectiveTo"))
     add("AgencyRecord", "contact", ("address",))
     add("AgencyRecord", "record-keeping", ("system", "updatedAt"))
 
@@ -115,6 +118,27 @@ def _table() -> dict[str, str | None]:
                                           "purpose", "operationName", "fieldGroups", "fields",
                                           "outcome", "requestId"))
 
+    # An appointment check (resolvers/types/appointment.py): discipline and evaluations
+    # from every source; which sources answered is the check's own record-keeping.
+    add("Query", "discipline", ("appointmentCheck",))
+    add("CivilServant", "discipline", ("appointmentCheck",))
+    add("AppointmentCheck", "discipline", ("asOf", "verdict", "complete", "incompleteReasons",
+                                           "disciplines", "pendingCases", "bars",
+                                           "disagreements"))
+    add("AppointmentCheck", "evaluation", ("evaluations",))
+    add("AppointmentCheck", "record-keeping", ("sources",))
+    add("AppointmentCheck", None, ("civilServant",))
+    add("AppointmentDecision", "discipline", ("source", "decisionNumber", "form", "decidedOn",
+                                              "issuer", "reason", "effectiveFrom",
+                                              "effectiveTo", "inEffect", "barsAppointment",
+                                              "barredUntil"))
+    add("AppointmentBar", "discipline", ("source", "decisionNumber", "form", "kind", "until"))
+    add("PendingDisciplineCase", "discipline", ("system", "description"))
+    add("AppointmentEvaluation", "evaluation", ("year", "grade"))
+    add("DisciplineDisagreement", "discipline", ("kind", "system", "decisionNumber", "fields"))
+    add("CheckedSource", "record-keeping", ("name", "kind", "answered", "holdsRecord",
+                                            "required", "servesAgency", "error"))
+
     # Root lookups are noted against the person looked up; listings name no one.
     add("Query", "identity", ("civilServant", "civilServantByPersonalId", "person"))
     add("Query", "access-history", ("accessHistory",))
@@ -155,6 +179,36 @@ def _table() -> dict[str, str | None]:
                              "version", "currentVersion", "record", "resubmissionOf",
                              "resubmittedBy"))
     # --- end record history and inbox ---
+    # Synchronisation's review queue (resolvers/sync_conflicts.py): a conflict shows the
+    # person's file as the national database and their agency's system hold it.
+    add("Query", None, ("syncConflicts",))
+    add("Mutation", None, ("resolveSyncConflict",))
+    add("SyncConflictPage", None, ("conflicts", "pageInfo"))
+    add("SyncConflictPageInfo", None, ("hasNextPage", "endCursor"))
+    add("SyncConflict", "record-keeping", ("id", "system", "kind", "status", "detectedAt",
+                                           "resolvedAt", "resolvedBy", "resolutionNote",
+                                           "resolutionOutcome", "canTakeAgency"))
+    add("SyncConflict", "identity", ("employeeCode", "personalId"))
+    add("SyncConflict", "employment", ("agencyCode", "agency"))
+    # Which fields differ, with both values: any group, read as the record's keeping.
+    add("SyncConflict", "record-keeping", ("differences",))
+    add("SyncConflict", None, ("national", "agencyRecord"))
+    add("SyncDifference", "record-keeping", ("field", "national", "agency"))
+    add("SyncSide", "identity", ("employeeCode", "localId", "personalId", "fullName",
+                                 "birthDate", "sex"))
+    add("SyncSide", "employment", ("agencyCode", "unitName", "positionCode", "hiredOn"))
+    add("SyncSide", "salary", ("rankCode", "salaryStep", "salaryCoefficient"))
+    add("SyncSide", "record-keeping", ("version", "updatedAt"))
+    add("SyncResolutionOutcome", None, ("status", "reasons"))
+    add("SyncOutcomeReason", None, ("code", "path", "message"))
+    # Data-quality measures (resolvers/quality.py) describe an agency's data, not a person.
+    add("Query", None, ("dataQuality",))
+    add("DataQuality", None, ("agencyCode", "agencyName", "authority", "scope", "from", "to",
+                              "truncated", "latest", "series"))
+    add("QualitySeries", None, ("dimension", "source", "measures"))
+    add("QualityMeasure", None, ("measuredAt", "runId", "dimension", "source", "status",
+                                 "numerator", "denominator", "score", "reason", "details"))
+    add("QualityDetail", None, ("item", "passed", "checked", "value", "note", "examples"))
     return table
 
 

@@ -25,6 +25,7 @@ from adapters import (
     SourceError,
     VersionWindow,
 )
+from resolvers.appointment.reads import AppointmentReads
 from resolvers.code_lists import CodeLists
 from resolvers.entities import ALWAYS_FETCHED
 from resolvers.grants import UNRESTRICTED, Grants
@@ -406,6 +407,16 @@ class Loaders:
             return _one_per_key([finish(r) for r in rows], "personal_id", ids)
 
         return self._loader(batch)
+
+    # -- appointment checks ------------------------------------------------------------------
+
+    @cached_property
+    def appointments(self) -> AppointmentReads:
+        """What appointment checks read (resolvers/appointment): their own columns, whatever
+        the client may read of the records; whom it may check held to its row scope on civil
+        servants."""
+        return AppointmentReads(self._sources.national, self._sources.agency_systems,
+                                self.row_filter("employee"))
 
     # -- agency HR systems -------------------------------------------------------------------
 

@@ -19,7 +19,9 @@ from adapters.submission_store import Decision, KeyReused
 from resolvers.errors import BadUserInput, HubError
 from resolvers.info import Info, Row
 from resolvers.submissions import MAX_SUBMISSION_CHARS
+from resolvers.sync_conflicts import settle_conflict
 from resolvers.types.submission import SubmissionResult
+from resolvers.types.sync_conflict import SyncConflict, SyncResolution
 
 __all__ = ["ANY_KIND_FIELDS", "KINDS", "MAX_BATCH_ITEMS", "MUTATION_KINDS", "SUBMISSION_TYPES",
            "Mutation", "SubmissionInput"]
@@ -172,6 +174,16 @@ class Mutation:
                                item=reused.index) from None
         answers: list[SubmissionResult] = [_answer(d) for d in decisions]  # type: ignore[misc]
         return answers
+
+    @strawberry.mutation(description="Settle a conflict synchronisation queued (one the caller "
+                                     "may read): keep the national file (the agency corrects "
+                                     "its record), take the agency's version (submitted, "
+                                     "signed and checked, by the next synchronisation run; "
+                                     "only where canTakeAgency), or dismiss it.")
+    async def resolve_sync_conflict(
+            self, info: Info, id: strawberry.ID, resolution: SyncResolution,
+            note: str | None = None) -> SyncConflict:
+        return await settle_conflict(info.context, str(id), resolution, note)
 
     change_position = _change(
         "position-change", "Change an employee's position, rank or salary step.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, cast
 
 import strawberry
@@ -14,16 +14,21 @@ from resolvers.errors import BadUserInput, NotFound
 from resolvers.history import inbox_page, inbox_window, shape_submission
 from resolvers.info import Info, Row
 from resolvers.pagination import check_page_size, decode_cursor, make_page
+from resolvers.quality import data_quality
 from resolvers.scalars import PersonalId
+from resolvers.sync_conflicts import conflict_page
 from resolvers.types.access_history import AccessHistory
 from resolvers.types.agency import Agency
+from resolvers.types.appointment import AppointmentCheck, check_by_personal_id
 from resolvers.types.civil_servant import CivilServant
 from resolvers.types.code_lists import LegacyProvince, Province, Rank
 from resolvers.types.connection import CivilServantConnection
 from resolvers.types.enums import AgencyKind, Category, ServiceStatus
 from resolvers.types.inbox import SubmissionPage
 from resolvers.types.person import Person
+from resolvers.types.quality import DataQuality
 from resolvers.types.submission import SubmissionStatus
+from resolvers.types.sync_conflict import SyncConflictPage, SyncConflictStatus
 
 __all__ = ["REVEALED_WHERE_SHOWN", "REVEALS", "Query"]
 
@@ -64,7 +69,10 @@ REVEALS: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {
     ("Query.civilServant", "employeeCode"): (("CivilServant", "employeeCode"),),
     ("Query.civilServantByPersonalId", "personalId"): (("CivilServant", "personalId"),),
     ("Query.person", "personalId"): (("Person", "personalId"),),
+    ("Query.appointmentCheck", "personalId"): (("CivilServant", "personalId"),),
     ("Query.agency", "code"): (("Agency", "code"),),
+    ("Query.dataQuality", "agencyCode"): (("DataQuality", "agencyCode"),),
+    ("Query.syncConflicts", "agencyCode"): (("SyncConflict", "agencyCode"),),
     # whether anyone read a person's data answers "is this ID in the log?"
     ("Query.accessHistory", "personalId"): (("CivilServant", "personalId"),
                                             ("Person", "personalId"),
@@ -212,6 +220,45 @@ class Query:
         finish = context.loaders.finish("submission")
         return cast("SubmissionPage", inbox_page([finish(shape_submission(r)) for r in rows],
                                                  size))
+
+    @strawberry.field(description="Differences between agency HR systems and the national "
+                                  "database that synchronisation queued for review, newest "
+                                  "first, with both versions side by side.")
+    async def sync_conflicts(
+            self, info: Info,
+            agency_code: Annotated[str | None, strawberry.argument(
+                description="Only conflicts about employees of this agency.")] = None,
+            status: SyncConflictStatus | None = SyncConflictStatus.OPEN,
+            first: int | None = None, after: str | None = None) -> SyncConflictPage:
+        if agency_code is not None:
+            _check_agency_code(agency_code, "agencyCode")
+        return await conflict_page(info.context, agency_code, status, first, after)
+
+    @strawberry.field(description="Data-quality measures of an agency, or of a reporting "
+                                  "authority's agencies rolled up (agencyCode G02, H01), per "
+                                  "dimension and source, over a window of time (`hub quality "
+                                  "measure` takes them).")
+    async def data_quality(
+            self, info: Info, agency_code: str,
+            from_: Annotated[datetime | None, strawberry.argument(
+                name="from", description="Measures taken at or after this time.")] = None,
+            to: Annotated[datetime | None, strawberry.argument(
+                description="Measures taken before this time.")] = None) -> DataQuality:
+        return cast("DataQuality", await data_quality(info, agency_code, from_, to))
+
+    @strawberry.field(description="Whether discipline bars appointing a person on a day "
+                                  "(today when `asOf` is not given): every decision the "
+                                  "national database and the agency HR systems hold, pending "
+                                  "cases, recent evaluations, what bars it and until when, "
+                                  "where the sources disagree, and which sources answered. "
+                                  "Never CLEAR when a source that may hold a decision could "
+                                  "not be read.")
+    async def appointment_check(
+            self, info: Info, personal_id: PersonalId,
+            as_of: Annotated[date | None, strawberry.argument(
+                description="The day of the appointment; today when not given.")] = None
+            ) -> AppointmentCheck | None:
+        return await check_by_personal_id(info, personal_id, as_of)
 
     @strawberry.field(description="A person in the National Population Database.")
     async def person(self, info: Info, personal_id: PersonalId) -> Person | None:

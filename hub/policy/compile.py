@@ -153,6 +153,12 @@ class _Compiler:
             return
         field_def = object_type.fields[name]
         named = get_named_type(field_def.type)
+        if type_name not in ENTITY_OF_TYPE:
+            # Masks are applied where a source entity's rows are shaped (the loaders); a type
+            # built otherwise (an appointment check's) would show the field empty, not masked.
+            self.problem(type_name, f"values of {type_name} cannot be masked: withhold {name} "
+                                    "instead")
+            return
         if (type_name, name) in LINKS or (type_name, column_of(field_def, name)) in SHAPED_FROM:
             self.problem(type_name, f"{name} is not a stored value: it cannot be masked")
             return
@@ -327,7 +333,8 @@ class _Compiler:
             fields.update(dict.fromkeys(ANY_KIND_FIELDS))
         if not fields:
             return
-        visible["Mutation"] = fields
+        # Mutations granted by name (settling a synchronisation conflict) stay beside them.
+        visible["Mutation"] = {**visible.get("Mutation", {}), **fields}
         for answer in SUBMISSION_TYPES:
             visible[answer] = {name: None for name in self.types[answer].fields}
 

@@ -28,6 +28,7 @@ import os
 import sys
 import time
 import uuid
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -79,26 +80,28 @@ def _on_service(action: Any) -> int:
 
 
 class _Progress:
-    """One status line on stderr, rewritten as pages are kept."""
+    """One status line on stderr for every system running, rewritten as pages are kept."""
 
-    def __init__(self, system: str, shown: bool) -> None:
-        self.system = system
+    def __init__(self, shown: bool) -> None:
         self.shown = shown
         self.started = time.perf_counter()
+        self.reports: dict[str, SyncReport] = {}
 
     def __call__(self, done: PageDone) -> None:
         if not self.shown:
             return
-        report = done.report
-        rate = report.records / max(time.perf_counter() - self.started, 1e-6)
-        counts = report.counts
-        print(f"\r{self.system}: {report.records:,} records, {report.pages} pages "
-              f"({rate:,.0f}/s) — applied {counts['applied']:,}, rejected "
-              f"{counts['rejected']:,}, queued {_conflicts(counts):,}", end="",
-              file=sys.stderr, flush=True)
+        self.reports[done.report.system] = done.report
+        elapsed = max(time.perf_counter() - self.started, 1e-6)
+        parts = []
+        for system, report in self.reports.items():
+            counts = report.counts
+            parts.append(f"{system}: {report.records:,} read ({report.records / elapsed:,.0f}/s)"
+                         f", {counts['applied']:,} applied, {counts['rejected']:,} rejected, "
+                         f"{_conflicts(counts):,} queued")
+        print("\r" + " | ".join(parts), end="", file=sys.stderr, flush=True)
 
     def end(self) -> None:
-        if self.shown:
+        if self.shown and self.reports:
             print(file=sys.stderr)
 
 
@@ -132,19 +135,23 @@ def _run(args: argparse.Namespace) -> int:
 
     async def action(service: SyncService) -> int:
         targets = service.resolve_targets(args.targets, every=args.all)
-        failed = False
-        reports = []
-        for target in targets:
-            progress = _Progress(target.system, args.progress or sys.stderr.isatty())
-            report = await service.run(target, full=args.full, max_pages=args.max_pages,
-                                       progress=progress)
-            progress.end()
-            reports.append(report)
-            failed |= report.status not in ("completed", "skipped")
-            if not args.json:
-                _print_report(report)
+        if args.page_size is not None:
+            if not 1 <= args.page_size <= 1000:
+                raise _Usage("--page-size must be 1 to 1000")
+            targets = [replace(t, page_size=args.page_size) for t in targets]
+        # The systems are synchronised at once: each reads its own feed and changes its own
+        # agencies' files, so neither waits on the other's source.
+        progress = _Progress(args.progress or sys.stderr.isatty())
+        reports = await asyncio.gather(*(
+            service.run(target, full=args.full, max_pages=args.max_pages, wait=True,
+                        progress=progress) for target in targets))
+        progress.end()
         if args.json:
             print(json.dumps([r.as_json() for r in reports], ensure_ascii=False, indent=2))
+        else:
+            for report in reports:
+                _print_report(report)
+        failed = any(r.status not in ("completed", "skipped") for r in reports)
         return FAILED if failed else OK
 
     return _on_service(action)
@@ -255,6 +262,8 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     run.add_argument("--full", action="store_true",
                      help="read the feed from the beginning, not from the watermark")
     run.add_argument("--max-pages", type=int, metavar="N", help="stop after N pages")
+    run.add_argument("--page-size", type=int, metavar="N",
+                     help="records per page (default: the system's page_size, 500)")
     run.add_argument("--progress", action="store_true",
                      help="a progress line on stderr (default: when it is a terminal)")
     run.add_argument("--json", action="store_true", help="the reports as JSON")

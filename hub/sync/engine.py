@@ -16,6 +16,8 @@ are submitted in turns, each prepared from the version the one before left.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import fnmatch
 import hashlib
 import logging
@@ -126,21 +128,32 @@ class Synchroniser:
         state = await self._store.state(system)
         watermark = state.watermark if state is not None else None
         report.run_id = await self._store.start_run(system, watermark)
+        following: asyncio.Task[ChangePage] | None = None
         try:
             await self._apply_taken(report)
-            while max_pages is None or report.pages < max_pages:
-                page = await self._feed.changes(watermark, self.target.page_size)
+            page = await self._feed.changes(watermark, self.target.page_size)
+            while True:
+                last = not page.more or (max_pages is not None
+                                         and report.pages + 1 >= max_pages)
+                # The next page is read while this one is decided (its watermark is known
+                # already): the feed's latency overlaps the desk's work.
+                following = None if last else asyncio.create_task(
+                    self._feed.changes(page.watermark, self.target.page_size))
                 await self._page(page, report)
-                watermark = page.watermark
                 if progress is not None:
                     progress(PageDone(len(page.records), report))
-                if not page.more:
+                if following is None:
                     break
+                page = await following
             report.status = "completed"
         except (SourceError, ValueError) as error:
             report.status, report.error = "failed", str(error)
             log.warning("sync of %s failed: %s", system, error)
         finally:
+            if following is not None and not following.done():
+                following.cancel()
+                with contextlib.suppress(asyncio.CancelledError, SourceError, ValueError):
+                    await following
             report.seconds = time.perf_counter() - started
             await self._store.finish_run(report.run_id, system,
                                          status=report.status if report.status != "running"

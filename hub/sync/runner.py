@@ -33,17 +33,18 @@ from adapters.change_feeds import (
     RestChangeFeed,
     RestFeedConfig,
 )
+from adapters.resilience import Guard
 from adapters.sync_store import SyncStore
 from hub.app import HubRuntime
 from hub.audit.entry import AuditDraft
 from hub.config import Settings
-from hub.source_config import load_source_config
+from hub.source_config import AgencySystemConfig, load_source_config
 from hub.sync.engine import PageDone, Synchroniser, SyncReport
 from hub.sync.settings import SyncTarget, sync_targets
 from hub.updates.bulk import Signer
 from resolvers.context import Caller, RequestContext
 
-__all__ = ["SyncService", "UnknownTarget", "ensure_sync_key", "open_sync_service",
+__all__ = ["SyncService", "UnknownTarget", "build_feed", "ensure_sync_key", "open_sync_service",
            "sync_key_file"]
 
 _LOCK_KEY = 0x6875625F73796E63  # one synchronisation per system at a time, across processes
@@ -53,18 +54,23 @@ class UnknownTarget(ValueError):
     pass
 
 
-def _feed(target: SyncTarget, config: RestAgencySystemConfig | GraphQLAgencySystemConfig,
-          client: httpx.AsyncClient, runtime: HubRuntime) -> ChangeFeed:
-    assert runtime.sources is not None
-    system = next(s for s in runtime.sources.agency_systems.systems if s.name == target.system)
-    guard = system.guard  # type: ignore[attr-defined]
+def build_feed(target: SyncTarget, config: AgencySystemConfig, client: httpx.AsyncClient,
+               guard: Guard, system: object = None) -> ChangeFeed:
+    """The change feed of ``target``'s system: its address, credentials, mapping and
+    resilience (``guard``, shared with the system's lookups) from the source registry; or,
+    for a system without a ``feed`` section, the system's adapter itself when it reads its
+    own changes (a database read directly, a file drop)."""
+    if target.feed is None:
+        if isinstance(system, ChangeFeed):
+            return system
+        raise UnknownTarget(f"{target.system}: no feed section, and its adapter reads no "
+                            "change feed of its own")
     if isinstance(config, RestAgencySystemConfig) and isinstance(target.feed, RestFeedConfig):
         return RestChangeFeed(client, target.system, config.base_url, config.headers,
                               config.mapping, guard, config.timeout_seconds, target.feed)
     if isinstance(config, GraphQLAgencySystemConfig) and isinstance(target.feed,
                                                                     GraphQLFeedConfig):
-        paths = [config.mapping.vendor_path(c) for c in FEED_COLUMNS
-                 if c in config.mapping.fields]
+        paths = config.mapping.vendor_paths(FEED_COLUMNS)
         return GraphQLChangeFeed(client, target.system, config.endpoint, config.headers,
                                  config.mapping, guard, config.timeout_seconds, target.feed,
                                  _selection(paths))
@@ -154,32 +160,46 @@ class SyncService:
         async def audit(context: RequestContext, report: SyncReport) -> None:
             await self._audit(target, context, report)
 
-        return Synchroniser(target, _feed(target, config, self._client, self.runtime),
+        assert self.runtime.sources is not None
+        system = next(s for s in self.runtime.sources.agency_systems.systems
+                      if s.name == target.system)
+        guard = getattr(system, "guard", None) or Guard(target.system)
+        return Synchroniser(target, build_feed(target, config, self._client, guard, system),
                             self.store, self.runtime.code_lists,
                             _read_signer(target, policy.agency), self._context_for(target),
                             audit)
 
     async def run(self, target: SyncTarget, *, full: bool = False,
-                  max_pages: int | None = None,
+                  max_pages: int | None = None, wait: bool = False,
                   progress: Callable[[PageDone], None] | None = None) -> SyncReport:
-        """One run, unless another process is synchronising the same system (then a report
-        with status ``skipped``)."""
+        """One run. Another process synchronising the same system is waited for (``wait``:
+        ``hub sync``) or left to it (the schedule: a report with status ``skipped``)."""
         synchroniser = self.synchroniser(target)
-        async with self._exclusive(target.system) as mine:
+        async with self._exclusive(target.system, wait) as mine:
             if not mine:
                 return SyncReport(target.system, status="skipped",
                                   error="another process is synchronising this system")
             return await synchroniser.run(full=full, max_pages=max_pages, progress=progress)
 
     @contextlib.asynccontextmanager
-    async def _exclusive(self, system: str) -> AsyncIterator[bool]:
-        """A session advisory lock per system, held by one pooled connection for the run."""
-        assert self.runtime.sources is not None
-        national = self.runtime.sources.national
-        async with national.transaction() as conn:
-            mine = await conn.fetchval("SELECT pg_try_advisory_xact_lock($1, hashtext($2))",
-                                       _LOCK_KEY & 0x7FFFFFFF, system)
-            yield bool(mine)
+    async def _exclusive(self, system: str, wait: bool) -> AsyncIterator[bool]:
+        """An advisory lock per system, held by one connection of its own for the run (a
+        transaction-level lock: a process that dies releases it with its connection)."""
+        import asyncpg
+
+        conn = await asyncpg.connect(self.runtime.settings.database_url)
+        try:
+            async with conn.transaction():
+                key = (_LOCK_KEY & 0x7FFFFFFF, system)
+                if wait:
+                    await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))", *key)
+                    mine = True
+                else:
+                    mine = bool(await conn.fetchval(
+                        "SELECT pg_try_advisory_xact_lock($1, hashtext($2))", *key))
+                yield mine
+        finally:
+            await conn.close()
 
 
 @contextlib.asynccontextmanager
@@ -206,7 +226,9 @@ def sync_key_file(target: SyncTarget) -> str:
     path: Path = target.key_file
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        key = generate_signer_key("ES256")
+        # Ed25519: every change synchronised is signed here and verified by the desk, and
+        # EdDSA does both several times faster than ECDSA P-256.
+        key = generate_signer_key("EdDSA")
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
             handle.write(json.dumps(key.as_dict(private=True)))

@@ -2,12 +2,13 @@
 system's entry in the source registry (``config/sources.yaml``).
 
 ``feed`` says how the system's change feed is read (``kind: rest``: path and parameter names;
-``kind: graphql``: the root field and argument names). ``sync`` says who the synchronisation
+``kind: graphql``: the root field and argument names); a system whose adapter reads its own
+changes (a database read directly, a file drop) needs none. ``sync`` says who the synchronisation
 acts as: the client whose policy file (``policies/``) grants the changes it may submit
 (``client``, ``purpose``), the private key it signs them with (``key_file``, registered in the
 signer key registry for the client's agency: ``hub sync keygen``), the prefix of the employee
-codes it registers new hires under, and the page size. A system without both sections is not
-synchronised.
+codes it registers new hires under, and the page size. A system without a ``sync`` section is
+not synchronised.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ _PREFIX = re.compile(r"[A-Z][A-Z0-9]{0,11}")
 class SyncTarget:
     system: str
     serves: tuple[str, ...]
-    feed: RestFeedConfig | GraphQLFeedConfig
+    # None: the system's adapter reads its own changes (a database, a file drop)
+    feed: RestFeedConfig | GraphQLFeedConfig | None
     client_id: str
     purpose: str
     key_file: Path
@@ -69,7 +71,8 @@ def _target(name: str, entry: Mapping[str, Any]) -> SyncTarget:
     key_file = Path(str(sync["key_file"]))
     return SyncTarget(
         system=name, serves=tuple(str(p) for p in entry["serves"]),
-        feed=_feed(name, entry["feed"]), client_id=str(sync["client"]),
+        feed=_feed(name, entry["feed"]) if "feed" in entry else None,
+        client_id=str(sync["client"]),
         purpose=str(sync.get("purpose", "synchronisation")),
         key_file=key_file if key_file.is_absolute() else PROJECT_ROOT / key_file,
         code_prefix=prefix, page_size=page_size)
@@ -79,7 +82,7 @@ def sync_targets(sources_file: Path) -> dict[str, SyncTarget]:
     """The synchronised systems of the source registry, by name (in the file's order)."""
     targets = {}
     for name, entry in agency_system_entries(sources_file).items():
-        if "sync" not in entry or "feed" not in entry:
+        if "sync" not in entry:
             continue
         try:
             targets[name] = _target(name, entry)

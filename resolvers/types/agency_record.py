@@ -6,7 +6,21 @@ from datetime import date, datetime
 
 import strawberry
 
-__all__ = ["AgencyRecord"]
+__all__ = ["AgencyDiscipline", "AgencyRecord"]
+
+
+@strawberry.type(description="A discipline decision as the agency's own HR system holds it "
+                             "(the form as a national code; one the hub cannot translate as "
+                             "the system holds it). Values the system holds unreadably are "
+                             "null.")
+class AgencyDiscipline:
+    decision_number: str | None
+    decided_on: date | None
+    form_code: str | None
+    issuer: str | None
+    reason: str | None
+    effective_from: date | None
+    effective_to: date | None
 
 
 @strawberry.type(description="The employee's record as the agency's own HR system holds it, "
@@ -29,4 +43,8 @@ class AgencyRecord:
     pending_discipline: str | None = strawberry.field(
         description="A discipline case the agency is handling, if any.")
     address: str | None
+    hired_on: date | None
+    disciplines: list[AgencyDiscipline] | None = strawberry.field(
+        description="The discipline decisions the system holds about the person; null when "
+                    "it does not say.")
     updated_at: datetime | None

@@ -14,6 +14,7 @@ from resolvers.loaders import EMPLOYEE_RECORD_TABLES
 from resolvers.scalars import PersonalId
 from resolvers.types.access_history import AccessHistory, civil_servant_history
 from resolvers.types.agency_record import AgencyRecord
+from resolvers.types.appointment import AppointmentCheck, civil_servant_appointment_check
 from resolvers.types.code_lists import Position, Rank
 from resolvers.types.enums import Category, ServiceStatus, Sex
 from resolvers.types.history import RecordHistory, civil_servant_record_history
@@ -123,6 +124,11 @@ class CivilServant:
     access_history: AccessHistory = strawberry.field(
         resolver=civil_servant_history,
         description="Who read this person's data through the hub, newest first.")
+    appointment_check: AppointmentCheck = strawberry.field(
+        resolver=civil_servant_appointment_check,
+        description="Whether discipline bars appointing this person on a day, across the "
+                    "national database and the agency HR systems (see "
+                    "Query.appointmentCheck).")
     history: RecordHistory = strawberry.field(
         resolver=civil_servant_record_history,
         description="The versions of this personnel file, newest first: each accepted change "

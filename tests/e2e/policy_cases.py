@@ -207,10 +207,16 @@ class _Builder:
                                               f'personalId: "⟪pid:{draw(index)}⟫"'])))
         elif owner == "Query.accessHistory":
             args.append(f'personalId: "⟪pid:{draw(index)}⟫"')
+        elif owner == "Query.appointmentCheck":
+            args.append(f'personalId: "⟪pid:{draw(index)}⟫"')
+            if draw(st.booleans()):
+                args.append('asOf: "2026-11-01"')
         elif owner == "Query.person":
             args.append(f'personalId: "⟪person:{draw(index)}⟫"')
         elif owner == "Query.agency":
             args.append(f'code: "⟪agency:{draw(index)}⟫"')
+        elif owner == "Query.dataQuality":
+            args.append(f'agencyCode: "⟪agency:{draw(index)}⟫"')
         elif owner == "Query.agencies":
             found = self.filter("AgencyFilter", [
                 ("provinceCode", '"01"', "01"), ("provinceCode", '"44"', "44"),
