@@ -229,7 +229,7 @@ class SyncStore:
 
     async def files(self, personal_ids: Sequence[str]) -> dict[str, Row]:
         rows = await self._national.query(
-            f"SELECT {_FILE_SELECT} FROM employee WHERE personal_id = ANY($1::text[])",
+            f"SELECT {_FILE_SELECT} FROM employee WHERE personal_id = ANY($1::bpchar[])",
             [list(personal_ids)])
         return {row["personal_id"]: row for row in rows}
 

@@ -81,6 +81,23 @@ Try the same query as another client to see its policy at work, e.g. mof-payroll
 DEMO_AGENCY = "000.00.01.H01"  # Hà Nội's Department of Home Affairs, which hanoi-doha acts for
 
 
+async def _sync_keys(databases: DatabaseSet) -> list[str]:
+    """Each synchronised agency system's signing key, created and registered for the agency
+    its policy acts for (``hub sync keygen``): the systems' names."""
+    from hub.config import PROJECT_ROOT
+    from hub.policy.load import load_policy_dir
+    from hub.sync.runner import ensure_sync_key
+    from hub.sync.settings import sync_targets
+
+    policies = load_policy_dir()
+    targets = sync_targets(Path(os.environ.get("HUB_SOURCES",
+                                               PROJECT_ROOT / "config/sources.yaml")))
+    for target in targets.values():
+        await ensure_sync_key(target, databases.national,
+                              policies.clients[target.client_id].agency)
+    return list(targets)
+
+
 async def _demo_changes(databases: DatabaseSet) -> tuple[Path, Path]:
     """A signing key for Hà Nội's Department of Home Affairs (created once, registered in
     the national database) and a file of changes to sign and submit with ``hub submit``:
@@ -167,10 +184,14 @@ def run_demo(*, employees: int, seed: int, port: int) -> int:
     asyncio.run(_prepare(databases, employees, seed))
     issued = _register_clients(databases)
     agency_key, changes = asyncio.run(_demo_changes(databases))
+    synchronised = asyncio.run(_sync_keys(databases))
     _graphiql_assets()
     os.environ["HUB_PORT"] = str(port)  # the issuer the hub names in its tokens
     credentials = _credentials_text(port, issued)
     ports = _ports()
+    sync_env = " ".join(f"{name}={value}" for name, value in {
+        "HUB_DATABASE_URL": databases.national, **ports.source_env(),
+        **databases.source_env()}.items())
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
@@ -215,6 +236,17 @@ file raises three of the city's employees one salary step):
 then read their history in GraphiQL as moha-personnel-db:
   {{ civilServant(employeeCode: "...") {{ history {{ versions {{ version submittedBy
       changes {{ field before after }} }} }} }} }}
+
+Synchronise the agencies' HR systems ({', '.join(synchronised)}; each one's signing key is
+registered) with the national database, then review what could not be settled:
+  export {sync_env}
+  .venv/bin/hub sync --all
+  .venv/bin/hub sync conflicts
+and in GraphiQL as moha-personnel-db:
+  {{ syncConflicts(first: 5) {{ conflicts {{ kind system differences {{ field national agency }}
+      national {{ fullName }} agencyRecord {{ fullName localId }} }} }} }}
+  {{ appointmentCheck(personalId: "<a personalId>") {{ verdict bars {{ kind source until }}
+      disagreements {{ kind decisionNumber }} }} }}
 
 Press Ctrl-C to stop.""", flush=True)
 

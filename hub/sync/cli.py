@@ -28,6 +28,7 @@ import os
 import sys
 import time
 import uuid
+from collections import Counter
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -109,13 +110,15 @@ def _conflicts(counts: Any) -> int:
     return sum(v for k, v in counts.items() if k.startswith("conflict:"))
 
 
-def _print_report(report: SyncReport) -> None:
-    counts = report.counts
-    rate = report.records / report.seconds if report.seconds else 0.0
-    print(f"{report.system}: {report.status} in {report.seconds:.1f} s — {report.records:,} "
-          f"records read in {report.pages} pages ({rate:,.0f}/s), run {report.run_id}")
-    if report.error:
-        print(f"  error: {report.error}")
+def _print_json_report(report: dict[str, Any]) -> None:
+    counts = Counter(report["counts"])
+    seconds = report["seconds"]
+    rate = report["records"] / seconds if seconds else 0.0
+    print(f"{report['system']}: {report['status']} in {seconds:.1f} s — "
+          f"{report['records']:,} records read in {report['pages']} pages ({rate:,.0f}/s), "
+          f"run {report.get('run')}")
+    if report.get("error"):
+        print(f"  error: {report['error']}")
     lines = [("unchanged", counts["unchanged"]), ("new", counts["new"]),
              ("changed", counts["changed"]), ("applied", counts["applied"]),
              ("rejected", counts["rejected"]), ("queued for review", _conflicts(counts)),
@@ -132,12 +135,40 @@ def _run(args: argparse.Namespace) -> int:
         print("hub sync: name a system (or an agency code it serves), or --all",
               file=sys.stderr)
         return USAGE
+    if args.page_size is not None and not 1 <= args.page_size <= 1000:
+        print("hub sync: --page-size must be 1 to 1000", file=sys.stderr)
+        return USAGE
+    if args.processes is not None and args.processes < 1:
+        print("hub sync: --processes must be at least 1", file=sys.stderr)
+        return USAGE
+    settings = _service_settings()
+    from hub.sync.parallel import chosen_targets, run_in_processes
+    from hub.sync.settings import sync_targets
+
+    try:
+        chosen = chosen_targets(sync_targets(settings.sources_file), args.targets,
+                                every=args.all)
+    except ValueError as error:
+        print(f"hub sync: {error}", file=sys.stderr)
+        return USAGE
+    processes = args.processes or min(len(chosen), os.cpu_count() or 1)
+    if processes > 1 and len(chosen) > 1:
+        options = [*(["--full"] if args.full else []),
+                   *(["--max-pages", str(args.max_pages)] if args.max_pages else []),
+                   *(["--page-size", str(args.page_size)] if args.page_size else [])]
+        worst, reports = run_in_processes(chosen, options, settings.database_url,
+                                          processes=processes,
+                                          progress=args.progress or sys.stderr.isatty())
+        if args.json:
+            print(json.dumps(reports, ensure_ascii=False, indent=2))
+        else:
+            for report in reports:
+                _print_json_report(report)
+        return worst
 
     async def action(service: SyncService) -> int:
         targets = service.resolve_targets(args.targets, every=args.all)
         if args.page_size is not None:
-            if not 1 <= args.page_size <= 1000:
-                raise _Usage("--page-size must be 1 to 1000")
             targets = [replace(t, page_size=args.page_size) for t in targets]
         # The systems are synchronised at once: each reads its own feed and changes its own
         # agencies' files, so neither waits on the other's source.
@@ -150,7 +181,7 @@ def _run(args: argparse.Namespace) -> int:
             print(json.dumps([r.as_json() for r in reports], ensure_ascii=False, indent=2))
         else:
             for report in reports:
-                _print_report(report)
+                _print_json_report(report.as_json())
         failed = any(r.status not in ("completed", "skipped") for r in reports)
         return FAILED if failed else OK
 
@@ -267,6 +298,9 @@ def add_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     run.add_argument("--progress", action="store_true",
                      help="a progress line on stderr (default: when it is a terminal)")
     run.add_argument("--json", action="store_true", help="the reports as JSON")
+    run.add_argument("--processes", type=int, metavar="N",
+                     help="systems synchronised in parallel processes (default: one per "
+                          "system, at most one per CPU; 1: all in this process)")
     run.set_defaults(run=_run)
 
     keygen = commands.add_parser("keygen", help="create and register a system's signing key")

@@ -490,3 +490,26 @@ def test_reviewers_settle_conflicts_through_graphql_within_their_scope(
     assert none["errors"]
     assert world.query("national", "SELECT status FROM sync_conflict WHERE id = $1",
                        ministry["id"])[0]["status"] == "open"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    ((), "name a system"),
+    (("no-such-system",), "neither a synchronised agency system"),
+    (("999.99.99.G99",), "neither a synchronised agency system"),
+    (("mof-hrmis", "--page-size", "0"), "--page-size"),
+    (("mof-hrmis", "--page-size", "5000"), "--page-size"),
+    (("--all", "--processes", "0"), "--processes"),
+    (("keygen", "no-such-system"), "neither a synchronised agency system"),
+])
+def test_wrong_questions_are_usage_errors(world: World, args: tuple[str, ...],
+                                          message: str) -> None:
+    done = world.sync(*args, check=False)
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_an_agency_code_names_the_system_serving_it(world: World) -> None:
+    reports = _report(world.sync("000.00.01.H01", "--json"))
+    assert list(reports) == ["hanoi-hrm"]
+    assert reports["hanoi-hrm"]["status"] == "completed"
