@@ -46,6 +46,9 @@ class ChangePage:
     watermark: str | None
     # Whether more changes are waiting now (another page follows at once).
     more: bool
+    # What the system sent but could not be read as a record (a malformed row of an export):
+    # each a mapping with at least "reasons" (texts) and where it was ("row", "source").
+    rejected: tuple[Mapping[str, Any], ...] = ()
 
 
 @runtime_checkable

@@ -239,6 +239,7 @@ class FileDropSystem:
                 target, index = later[-1], 0
                 base = current if current is not None else base
         read = await self._feed_load(target)
+        started = index
         against = (await self._feed_load(base)).by_identity if base is not None else {}
         records: list[dict[str, Any]] = []
         total = len(read.export.records)
@@ -250,7 +251,11 @@ class FileDropSystem:
         more = index < total or any((f.stamp, f.name) > (target.stamp, target.name)
                                     for f in files)
         mark = f"{_WATERMARK_PREFIX}{target.name}:{index}:{base.name if base else ''}"
-        return ChangePage([dict(r) for r in records], mark, more=more)
+        # The rows of the export that could not be read come with its first page: whoever
+        # reads the feed reports them (they are the agency's to correct), never loses them.
+        rejected = tuple({"source": target.name, "row": p.row, "reasons": list(p.reasons)}
+                         for p in read.export.problems) if started == 0 else ()
+        return ChangePage([dict(r) for r in records], mark, more=more, rejected=rejected)
 
     async def _feed_load(self, drop: DropFile) -> _Parsed:
         """An export the feed needs; one that cannot be read stops the feed (it must not

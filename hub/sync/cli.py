@@ -123,7 +123,8 @@ def _print_json_report(report: dict[str, Any]) -> None:
              ("changed", counts["changed"]), ("applied", counts["applied"]),
              ("rejected", counts["rejected"]), ("queued for review", _conflicts(counts)),
              ("invalid (reported)", counts["invalid"]),
-             ("unmatched (reported)", counts["unmatched"])]
+             ("unmatched (reported)", counts["unmatched"]),
+             ("unreadable (reported)", counts["unreadable"])]
     for label, value in lines:
         print(f"  {label:<22}{value:>10,}")
     for key in sorted(k for k in counts if k.startswith(("conflict:", "rejected:"))):

@@ -203,6 +203,15 @@ class Synchroniser:
                                             detail={"conflict": conflict.fingerprint}))
                 else:
                     items.append(self._item(record, employee, finding, "reported"))
+        for rejected in page.rejected:
+            # Sent, but not readable as a record: reported with where it was, for the agency.
+            report.counts["unreadable"] += 1
+            items.append(NewItem(
+                local_id=None, personal_id=None, employee_code=None, agency_code=None,
+                outcome="invalid", status="reported", reasons=[{
+                    "code": "UNREADABLE", "path": f"row {rejected.get('row')}",
+                    "message": "; ".join(map(str, rejected.get("reasons") or ()))[:2000]}],
+                detail={k: v for k, v in rejected.items() if k in ("source", "row")}))
         items += await self._submit(pending, report)
         synced = max((r["updated_at"] for r in records
                       if isinstance(r.get("updated_at"), datetime)), default=None)

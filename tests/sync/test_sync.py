@@ -513,3 +513,35 @@ def test_an_agency_code_names_the_system_serving_it(world: World) -> None:
     reports = _report(world.sync("000.00.01.H01", "--json"))
     assert list(reports) == ["hanoi-hrm"]
     assert reports["hanoi-hrm"]["status"] == "completed"
+
+
+def test_rows_of_an_export_that_cannot_be_read_are_reported(world: World) -> None:
+    folder = Path(world.databases.file_drops)
+    [latest] = sorted(folder.glob("nhansu_*.csv"))[-1:]
+    text = latest.read_text(encoding="utf-8-sig")
+    header = text.splitlines()[0]
+    width = header.count(",") + 1
+    lines = [
+        "too,few,cells",
+        # a well-formed row but for a birth date no calendar has
+        ",".join(["DN99999999", "049092599262", "Nguyễn Văn Sai", "31/02/1990", "Nam"]
+                 + [""] * (width - 5)),
+    ]
+    newer = folder / "nhansu_20261120T080000.csv"
+    partial = folder / "nhansu_20261120T080000.csv.part"
+    partial.write_text(text + "\n".join(lines) + "\n", encoding="utf-8-sig")
+    partial.rename(newer)  # complete when its name is final, as the agency's job does
+    try:
+        report = _report(world.sync("danang-hrm", "--json"))["danang-hrm"]
+        assert report["status"] == "completed", report
+        assert report["counts"]["unreadable"] == 2
+        items = world.query("national", "SELECT reasons, detail FROM sync_item"
+                                        " WHERE system = 'danang-hrm'"
+                                        " AND reasons @> '[{\"code\": \"UNREADABLE\"}]'")
+        assert {json.loads(i["detail"])["source"] for i in items} == {newer.name}
+        assert len(items) == 2
+        # a rerun reads nothing new: the export was taken in
+        again = _report(world.sync("danang-hrm", "--json"))["danang-hrm"]
+        assert again["counts"].get("unreadable", 0) == 0
+    finally:
+        newer.unlink()
