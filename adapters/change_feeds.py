@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
 import httpx
@@ -28,8 +28,8 @@ from adapters.http_json import call_json
 from adapters.record_mapping import RecordMapping
 from adapters.resilience import Guard
 
-__all__ = ["FEED_COLUMNS", "FEED_EXTRA_COLUMNS", "ChangeFeed", "ChangePage", "GraphQLChangeFeed",
-           "GraphQLFeedConfig", "RestChangeFeed", "RestFeedConfig"]
+__all__ = ["FEED_COLUMNS", "FEED_EXTRA_COLUMNS", "SETTLE", "ChangeFeed", "ChangePage",
+           "GraphQLChangeFeed", "GraphQLFeedConfig", "RestChangeFeed", "RestFeedConfig"]
 
 # Beyond the lookup's columns: the hire date (a new hire's registration needs it) and the
 # system's discipline decisions (a list of records, each with decision_number, decided_on,
@@ -89,10 +89,22 @@ def _read_watermark(watermark: str | None) -> tuple[datetime, str | None]:
     return since, cursor
 
 
-def _latest(records: Sequence[Mapping[str, Any]], since: datetime) -> datetime:
+# How far back a caught-up feed starts again: a vendor row committed late may carry a time
+# earlier than rows already read (a transaction's start); its consumer finds nothing new in the
+# rows it sees twice.
+SETTLE = timedelta(seconds=5)
+
+
+def _caught_up(records: Sequence[Mapping[str, Any]], since: datetime) -> str:
+    """The watermark after the last page: from the latest change seen, less ``SETTLE``
+    (times without an offset, which cannot be ordered, are left out)."""
     stamps: list[datetime] = [r["updated_at"] for r in records
-                              if isinstance(r.get("updated_at"), datetime)]
-    return max([since, *stamps])
+                              if isinstance(r.get("updated_at"), datetime)
+                              and r["updated_at"].tzinfo is not None]
+    latest = max(stamps, default=None)
+    if latest is None or latest - SETTLE <= since:
+        return _watermark(since, None)
+    return _watermark(latest - SETTLE, None)
 
 
 def _page_size(limit: int, largest: int) -> int:
@@ -155,9 +167,8 @@ class RestChangeFeed:
             raise SourceUnavailable(self.name, "answered a cursor that is not a string")
         if following:
             return ChangePage(records, _watermark(since, following), True)
-        # Caught up: next time, start again from the latest change seen (the rows at exactly
-        # that time come again, and their consumer finds nothing new in them).
-        return ChangePage(records, _watermark(_latest(records, since), None), False)
+        # Caught up: next time, start again just before the latest change seen.
+        return ChangePage(records, _caught_up(records, since), False)
 
 
 # ------------------------------------------------------------------------ GraphQL
@@ -230,5 +241,7 @@ class GraphQLChangeFeed:
         more = page.get(config.more_field)
         if not (following is None or isinstance(following, str)) or not isinstance(more, bool):
             raise SourceUnavailable(self.name, "answered its change feed in an unexpected shape")
-        # The cursor continues strictly after the last record, caught up or not.
-        return ChangePage(records, _watermark(since, following or cursor), more)
+        if more:
+            # The cursor continues strictly after the last record.
+            return ChangePage(records, _watermark(since, following or cursor), True)
+        return ChangePage(records, _caught_up(records, since), False)

@@ -23,7 +23,8 @@ import orjson
 from adapters.filters import RowFilter
 from adapters.postgres import NationalDatabase, Row
 
-__all__ = ["ConflictKey", "ConflictWindow", "NewConflict", "NewItem", "SyncState", "SyncStore"]
+__all__ = ["ConflictKey", "ConflictWindow", "NewConflict", "NewItem", "RunSuperseded",
+           "SyncState", "SyncStore"]
 
 FILE_COLUMNS = ("employee_code", "personal_id", "full_name", "birth_date", "sex", "category",
                 "status", "agency_code", "unit_name", "position_code", "rank_code",
@@ -56,6 +57,10 @@ def _loads_row(row: Row) -> dict[str, Any]:
         if isinstance(out.get(name), str):
             out[name] = orjson.loads(out[name])
     return out
+
+
+class RunSuperseded(ValueError):
+    """A run's pages are no longer its own to keep: another run of the system started."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,10 +217,15 @@ class SyncStore:
                       c.agency_updated_at, None if c.proposed is None else _dumps(c.proposed),
                       c.fingerprint, run_id)
                      for c in conflicts])
-            await conn.execute(
+            moved = await conn.execute(
                 "UPDATE sync_state SET watermark = $2,"
                 " synced_through = greatest(synced_through, $3), updated_at = now()"
-                " WHERE system = $1", system, watermark, synced_through)
+                " WHERE system = $1 AND last_run_id = $4", system, watermark, synced_through,
+                run_id)
+            if moved != "UPDATE 1":
+                # Another run started since (this one lost its lock): its watermark stands,
+                # and nothing of this page is kept.
+                raise RunSuperseded(f"{system}: another synchronisation run took over")
             await conn.execute("UPDATE sync_run SET counts = $2::jsonb WHERE id = $1",
                                run_id, _dumps(counts))
 
@@ -276,6 +286,14 @@ class SyncStore:
             f"{' WHERE ' + ' AND '.join(where) if where else ''}"
             f" ORDER BY detected_at DESC, id DESC LIMIT ${len(args)}", args)
         return [_loads_row(row) for row in rows]
+
+    async def conflict_statuses(self, system: str, fingerprints: Sequence[str]
+                                ) -> dict[str, str]:
+        """Where the conflicts of these fingerprints stand, for those that exist."""
+        rows = await self._national.query(
+            "SELECT fingerprint, status FROM sync_conflict WHERE system = $1"
+            " AND fingerprint = ANY($2::text[])", [system, list(fingerprints)])
+        return {row["fingerprint"]: row["status"] for row in rows}
 
     async def conflict(self, conflict_id: uuid.UUID) -> dict[str, Any] | None:
         rows = await self._national.query(

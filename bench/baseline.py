@@ -29,6 +29,16 @@ EMPLOYEE_SQL = (
     "SELECT employee_code, personal_id, full_name, birth_date, sex, category, status,"
     " agency_code, unit_name, salary_step, salary_coefficient::float8 AS salary_coefficient,"
     " hired_on FROM employee WHERE agency_code = ANY($1) ORDER BY employee_code LIMIT $2")
+# The Ministry of Health's database (read directly): its post codes, its table.
+MOH_POSITIONS = {"1010": "BO_TRUONG", "1020": "THU_TRUONG", "1110": "VU_TRUONG",
+                 "1120": "PHO_VU_TRUONG", "1210": "CHU_TICH_UBND", "1220": "PHO_CHU_TICH_UBND",
+                 "1310": "GIAM_DOC_SO", "1320": "PHO_GIAM_DOC_SO", "1410": "CHANH_VAN_PHONG",
+                 "1510": "TRUONG_PHONG", "1520": "PHO_TRUONG_PHONG", "1610": "HIEU_TRUONG",
+                 "1710": "GIAM_DOC_BENH_VIEN", "2010": "CHUYEN_VIEN", "2020": "THANH_TRA_VIEN",
+                 "2030": "KE_TOAN", "3010": "GIANG_VIEN", "3020": "GIAO_VIEN", "4010": "BAC_SI",
+                 "4020": "DIEU_DUONG", "9010": "NHAN_VIEN"}
+MOH_SQL = ("SELECT national_id_no, job_cd, grade_cd, disc_pending FROM hr_employee"
+           " WHERE national_id_no = ANY($1)")
 MOF_POSITIONS = {"TP": "TRUONG_PHONG", "PTP": "PHO_TRUONG_PHONG", "CV": "CHUYEN_VIEN",
                  "KT": "KE_TOAN", "VT": "VU_TRUONG", "PVT": "PHO_VU_TRUONG", "TT": "THU_TRUONG",
                  "BT": "BO_TRUONG", "CVP": "CHANH_VAN_PHONG", "TTV": "THANH_TRA_VIEN",
@@ -69,11 +79,14 @@ class Baseline:
         self.population = os.environ["POPULATION_URL"]
         self.mof = os.environ["AGENCY_MOF_URL"]
         self.hanoi = os.environ["AGENCY_HANOI_URL"]
+        self.moh_dsn = os.environ["AGENCY_MOH_DSN"]
         self.pool: asyncpg.Pool | None = None
+        self.moh: asyncpg.Pool | None = None
         self.clients: dict[str, httpx.AsyncClient] = {}
 
     async def open(self) -> None:
         self.pool = await asyncpg.create_pool(self.dsn, min_size=2, max_size=10)
+        self.moh = await asyncpg.create_pool(self.moh_dsn, min_size=1, max_size=4)
         self.clients = {name: httpx.AsyncClient() for name in ("population", "mof", "hanoi")}
 
     async def close(self) -> None:
@@ -81,6 +94,8 @@ class Baseline:
             await client.aclose()
         if self.pool is not None:
             await self.pool.close()
+        if self.moh is not None:
+            await self.moh.close()
 
     async def _post(self, client: str, url: str, body: Any, headers: dict[str, str]) -> Any:
         response = await self.clients[client].post(
@@ -110,7 +125,12 @@ class Baseline:
             calls.append(self._post("hanoi", f"{self.hanoi}/graphql",
                                     {"query": HANOI_QUERY, "variables": {"ids": hanoi_ids}},
                                     {"x-api-token": "demo-hanoi-token"}))
+        moh_ids = [r["personal_id"] for r in rows if r["agency_code"].endswith(".G04")]
+        assert self.moh is not None
+        # The database is read while the HTTP sources answer, as the hub does.
+        moh = asyncio.ensure_future(self.moh.fetch(MOH_SQL, moh_ids)) if moh_ids else None
         answers = await asyncio.gather(*calls)
+        moh_rows = await moh if moh is not None else []
         citizens = {c["personalId"]: c for c in answers[0]["citizens"]}
         records: dict[str, dict[str, Any]] = {}
         index = 1
@@ -128,6 +148,11 @@ class Baseline:
                 records[r["citizenId"]] = {
                     "system": "hanoi-hrm", "positionCode": HANOI_POSITIONS.get(code, code),
                     "rankCode": r["grade"], "pendingDiscipline": r["pendingDiscipline"]}
+        for r in moh_rows:
+            records[r["national_id_no"]] = {
+                "system": "moh-hris",
+                "positionCode": MOH_POSITIONS.get(r["job_cd"], r["job_cd"]),
+                "rankCode": r["grade_cd"], "pendingDiscipline": r["disc_pending"]}
         edges = []
         for row in rows:
             citizen = citizens.get(row["personal_id"])

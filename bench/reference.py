@@ -130,8 +130,8 @@ def _servers(databases: DatabaseSet, workers: int, plan_executor: bool = True
             [sys.executable, "-m", "uvicorn", "bench.baseline:app_from_env", "--factory",
              "--port", str(baseline_port), "--workers", str(workers), "--log-level", "warning",
              "--no-access-log"],
-            env={**ports.source_env(), "HUB_DATABASE_URL": databases.national,
-                 "PATH": "/usr/bin:/bin"})
+            env={**ports.source_env(), **databases.source_env(),
+                 "HUB_DATABASE_URL": databases.national, "PATH": "/usr/bin:/bin"})
         processes.append(baseline)
         wait_until_up([f"http://127.0.0.1:{baseline_port}/healthz"], baseline)
         hub_url = f"http://127.0.0.1:{hub_port}"

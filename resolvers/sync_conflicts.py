@@ -8,7 +8,9 @@ differences are shaped and masked once per object.
 
 from __future__ import annotations
 
+import re
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, cast
 
@@ -67,10 +69,47 @@ def _side(values: dict[str, Any] | None) -> dict[str, Any]:
     return row
 
 
+_DECISION_FIELD = re.compile(r"discipline\[.*\]\.([a-z_]+)")
+
+
+def _difference_shown(context: RequestContext) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """A difference as the caller may see it: its values are the values of a field — a side's
+    (``full_name``), or a discipline decision's (``discipline[N].form_code``) — withheld
+    where the caller's grant does not give that field, masked as the grant masks it."""
+    grants = context.grants
+    masks = {m.column: m for entity in ("sync_side", "discipline")
+             for m in grants.masks.get(entity, ())}
+
+    def shown(difference: dict[str, Any]) -> dict[str, Any]:
+        name = str(difference.get("field"))
+        decision = _DECISION_FIELD.fullmatch(name)
+        entity, column = ("discipline", decision.group(1)) if decision else ("sync_side", name)
+        if decision is None and name == "discipline":
+            return difference  # which decision number only one source holds
+        granted = grants.columns is None or column in grants.columns.get(entity, frozenset())
+        if not granted:
+            return {**difference, "national": None, "agency": None}
+        mask = masks.get(column)
+        if mask is not None:
+            try:
+                return {**difference, "national": _text(mask.apply(difference["national"])),
+                        "agency": _text(mask.apply(difference["agency"]))}
+            except Exception:  # a value the mask cannot take: withheld, never shown raw
+                return {**difference, "national": None, "agency": None}
+        return difference
+
+    return shown
+
+
 def _shape(row: dict[str, Any], context: RequestContext) -> dict[str, Any]:
     loaders = context.loaders
     side = loaders.finish("sync_side")
-    difference = loaders.finish("sync_difference")
+    withheld = _difference_shown(context)
+    finish_difference = loaders.finish("sync_difference")
+
+    def difference(values: dict[str, Any]) -> dict[str, Any]:
+        return finish_difference(withheld(values))
+
     outcome = row.get("resolution_outcome")
     return loaders.finish("sync_conflict")({
         "id": str(row["id"]), "system": row["system"],

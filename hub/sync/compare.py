@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
 
@@ -53,6 +54,19 @@ _IDENTITY_FIELDS = ("full_name", "birth_date", "sex")
 _EMPLOYMENT_FIELDS = ("position_code", "rank_code", "salary_step")
 _DISCIPLINE_FIELDS = ("form_code", "decided_on", "issuer", "effective_from", "effective_to")
 _CODE_CHARACTERS = re.compile(r"[^A-Z0-9]")
+# The civil service's own day: a change recorded at 06:00 in Hà Nội is that day's, not the UTC
+# day before.
+_VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def aware(value: Any) -> datetime | None:
+    """A time with its offset, or None: a vendor's time without one cannot be ordered
+    against the national file's."""
+    return value if isinstance(value, datetime) and value.tzinfo is not None else None
+
+
+def local_day(moment: datetime) -> str:
+    return moment.astimezone(_VIETNAM).date().isoformat()
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +93,11 @@ def _normal(text: Any) -> str:
     return " ".join(unicodedata.normalize("NFC", str(text or "")).casefold().split())
 
 
+def _text_form(text: Any) -> str:
+    """A text as written, whatever its Unicode composition and spacing (case kept)."""
+    return " ".join(unicodedata.normalize("NFC", str(text or "")).split())
+
+
 def identity_key(full_name: Any, birth_date: Any, sex: Any) -> tuple[str, str, str]:
     """What makes two records the same person when their personal IDs differ: the name (case,
     spacing and Unicode composition aside — not diacritics), birth date and sex."""
@@ -88,6 +107,8 @@ def identity_key(full_name: Any, birth_date: Any, sex: Any) -> tuple[str, str, s
 def _same(field_name: str, national: Any, agency: Any) -> bool:
     if field_name == "full_name":
         return _normal(national) == _normal(agency)
+    if field_name in ("issuer", "reason"):
+        return _text_form(national) == _text_form(agency)
     if field_name == "salary_coefficient":
         return _decimal(national) == _decimal(agency)
     return bool(national == agency)
@@ -190,8 +211,8 @@ def _employment(record: Row, employee: Row, codes: CodeLists) -> list[Finding]:
                         reasons=problems)]
     if not differing:
         return []  # the same coefficient written otherwise (4.4 / 4.40)
-    agency_time = record.get("updated_at")
-    if not isinstance(agency_time, datetime) or agency_time <= employee["updated_at"]:
+    agency_time = aware(record.get("updated_at"))
+    if agency_time is None or agency_time <= employee["updated_at"]:
         return [Finding("conflict", conflict="national-newer", fields=differing)]
     names = {d["field"] for d in differing}
     change: dict[str, Any] = {}
@@ -202,7 +223,7 @@ def _employment(record: Row, employee: Row, codes: CodeLists) -> list[Finding]:
         change["salaryStep"] = record["salary_step"]
     elif "salary_step" in names:
         change["salaryStep"] = record["salary_step"]
-    change["effectiveFrom"] = agency_time.date().isoformat()
+    change["effectiveFrom"] = local_day(agency_time)
     return [Finding("changed", kind="position-change", change=change, fields=differing)]
 
 
@@ -247,25 +268,38 @@ def classify(record: Row, employee: Row | None, national_disciplines: Sequence[R
         if twin is not None:
             return [Finding("conflict", conflict="duplicate", twin=twin, fields=[
                 {"field": "personal_id", "national": twin["personal_id"], "agency": pid}])]
-        return [_registration(record, codes, code_prefix)]
+        registration = _registration(record, codes, code_prefix)
+        if registration.outcome != "new":
+            return [registration]
+        # The new hire's decisions follow the registration (decided after it, on the file it
+        # makes; refused with it if it is refused).
+        return [registration, *_disciplines(record, {}, [])]
     if not in_scope or record.get("agency_code") != employee["agency_code"]:
         return [Finding("conflict", conflict="transfer", fields=_differences(
             employee, record, ("agency_code",)) or [
             {"field": "agency_code", "national": employee["agency_code"],
              "agency": record.get("agency_code")}])]
-    findings: list[Finding] = []
     identity = _differences(employee, record, _IDENTITY_FIELDS)
     if identity:
-        findings.append(Finding("conflict", conflict="identity", fields=identity))
-    findings += _employment(record, employee, codes)
-    findings += _disciplines(record, employee, national_disciplines)
-    return findings
+        # Not the person the national file describes, or not written as the registry has
+        # them: nothing of the record is applied to the file until a reviewer settles who it
+        # is. What else differs is shown with it.
+        others = [*_employment(record, employee, codes),
+                  *_disciplines(record, employee, national_disciplines)]
+        return [Finding("conflict", conflict="identity",
+                        fields=identity + [d for f in others for d in f.fields])]
+    return [*_employment(record, employee, codes),
+            *_disciplines(record, employee, national_disciplines)]
 
 
 def fingerprint(system: str, record: Row, finding: Finding) -> str:
     """The same difference found again (a rerun, the same record seen twice) has the same
     fingerprint; a further change by the agency makes another one."""
+    # An identity conflict is the identity's: other differences shown with it do not make it
+    # another one.
+    fields = [d for d in finding.fields if finding.conflict != "identity"
+              or d["field"] in _IDENTITY_FIELDS]
     key = [system, record.get("personal_id"), record.get("local_id"), finding.conflict,
            sorted((d["field"], orjson.dumps(d["agency"], default=str).decode())
-                  for d in finding.fields)]
+                  for d in fields)]
     return hashlib.sha256(orjson.dumps(key, default=str)).hexdigest()

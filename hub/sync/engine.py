@@ -26,7 +26,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import orjson
@@ -36,11 +36,12 @@ from adapters.errors import SourceError
 from adapters.postgres import Row
 from adapters.submission_store import Decision
 from adapters.sync_store import NewConflict, NewItem, SyncStore
-from hub.sync.compare import Finding, classify, fingerprint, identity_key
+from hub.sync.compare import Finding, aware, classify, fingerprint, identity_key
 from hub.sync.settings import SyncTarget
 from hub.updates.bulk import Signer
 from resolvers.code_lists import CodeLists
 from resolvers.context import RequestContext
+from resolvers.personal_id import is_well_formed
 
 __all__ = ["PageDone", "SyncReport", "Synchroniser"]
 
@@ -88,6 +89,9 @@ class _Pending:
     employee: Row | None
     finding: Finding
     conflict_id: uuid.UUID | None = None  # a reviewer's decision being carried out
+    # The file version the change was judged against (a reviewer's decision: the version the
+    # reviewer saw, so a file changed since is a CONFLICT, not overwritten); None: the file's.
+    base_version: int | None = None
 
 
 def _shown(record: Mapping[str, Any] | None, names: Sequence[str]) -> dict[str, Any]:
@@ -114,6 +118,7 @@ class Synchroniser:
         self._signer = signer
         self._context = context
         self._record_audit = record_audit
+        self._redecide = False  # a full run decides again what was refused before
 
     async def run(self, *, full: bool = False, max_pages: int | None = None,
                   progress: Callable[[PageDone], None] | None = None) -> SyncReport:
@@ -123,6 +128,7 @@ class Synchroniser:
         report = SyncReport(self.target.system)
         started = time.perf_counter()
         system = self.target.system
+        self._redecide = full
         if full:
             await self._store.reset(system)
         state = await self._store.state(system)
@@ -144,7 +150,10 @@ class Synchroniser:
                     progress(PageDone(len(page.records), report))
                 if following is None:
                     break
-                page = await following
+                previous, page = page, await following
+                if page.more and page.watermark == previous.watermark:
+                    raise ValueError("the feed says more follows but does not move on from "
+                                     f"{page.watermark!r}")
             report.status = "completed"
         except (SourceError, ValueError) as error:
             report.status, report.error = "failed", str(error)
@@ -170,7 +179,8 @@ class Synchroniser:
         report.pages += 1
         report.records += len(records)
         report.counts["read"] += len(records)
-        ids = sorted({r["personal_id"] for r in records if isinstance(r.get("personal_id"), str)})
+        ids = sorted({pid for r in records
+                      if isinstance(pid := r.get("personal_id"), str) and is_well_formed(pid)})
         files = await self._store.files(ids) if ids else {}
         disciplines = await self._store.disciplines(
             sorted({f["employee_code"] for f in files.values()})) if files else {}
@@ -203,6 +213,7 @@ class Synchroniser:
                                             detail={"conflict": conflict.fingerprint}))
                 else:
                     items.append(self._item(record, employee, finding, "reported"))
+        pending = await self._not_settled_otherwise(pending, items, report)
         for rejected in page.rejected:
             # Sent, but not readable as a record: reported with where it was, for the agency.
             report.counts["unreadable"] += 1
@@ -213,10 +224,36 @@ class Synchroniser:
                     "message": "; ".join(map(str, rejected.get("reasons") or ()))[:2000]}],
                 detail={k: v for k, v in rejected.items() if k in ("source", "row")}))
         items += await self._submit(pending, report)
-        synced = max((r["updated_at"] for r in records
-                      if isinstance(r.get("updated_at"), datetime)), default=None)
+        synced = max((moment for r in records if (moment := aware(r.get("updated_at")))),
+                     default=None)
         await self._store.keep_page(report.run_id or uuid.uuid4(), self.target.system, items,
                                     conflicts, page.watermark, synced, report.counts)
+
+    async def _not_settled_otherwise(self, pending: list[_Pending], items: list[NewItem],
+                                     report: SyncReport) -> list[_Pending]:
+        """The changes to submit, less those a conflict already holds: the same values the
+        national file was found newer than before. Their record changed since (an unrelated
+        field), but a reviewer has them (open), or decided to keep the national file, to
+        dismiss them, or to take them (submitted as that decision): never applied behind the
+        reviewer's back."""
+        newer = {id(p): Finding("conflict", conflict="national-newer", fields=p.finding.fields)
+                 for p in pending if p.finding.outcome == "changed"}
+        if not newer:
+            return pending
+        keys = {id(p): fingerprint(self.target.system, p.record, newer[id(p)])
+                for p in pending if id(p) in newer}
+        held = await self._store.conflict_statuses(self.target.system, list(keys.values()))
+        kept = []
+        for p in pending:
+            status = held.get(keys[id(p)]) if id(p) in keys else None
+            if status is None:
+                kept.append(p)
+                continue
+            report.counts["changed"] -= 1
+            report.counts["conflict:national-newer"] += 1
+            items.append(self._item(p.record, p.employee, newer[id(p)], "queued",
+                                    detail={"conflict": keys[id(p)], "review": status}))
+        return kept
 
     def _serves(self, agency_code: str) -> bool:
         return any(fnmatch.fnmatchcase(agency_code, p) for p in self.target.serves)
@@ -224,10 +261,14 @@ class Synchroniser:
     async def _twins(self, unmatched: Sequence[Mapping[str, Any]]
                      ) -> dict[tuple[str, str, str], Row]:
         births = [(r["birth_date"], r["sex"]) for r in unmatched
-                  if r.get("birth_date") is not None and isinstance(r.get("sex"), str)]
+                  if isinstance(r.get("birth_date"), date) and isinstance(r.get("sex"), str)]
         found: dict[tuple[str, str, str], Row] = {}
         for row in await self._store.same_birth(births):
-            found.setdefault(identity_key(row["full_name"], row["birth_date"], row["sex"]), row)
+            # Only a file of the system's own agencies can be its second record: a namesake
+            # elsewhere is someone else, and their file is not this agency's to see.
+            if self._serves(row["agency_code"]):
+                found.setdefault(identity_key(row["full_name"], row["birth_date"], row["sex"]),
+                                 row)
         return found
 
     # ------------------------------------------------------------------ submitting
@@ -250,7 +291,17 @@ class Synchroniser:
                     sorted({str(p.record["personal_id"]) for p in batch}))
                 for p in batch:
                     p.employee = files.get(str(p.record["personal_id"]), p.employee)
-            items += await self._decide(batch, report)
+                # A new hire's decisions need the file its registration made.
+                orphans = [p for p in batch if p.employee is None]
+                batch = [p for p in batch if p.employee is not None]
+                for p in orphans:
+                    report.counts["rejected"] += 1
+                    items.append(self._item(p.record, None, p.finding, "rejected", reasons=[{
+                        "code": "NOT_REGISTERED", "path": "employee",
+                        "message": "the person has no national file: the registration "
+                                   "carried with this change was refused"}]))
+            if batch:
+                items += await self._decide(batch, report)
         return items
 
     def _payload(self, p: _Pending) -> dict[str, Any]:
@@ -266,7 +317,8 @@ class Synchroniser:
         else:
             payload["employee"] = {"employeeCode": p.employee["employee_code"],
                                    "personalId": p.employee["personal_id"]}
-            payload["baseVersion"] = p.employee["version"]
+            payload["baseVersion"] = (p.base_version if p.base_version is not None
+                                      else p.employee["version"])
         payload["jti"] = _derived("sync-", [self.target.system, payload])
         return payload
 
@@ -279,16 +331,48 @@ class Synchroniser:
         for p in batch:
             payload = self._payload(p)
             token = self._signer.sign({**payload, "iat": now})
-            key = _derived(f"sync:{self.target.system}:", [p.finding.kind, payload["jti"]])
+            # The same change sent again (a page decided again after a crash) has the same
+            # key and is answered from the inbox; a new signing key, or a reviewer's decision,
+            # makes another request.
+            key = _derived(f"sync:{self.target.system}:", [
+                p.finding.kind, payload["jti"], self._signer.kid, str(p.conflict_id or "")])
             sent.append((str(p.finding.kind), token, key, None))
         items = []
-        for start in range(0, len(sent), 500):
-            decisions = await desk.submit_many(context, sent[start:start + 500])
-            for p, decision in zip(batch[start:start + 500], decisions, strict=True):
-                items.append(await self._decided(p, decision, report))
-        if self._record_audit is not None:
-            await self._record_audit(context, report)
+        try:
+            for start in range(0, len(sent), 500):
+                chunk = sent[start:start + 500]
+                decisions = await desk.submit_many(context, chunk)
+                if self._redecide:
+                    decisions = await self._again(context, chunk, decisions)
+                for p, decision in zip(batch[start:start + 500], decisions, strict=True):
+                    items.append(await self._decided(p, decision, report))
+        finally:
+            # Whatever was looked up for the page is recorded, even if a chunk failed.
+            if self._record_audit is not None:
+                await self._record_audit(context, report)
         return items
+
+    async def _again(self, context: RequestContext,
+                     sent: Sequence[tuple[str, str, str, str | None]],
+                     decisions: list[Decision]) -> list[Decision]:
+        """A full run decides again what was refused before (the quota raised since, the
+        registry caught up): each as a resubmission of the refusal, under a key of its own,
+        kept beside it in the inbox."""
+        again = [i for i, d in enumerate(decisions) if d.repeated and d.status == "rejected"]
+        if not again:
+            return decisions
+        desk = context.desk
+        assert desk is not None
+        answers = await desk.submit_many(
+            context, [(sent[i][0], sent[i][1],
+                       _derived(f"sync:{self.target.system}:", [sent[i][2],
+                                                                str(decisions[i].submission_id)]),
+                       sent[i][3]) for i in again],
+            resubmission_of=[decisions[i].submission_id for i in again])
+        redecided = list(decisions)
+        for i, answer in zip(again, answers, strict=True):
+            redecided[i] = answer
+        return redecided
 
     async def _decided(self, p: _Pending, decision: Decision, report: SyncReport) -> NewItem:
         accepted = decision.status == "accepted"
@@ -363,7 +447,8 @@ class Synchroniser:
                 continue
             finding = Finding("changed", kind=str(proposed["kind"]),
                               change=dict(proposed["change"]))
-            pending.append(_Pending(conflict["agency"], employee, finding, conflict["id"]))
+            pending.append(_Pending(conflict["agency"], employee, finding, conflict["id"],
+                                    base_version=conflict["national_version"]))
         report.counts["resolutions"] += len(pending)
         await self._decide(pending, report)
 

@@ -208,11 +208,13 @@ async def open_sync_service(settings: Settings | None = None) -> AsyncIterator[S
     after."""
     runtime = HubRuntime(settings or Settings.from_env())
     await runtime.open()
-    service = SyncService(runtime, sync_targets(runtime.settings.sources_file))
     try:
-        yield service
+        service = SyncService(runtime, sync_targets(runtime.settings.sources_file))
+        try:
+            yield service
+        finally:
+            await service.close()
     finally:
-        await service.close()
         await runtime.close()
 
 

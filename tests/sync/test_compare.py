@@ -119,11 +119,32 @@ def test_a_different_identity_is_queued_never_applied() -> None:
     assert [d["field"] for d in found.fields] == ["birth_date", "sex"]
 
 
-def test_an_identity_conflict_and_a_valid_change_are_both_found() -> None:
+def test_a_different_identity_holds_back_everything_else_of_the_record() -> None:
+    """A record under the file's personal ID but another name (a mistyped ID, or a name not
+    as the registry has it) changes nothing: its step and decision are shown in the
+    identity conflict, never applied to the file."""
     later = datetime(2026, 10, 5, tzinfo=UTC)
-    found = run(record(full_name="Nguyen Van An", salary_step=4, salary_coefficient=3.33,
-                       updated_at=later))
-    assert outcomes(found) == [("conflict", "identity"), ("changed", "position-change")]
+    [found] = run(record(full_name="Nguyen Van An", salary_step=4, salary_coefficient=3.33,
+                         updated_at=later, disciplines=[DECISION]))
+    assert (found.outcome, found.conflict, found.change) == ("conflict", "identity", None)
+    assert [d["field"] for d in found.fields] == ["full_name", "salary_step", "discipline"]
+    # the conflict is the identity's: a later step does not make it another one
+    again = run(record(full_name="Nguyen Van An", salary_step=5, salary_coefficient=3.66,
+                       updated_at=later))[0]
+    assert fingerprint("s", record(), found) == fingerprint("s", record(), again)
+
+
+def test_a_time_without_an_offset_cannot_be_ordered_and_is_a_conflict() -> None:
+    [found] = run(record(salary_step=4, salary_coefficient=3.33,
+                         updated_at=datetime(2026, 10, 5, 8, 30)))
+    assert (found.outcome, found.conflict) == ("conflict", "national-newer")
+
+
+def test_the_effective_day_is_vietnams() -> None:
+    # 23:30 UTC on 4 October is 06:30 on 5 October in Hà Nội
+    [found] = run(record(salary_step=4, salary_coefficient=3.33,
+                         updated_at=datetime(2026, 10, 4, 23, 30, tzinfo=UTC)))
+    assert found.change["effectiveFrom"] == "2026-10-05"
 
 
 def test_another_agency_is_a_transfer_conflict() -> None:
@@ -148,6 +169,10 @@ def test_a_decision_the_national_file_lacks_is_new_one_it_holds_differently_a_co
                              "agency": "reprimand"}]
     # a national decision the agency's system lacks is not synchronisation's to remove
     assert run(record(), disciplines=[national]) == []
+    # the issuer written with decomposed diacritics and other spacing is the same issuer
+    nfd = {**DECISION, "issuer": " Bo\u0323\u0302 tru\u031bo\u031b\u0309ng  Bộ Tài chính"}
+    assert run(record(disciplines=[nfd]), disciplines=[
+        {**DECISION, "issuer": "Bộ trưởng Bộ Tài chính", "employee_code": "CB00000042"}]) == []
 
 
 def test_someone_the_national_database_lacks_is_registered() -> None:
@@ -162,6 +187,12 @@ def test_someone_the_national_database_lacks_is_registered() -> None:
         "category": "civil_servant", "agencyCode": "000.00.01.G02",
         "unitName": "Phòng Tổng hợp", "positionCode": "CHUYEN_VIEN", "rankCode": "01.003",
         "salaryStep": 3, "hiredOn": "2026-10-01"}
+
+
+def test_a_new_hires_decisions_follow_the_registration() -> None:
+    found = run(record(personal_id="001095054321", local_id="TC9", disciplines=[DECISION]),
+                employee=None)
+    assert outcomes(found) == [("new", "register-employee"), ("new", "discipline-decision")]
 
 
 def test_a_new_hire_with_missing_or_invalid_values_is_reported() -> None:
