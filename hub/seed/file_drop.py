@@ -17,11 +17,11 @@ from typing import Final
 from hub.seed import binary
 from hub.seed.context import Context
 from hub.seed.employees import Employee
-from hub.seed.plan import chunk_random
 from hub.seed.serials import SerialAllocator
+from hub.seed.stored_rows import StoredSystem, stored_rows
 from hub.seed.tables import FILE_DROP_DRIFT, NS_CANBO, NS_KYLUAT, Table
 from hub.seed.timeline import AS_OF
-from hub.seed.vendor_drift import DriftDraw, Entry, Vocabulary, entry_for
+from hub.seed.vendor_drift import Vocabulary
 from sandbox.agency_file_drop.codes import (
     NATIONAL_TO_VENDOR_FORM,
     NATIONAL_TO_VENDOR_POSITION,
@@ -42,57 +42,20 @@ _WORDS: Final = Vocabulary(
                         if c not in POSITION_LABELS),
     position_column="Chức vụ", step_column="Bậc lương", coefficient_column="Hệ số lương")
 _PREFIX: Final = "nhansu_"  # the name of its exports (config/sources.yaml: prefix)
-_EMPLOYEE_FIELDS: Final = binary.field_count(len(NS_CANBO.columns))
-_DECISION_FIELDS: Final = binary.field_count(len(NS_KYLUAT.columns))
-_DRIFT_FIELDS: Final = binary.field_count(len(FILE_DROP_DRIFT.columns))
+_SYSTEM: Final = StoredSystem(
+    purpose="agency-file-drop", words=_WORDS, employee_table=NS_CANBO, decision_table=NS_KYLUAT,
+    drift_table=FILE_DROP_DRIFT,
+    employee_key=lambda e: binary.text(f"DN{e.index + 1:08d}"),
+    hire_key=lambda chunk, hire: binary.text(f"DNM{chunk:05d}{hire:03d}"),
+    duplicate_key=lambda e: binary.text(f"DNT{e.index + 1:08d}"),
+    sex=SEX_LABELS, form=NATIONAL_TO_VENDOR_FORM)
 
 
 def file_drop_rows(context: Context, chunk: int, people: list[Employee],
                    addresses: dict[str, str], serials: SerialAllocator
                    ) -> dict[Table, list[bytes]]:
     """The rows of the chunk's people this system holds (employees, then new hires)."""
-    rng = chunk_random(context.plan.seed, chunk, "agency-file-drop")
-    draw = DriftDraw(context, rng, chunk, serials, _WORDS)
-    rows: dict[Table, list[bytes]] = {NS_CANBO: [], NS_KYLUAT: [], FILE_DROP_DRIFT: []}
-    hires = 0
-    for e in people:
-        entry = entry_for(rng, e, addresses[e.pid], _WORDS)
-        drift = draw.apply(e, entry)
-        if e.is_new_hire:
-            hires += 1
-            local_id = f"DNM{chunk:05d}{hires:03d}"
-        else:
-            local_id = f"DN{e.index + 1:08d}"
-        _add(context, rows, local_id, e.pid_field, e, entry)
-        if drift is None:
-            continue
-        drifted = e.pid_field
-        if drift.duplicate_of is not None:
-            drifted = binary.text(drift.duplicate_of)
-            _add(context, rows, f"DNT{e.index + 1:08d}", drifted, e,
-                 draw.duplicate_entry(e, entry))
-        rows[FILE_DROP_DRIFT].append(b"".join((_DRIFT_FIELDS, drifted,
-                                               context.text[drift.kind],
-                                               binary.text(drift.detail))))
-    return rows
-
-
-def _add(context: Context, rows: dict[Table, list[bytes]], local_id: str, pid_field: bytes,
-         e: Employee, entry: Entry) -> None:
-    text = context.text
-    key = binary.text(local_id)
-    rows[NS_CANBO].append(b"".join((
-        _EMPLOYEE_FIELDS, key, pid_field, binary.text(entry.name), binary.date(e.birth),
-        text[SEX_LABELS[e.sex]], e.agency.code_field, text[e.unit], text[entry.position_code],
-        text[e.rank.code], binary.int2(entry.step), context.coefficient_field(entry.coefficient),
-        binary.NULL if entry.pending_discipline is None else binary.text(entry.pending_discipline),
-        binary.text(entry.address), binary.date(e.hired), binary.timestamp(entry.modified))))
-    rows[NS_KYLUAT].extend(b"".join((
-        _DECISION_FIELDS, key, binary.text(d.number), binary.date(d.decided),
-        text[NATIONAL_TO_VENDOR_FORM[d.form]], text[d.issuer], text[d.reason],
-        binary.date(d.effective_from),
-        binary.NULL if d.effective_to is None else binary.date(d.effective_to)))
-        for d in entry.decisions)
+    return stored_rows(_SYSTEM, context, chunk, people, addresses, serials)
 
 
 async def write_seed_export(dsn: str, directory: Path) -> Path:
