@@ -371,21 +371,7 @@ def test_resolutions_keep_the_national_file_or_take_the_agencys_version(
     assert world.sync("resolve", "not-a-uuid", "--dismiss", "--by", "x",
                       check=False).returncode == 2
     # a step the agency recorded before the national file's last change: national-newer
-    [employee] = world.query(
-        "agency_rest", "SELECT ma_nhan_su, so_cccd, bac_luong FROM nhan_su"
-        " WHERE bac_luong < 5 AND ky_luat_dang_xu_ly IS NULL ORDER BY ma_nhan_su LIMIT 1")
-    national = world.query("national", "SELECT employee_code, rank_code, salary_step, version,"
-                                       " updated_at FROM employee WHERE personal_id = $1",
-                           employee["so_cccd"])[0]
-    ladder = world.query("national", "SELECT coefficient FROM salary_ladder WHERE rank_code = $1"
-                                     " AND step = $2", national["rank_code"],
-                         national["salary_step"] + 1)[0]["coefficient"]
-    world.query("agency_rest", "UPDATE nhan_su SET bac_luong = $2, he_so_luong = $3,"
-                               " ngay_cap_nhat = $4 WHERE ma_nhan_su = $1",
-                employee["ma_nhan_su"], national["salary_step"] + 1, ladder,
-                national["updated_at"] - timedelta(hours=1))
-    # the schedule (every second) or this run finds it; either way one conflict
-    world.sync("mof-hrmis", "--full")
+    employee, national = _national_newer(world, 0)
     [conflict] = world.query("national", "SELECT id, kind, proposed FROM sync_conflict"
                                          " WHERE personal_id = $1", employee["so_cccd"])
     assert conflict["kind"] == "national-newer"
