@@ -249,7 +249,9 @@ def create_app(settings: Settings) -> Starlette:
             Route("/access-history/{personal_id}", access_history.handle, methods=["GET"]),
             Route("/healthz", _alive),
             Route("/readyz", hub.readiness),
-            *auth_routes(hub.auth),
+            *auth_routes(hub.auth, hub.access.limiter,
+                         default_rate(hub.settings.token_rate_per_minute,
+                                      hub.settings.token_rate_burst)),
         ],
         lifespan=lifespan,
     )

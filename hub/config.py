@@ -94,6 +94,9 @@ class Settings:
     redis_prefix: str = "hub:"  # several hubs (or tests) may share one Redis
     rate_limit_per_minute: int = 0
     rate_limit_burst: int = 0
+    # Token requests per client id a minute, and at once (0: no limit).
+    token_rate_per_minute: int = 0
+    token_rate_burst: int = 0
     # Scheduled synchronisation of the agency HR systems inside the server (0: off).
     sync_interval_seconds: int = 0
     # Scheduled data-quality measurement inside the server (0: off).
@@ -139,6 +142,8 @@ class Settings:
             redis_prefix=os.environ.get("HUB_REDIS_PREFIX") or "hub:",
             rate_limit_per_minute=env_int("HUB_RATE_LIMIT_PER_MINUTE", 0, 0, 1_000_000),
             rate_limit_burst=env_int("HUB_RATE_LIMIT_BURST", 0, 0, 100_000),
+            token_rate_per_minute=env_int("HUB_TOKEN_RATE_PER_MINUTE", 0, 0, 1_000_000),
+            token_rate_burst=env_int("HUB_TOKEN_RATE_BURST", 0, 0, 100_000),
             sync_interval_seconds=env_int("HUB_SYNC_INTERVAL_SECONDS", 0, 0, 7 * 86_400),
             quality_interval_seconds=env_int("HUB_QUALITY_INTERVAL_SECONDS", 0, 0,
                                              31 * 86_400),

@@ -19,8 +19,10 @@ from hub.auth.registry import ClientRegistry
 from hub.auth.replay import AssertionReplayGuard
 from hub.auth.server import ASSERTION_ALGORITHMS, AUTH_METHODS, MAX_FORM_BYTES, TokenServer
 from hub.auth.settings import SIGNING_ALGORITHMS, AuthSettings
+from hub.auth.token_limits import claimed_client
 from hub.auth.verifier import AuthenticationError, TokenVerifier
 from hub.http_body import read_body
+from hub.rate_limits import Rate, RateLimiter, retry_after_header
 
 __all__ = ["AuthRuntime", "auth_routes", "bearer_challenge"]
 
@@ -103,9 +105,11 @@ def _json(body: object, *, max_age: int | None = None) -> Response:
     return response
 
 
-def auth_routes(runtime: AuthRuntime) -> list[Route]:
+def auth_routes(runtime: AuthRuntime, limiter: RateLimiter | None = None,
+                rate: Rate | None = None) -> list[Route]:
     """``POST /oauth/token``, ``GET /.well-known/jwks.json`` and
-    ``GET /.well-known/oauth-authorization-server``."""
+    ``GET /.well-known/oauth-authorization-server``. With ``limiter`` and ``rate``, each
+    client id a token request claims is held to ``rate`` (``hub.auth.token_limits``)."""
     settings = runtime.settings
     metadata = {
         "issuer": settings.issuer,
@@ -120,6 +124,17 @@ def auth_routes(runtime: AuthRuntime) -> list[Route]:
 
     async def token(request: Request) -> Response:
         body = await read_body(request, MAX_FORM_BYTES)
+        if limiter is not None and rate is not None:
+            verdict = await limiter.take(f"token:{claimed_client(request.headers, body or b'')}",
+                                         rate)
+            if not verdict.allowed:
+                wait = retry_after_header(verdict)
+                return Response(orjson.dumps({
+                    "error": "slow_down",
+                    "error_description": f"too many token requests for this client: retry "
+                                         f"after {wait} s"}), status_code=429,
+                    media_type="application/json",
+                    headers={"Retry-After": wait, "Cache-Control": "no-store"})
         try:
             return await run_in_threadpool(runtime.token_server.respond, request.headers,
                                            request.headers.get("content-type"), body)

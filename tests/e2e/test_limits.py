@@ -31,6 +31,7 @@ QUERY = {"query": "{ ranks { code } }"}
 BURST = 8          # the Ministry's own
 DEFAULT_BURST = 3  # the hub's default, for clients without limits
 INSPECTORATE_COST = 40
+TOKEN_BURST = 4    # token requests per client id at once
 
 
 @dataclass
@@ -67,6 +68,7 @@ def limited(databases: DatabaseSet, sandbox_session: Sandbox, client_secrets: di
         "HUB_RATE_LIMIT_PER_MINUTE": "60", "HUB_RATE_LIMIT_BURST": str(DEFAULT_BURST),
         "HUB_POLICY_DIR": str(policies), "HUB_POLICY_WATCH": "0", "HUB_INTROSPECTION": "0",
         "HUB_MAX_QUERY_COST": "5000",
+        "HUB_TOKEN_RATE_PER_MINUTE": "60", "HUB_TOKEN_RATE_BURST": str(TOKEN_BURST),
         **own_keys_env(port, folder)})
     url = f"http://127.0.0.1:{port}"
     try:
@@ -195,3 +197,29 @@ def test_introspection_can_be_switched_off(limited: LimitedHub) -> None:
     assert "introspection" in answer.json()["errors"][0]["message"].lower()
     assert limited.post("hanoi-doha", "personnel-management",
                         {"query": "{ __typename }"}).status_code == 200
+
+
+def test_the_token_endpoint_holds_each_claimed_client_id_to_an_allowance(
+        limited: LimitedHub, client_secrets: dict[str, str]) -> None:
+    """Guessing a client's secret is slowed to the allowance, across both processes; while it
+    is spent even the right secret waits; another client is not held to it."""
+    url = f"{limited.url}/oauth/token"
+
+    def ask(client: str, secret: str) -> httpx.Response:
+        return httpx.post(url, data={"grant_type": "client_credentials"},
+                          auth=(client, secret), timeout=30)
+
+    guesses = [ask("vss-insurance", f"guess-{n}") for n in range(TOKEN_BURST + 1)]
+    assert [g.status_code for g in guesses[:TOKEN_BURST]] == [401] * TOKEN_BURST
+    refused = guesses[-1]
+    assert refused.status_code == 429
+    assert refused.json()["error"] == "slow_down"
+    assert int(refused.headers["retry-after"]) >= 1
+    assert refused.headers["cache-control"] == "no-store"
+    assert ask("vss-insurance", client_secrets["vss-insurance"]).status_code == 429
+    # the id named in the form counts as the same client as the one in HTTP Basic
+    form = httpx.post(url, data={"grant_type": "client_credentials",
+                                 "client_id": "vss-insurance", "client_secret": "x"},
+                      timeout=30)
+    assert form.status_code == 429
+    assert ask("mps-identity", client_secrets["mps-identity"]).status_code == 200
