@@ -5,52 +5,15 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import date
 
 import asyncpg
 import pytest
 
-from hub.seed.agency_systems import DRIFT_KINDS
 from resolvers import personal_id
 from sandbox.agency_graphql.codes import JOB_TITLES
 from sandbox.agency_rest.codes import DISCIPLINE_FORMS, POSITION_CODES, national_rank_code
-
-
-@dataclass(frozen=True)
-class Held:
-    """An agency system's row in national terms (None where the vendor code is unknown)."""
-
-    pid: str
-    name: str
-    birth: date
-    sex: str
-    agency: str
-    unit: str
-    position: str | None
-    rank: str
-    step: int
-    coefficient: Decimal
-    pending: str | None
-    address: str
-    hired: date
-    modified: datetime
-    local_id: str
-    decisions: tuple[Decision, ...]
-
-
-@dataclass(frozen=True)
-class Decision:
-    """A decision in national terms (the form a national discipline_form code)."""
-
-    number: str
-    decided: date
-    form: str
-    issuer: str
-    reason: str
-    effective_from: date
-    effective_to: date | None
+from tests.seed.agency_records import Decision, Held, drift_by_person, national_decisions
 
 
 async def rest_rows(conn: asyncpg.Connection) -> list[Held]:
@@ -90,18 +53,6 @@ AS_OF = date(2026, 11, 1)
 NEW_KINDS = {"discipline_missing", "duplicate_person"}
 
 
-async def national_decisions(national: asyncpg.Connection) -> dict[str, list[Decision]]:
-    """Each employee's national decisions, by personal ID."""
-    found: dict[str, list[Decision]] = defaultdict(list)
-    for d in await national.fetch(
-            "SELECT e.personal_id, d.* FROM discipline d"
-            " JOIN employee e USING (employee_code) ORDER BY d.id"):
-        found[d["personal_id"]].append(Decision(
-            d["decision_number"], d["decided_on"], d["form_code"], d["issuer"], d["reason"],
-            d["effective_from"], d["effective_to"]))
-    return found
-
-
 @pytest.mark.parametrize("system", list(SYSTEMS))
 async def test_agency_system_holds_its_staff_and_its_drift_is_recorded(
         system: str, national: asyncpg.Connection, population: asyncpg.Connection,
@@ -109,11 +60,7 @@ async def test_agency_system_holds_its_staff_and_its_drift_is_recorded(
     suffix, read = SYSTEMS[system]
     conn = agency_rest if system == "agency_rest" else agency_graphql
     held = await read(conn)
-    drift: dict[str, dict[str, str]] = defaultdict(dict)
-    for r in await conn.fetch("SELECT personal_id, kind, detail FROM seed_drift"):
-        assert r["kind"] in DRIFT_KINDS
-        assert r["kind"] not in drift[r["personal_id"]], "one record per person and kind"
-        drift[r["personal_id"]][r["kind"]] = r["detail"]
+    drift = await drift_by_person(conn)
 
     employees = {r["personal_id"]: r for r in await national.fetch(
         "SELECT * FROM employee WHERE agency_code LIKE '%' || $1", suffix)}

@@ -9,54 +9,19 @@ import csv
 import io
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
 import pytest
 
-from hub.seed.agency_systems import DRIFT_KINDS
 from hub.seed.file_drop import SEED_EXPORTED_AT
 from resolvers import personal_id
 from sandbox.agency_database.codes import ACTION_CODES, JOB_CODES, SEX_CODES
 from sandbox.agency_file_drop.codes import FORM_LABELS, HEADERS, POSITION_LABELS
 from sandbox.agency_file_drop.export import export_name
+from tests.seed.agency_records import Decision, Held, drift_by_person, national_decisions
 from tests.seed.conftest import Seeded
-
-
-@dataclass(frozen=True)
-class Decision:
-    number: str
-    decided: date
-    form: str
-    issuer: str
-    reason: str
-    effective_from: date
-    effective_to: date | None
-
-
-@dataclass(frozen=True)
-class Held:
-    """A record in national terms (position None where the vendor's code is unknown)."""
-
-    local_id: str
-    pid: str
-    name: str
-    birth: date
-    sex: str
-    agency: str
-    unit: str
-    position: str | None
-    rank: str
-    step: int
-    coefficient: Decimal
-    pending: str | None
-    address: str
-    hired: date
-    modified: datetime
-    decisions: tuple[Decision, ...]
 
 
 @pytest.fixture(scope="session")
@@ -79,10 +44,10 @@ async def database_rows(conn: asyncpg.Connection) -> list[Held]:
         decisions[d["emp_id"]].append(Decision(
             d["decision_no"], d["decision_dt"], ACTION_CODES[d["action_cd"]], d["issued_by"],
             d["reason_txt"], d["eff_from_dt"], d["eff_to_dt"]))
-    return [Held(str(r["emp_id"]), r["national_id_no"], r["full_nm"], r["birth_dt"],
-                 SEX_CODES[r["sex_cd"]], r["org_cd"], r["dept_nm"], JOB_CODES.get(r["job_cd"]),
-                 r["grade_cd"], r["sal_step"], r["sal_coef"], r["disc_pending"], r["home_addr"],
-                 r["hire_dt"], r["last_modified"], tuple(decisions[r["emp_id"]]))
+    return [Held(r["national_id_no"], r["full_nm"], r["birth_dt"], SEX_CODES[r["sex_cd"]],
+                 r["org_cd"], r["dept_nm"], JOB_CODES.get(r["job_cd"]), r["grade_cd"],
+                 r["sal_step"], r["sal_coef"], r["disc_pending"], r["home_addr"], r["hire_dt"],
+                 r["last_modified"], str(r["emp_id"]), tuple(decisions[r["emp_id"]]))
             for r in await conn.fetch("SELECT * FROM hr_employee")]
 
 
@@ -92,10 +57,10 @@ async def legacy_rows(conn: asyncpg.Connection) -> list[Held]:
         decisions[d["ma_cb"]].append(Decision(
             d["so_qd"], d["ngay_qd"], FORM_LABELS[d["hinh_thuc"]], d["nguoi_ky"], d["ly_do"],
             d["tu_ngay"], d["den_ngay"]))
-    return [Held(r["ma_cb"], r["so_cccd"], r["ho_ten"], r["ngay_sinh"],
+    return [Held(r["so_cccd"], r["ho_ten"], r["ngay_sinh"],
                  {"Nam": "male", "Nữ": "female"}[r["gioi_tinh"]], r["ma_dv"], r["phong_ban"],
                  POSITION_LABELS.get(r["chuc_vu"]), r["ngach"], r["bac"], r["he_so"],
-                 r["ky_luat_cho"], r["dia_chi"], r["ngay_tuyen"], r["cap_nhat"],
+                 r["ky_luat_cho"], r["dia_chi"], r["ngay_tuyen"], r["cap_nhat"], r["ma_cb"],
                  tuple(decisions[r["ma_cb"]]))
             for r in await conn.fetch("SELECT * FROM ns_canbo")]
 
@@ -105,16 +70,6 @@ SYSTEMS: dict[str, tuple[str, Reader]] = {"agency_database": (".G04", database_r
                                           "agency_file_drop": (".H48", legacy_rows)}
 
 
-async def national_decisions(national: asyncpg.Connection) -> dict[str, list[Decision]]:
-    found: dict[str, list[Decision]] = defaultdict(list)
-    for d in await national.fetch("SELECT e.personal_id, d.* FROM discipline d"
-                                  " JOIN employee e USING (employee_code) ORDER BY d.id"):
-        found[d["personal_id"]].append(Decision(
-            d["decision_number"], d["decided_on"], d["form_code"], d["issuer"], d["reason"],
-            d["effective_from"], d["effective_to"]))
-    return found
-
-
 @pytest.mark.parametrize("system", list(SYSTEMS))
 async def test_stored_system_holds_its_staff_and_its_drift_is_recorded(
         system: str, national: asyncpg.Connection, population: asyncpg.Connection,
@@ -122,11 +77,7 @@ async def test_stored_system_holds_its_staff_and_its_drift_is_recorded(
     suffix, read = SYSTEMS[system]
     conn = agency_database if system == "agency_database" else agency_file_drop
     held = await read(conn)
-    drift: dict[str, dict[str, str]] = defaultdict(dict)
-    for r in await conn.fetch("SELECT personal_id, kind, detail FROM seed_drift"):
-        assert r["kind"] in DRIFT_KINDS
-        assert r["kind"] not in drift[r["personal_id"]], "one record per person and kind"
-        drift[r["personal_id"]][r["kind"]] = r["detail"]
+    drift = await drift_by_person(conn)
     employees = {r["personal_id"]: r for r in await national.fetch(
         "SELECT * FROM employee WHERE agency_code LIKE '%' || $1", suffix)}
     assert employees, "the seed gives the system people to hold"
