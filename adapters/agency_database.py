@@ -28,6 +28,7 @@ from adapters.call_log import record_call
 from adapters.change_feeds import FEED_COLUMNS, ChangePage
 from adapters.errors import SourceTimeout, SourceUnavailable
 from adapters.filters import Condition, RowFilter
+from adapters.observe import observe
 from adapters.record_mapping import RecordMapping
 from adapters.stored_records import (
     DISCIPLINE_COLUMNS,
@@ -212,13 +213,16 @@ class DatabaseAgencySystem:
         if not unique:
             return []
         size = self._config.max_batch
-        batches = await asyncio.gather(*(self._lookup(unique[i:i + size], wanted, row_filter)
-                                         for i in range(0, len(unique), size)))
-        rows = [row for batch in batches for row in batch]
-        if row_filter:
-            # Conditions the query could not carry (coded or converted fields) hold here; the
-            # ones it carried hold twice, harmlessly.
-            rows = [r for r in rows if all(c.matches(r) for c in row_filter)]
+        with observe(self.name, "lookup", batch=len(unique)) as seen:
+            batches = await asyncio.gather(*(self._lookup(unique[i:i + size], wanted,
+                                                          row_filter)
+                                             for i in range(0, len(unique), size)))
+            rows = [row for batch in batches for row in batch]
+            if row_filter:
+                # Conditions the query could not carry (coded or converted fields) hold here;
+                # the ones it carried hold twice, harmlessly.
+                rows = [r for r in rows if all(c.matches(r) for c in row_filter)]
+            seen.rows = len(rows)
         return rows
 
     async def _lookup(self, ids: Sequence[str], wanted: tuple[str, ...],

@@ -91,7 +91,7 @@ class RestAgencySystem:
             return records_or_fail(self.name, records)
 
         return await self.guard.run(once, timeout=self._config.timeout_seconds,
-                                    idempotent=True)
+                                    idempotent=True, operation="lookup", batch=len(ids))
 
     async def ping(self) -> None:
         self.guard.raise_if_open()
@@ -184,7 +184,7 @@ class GraphQLAgencySystem:
             return records_or_fail(self.name, records)
 
         return await self.guard.run(once, timeout=self._config.timeout_seconds,
-                                    idempotent=True)
+                                    idempotent=True, operation="lookup", batch=len(ids))
 
     async def ping(self) -> None:
         self.guard.raise_if_open()

@@ -112,7 +112,7 @@ class AuditLog:
                f" ({_EVENT_SELECT} WHERE {' AND '.join(clauses)}"
                f" ORDER BY a.recorded_at DESC, a.chain_id DESC, a.seq DESC"
                f" LIMIT ${len(args)}) AS e")
-        rows = await self._database.query(sql, args)
+        rows = await self._database.read(sql, args)
         for row in rows:
             row["fields"] = list(row["fields"])
         return rows

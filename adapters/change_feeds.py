@@ -157,7 +157,8 @@ class RestChangeFeed:
                                    headers=self._headers, params=params, timeout=seconds,
                                    max_bytes=self._guard.settings.max_response_bytes)
 
-        answer = await self._guard.run(once, timeout=self._timeout, idempotent=True)
+        answer = await self._guard.run(once, timeout=self._timeout, idempotent=True,
+                                       operation="changes")
         if not isinstance(answer, dict):
             raise SourceUnavailable(self.name, "answered its change feed in an unexpected shape")
         records = [self._read(r) for r in records_or_fail(self.name,
@@ -230,7 +231,8 @@ class GraphQLChangeFeed:
                                    headers=self._headers, timeout=seconds,
                                    max_bytes=self._guard.settings.max_response_bytes)
 
-        answer = await self._guard.run(once, timeout=self._timeout, idempotent=True)
+        answer = await self._guard.run(once, timeout=self._timeout, idempotent=True,
+                                       operation="changes")
         data = answer.get("data") if isinstance(answer, dict) else None
         page = data.get(config.field) if isinstance(data, dict) else None
         if not isinstance(page, dict) or answer.get("errors"):

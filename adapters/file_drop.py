@@ -32,6 +32,7 @@ from adapters.drop_directory import FORMATS, DropDirectory, DropFile, DropRefuse
 from adapters.drop_export import Export, ExportFormat, RowProblem, read_export
 from adapters.errors import SourceTimeout, SourceUnavailable
 from adapters.filters import RowFilter
+from adapters.observe import observe
 
 __all__ = ["FileDropConfig", "FileDropSystem"]
 
@@ -179,13 +180,15 @@ class FileDropSystem:
     async def fetch_many(self, keys: Sequence[str], columns: Sequence[str],
                          row_filter: RowFilter = ()) -> list[dict[str, Any]]:
         record_call(self.name)
-        parsed = await self._current()
-        wanted = tuple(dict.fromkeys([*columns, *(c.column for c in row_filter)]))
-        rows = [{c: record.get(c) for c in wanted}
-                for key in dict.fromkeys(keys)
-                for record in parsed.by_personal_id.get(key, ())]
-        if row_filter:
-            rows = [r for r in rows if all(c.matches(r) for c in row_filter)]
+        with observe(self.name, "lookup", batch=len(keys)) as seen:
+            parsed = await self._current()
+            wanted = tuple(dict.fromkeys([*columns, *(c.column for c in row_filter)]))
+            rows = [{c: record.get(c) for c in wanted}
+                    for key in dict.fromkeys(keys)
+                    for record in parsed.by_personal_id.get(key, ())]
+            if row_filter:
+                rows = [r for r in rows if all(c.matches(r) for c in row_filter)]
+            seen.rows = len(rows)
         return rows
 
     def problems(self) -> tuple[str, tuple[RowProblem, ...]] | None:

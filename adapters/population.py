@@ -101,7 +101,7 @@ class PopulationRegistry:
 
         # A lookup reads: safe to try again.
         return await self.guard.run(once, timeout=self._config.timeout_seconds,
-                                    idempotent=True)
+                                    idempotent=True, operation="lookup", batch=len(ids))
 
     async def ping(self) -> None:
         self.guard.raise_if_open()

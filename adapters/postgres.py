@@ -3,6 +3,12 @@
 Every query is generated from a whitelist of tables and columns read from the database's own
 catalogue at start-up and takes its values as parameters: identifiers never come from a caller
 unchecked and values are never spliced into SQL. Lists are batched with ``= ANY($1)``.
+
+With standbys configured (``adapters.replicas``) the adapter has two faces over the same pools:
+the primary face (``open`` returns it, ``primary``) sends everything to the primary; the query
+face (``for_queries()``), which the GraphQL read path is given, sends the read-only methods
+(``fetch_*``, ``count*``, ``read``) to a standby in rotation, falling back to the primary, and
+everything else (``query``, which may write; ``transaction``; ``ping``) to the primary.
 """
 
 from __future__ import annotations
@@ -16,6 +22,9 @@ import asyncpg
 from adapters.call_log import record_call
 from adapters.errors import SourceTimeout, SourceUnavailable
 from adapters.filters import Related, RowFilter
+from adapters.observe import observe
+from adapters.pg_pool import open_pool
+from adapters.replicas import Replica, ReplicaSet, reads_on_primary
 
 __all__ = ["NationalDatabase", "Row"]
 
@@ -30,6 +39,9 @@ _ARRAY_TYPES = frozenset({"text", "date", "smallint", "integer", "bigint", "bool
                           "numeric", "uuid", "jsonb", "timestamp with time zone"})
 _CONNECTION_ERRORS = (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError,
                       asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError)
+# A standby failing so cannot serve now (shut down, restarting, unreachable, full): its reads
+# go to the primary. (Statement timeouts, OperatorInterventionErrors too, are caught first.)
+_REPLICA_DOWN = (*_CONNECTION_ERRORS, asyncpg.OperatorInterventionError)
 
 
 class _Sql:
@@ -137,20 +149,28 @@ class NationalDatabase:
     name = "national"
 
     def __init__(self, pool: asyncpg.Pool, columns: dict[str, dict[str, str]],
-                 *, timeout: float) -> None:
+                 *, timeout: float, replicas: ReplicaSet | None = None,
+                 routed: bool = False) -> None:
         self._pool = pool
         self._sql = _Sql(columns)
         self._timeout = timeout
         self.columns = columns
+        self._replicas = replicas
+        # The query face: read-only methods go to a standby in rotation.
+        self._routed = routed and replicas is not None
 
     @classmethod
     async def open(cls, dsn: str, *, min_size: int = 2, max_size: int = 10,
-                   timeout: float = 5.0, role: str | None = None) -> NationalDatabase:
-        """``role``: the database role to act as (SET ROLE at connection start)."""
+                   timeout: float = 5.0, role: str | None = None,
+                   replica_urls: Sequence[str] = (), max_lag_seconds: float = 30.0,
+                   check_seconds: float = 2.0) -> NationalDatabase:
+        """The primary face. ``role``: the database role to act as (SET ROLE at connection
+        start), on the primary and the standbys alike; ``replica_urls``: standbys for the
+        query face, taken out of rotation beyond ``max_lag_seconds`` behind, measured every
+        ``check_seconds``."""
         try:
-            pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size,
-                                             server_settings={"role": role} if role else None,
-                                             command_timeout=timeout)
+            pool = await open_pool(dsn, min_size=min_size, max_size=max_size, timeout=timeout,
+                                   role=role)
         except _CONNECTION_ERRORS as exc:
             raise SourceUnavailable(cls.name, "cannot connect to the national database") from exc
         rows = await pool.fetch(
@@ -159,13 +179,50 @@ class NationalDatabase:
         columns: dict[str, dict[str, str]] = {}
         for row in rows:
             columns.setdefault(row["table_name"], {})[row["column_name"]] = row["data_type"]
-        return cls(pool, columns, timeout=timeout)
+        replicas = None
+        if replica_urls:
+            async def open_replica(url: str) -> asyncpg.Pool:
+                return await open_pool(url, min_size=min_size, max_size=max_size,
+                                       timeout=timeout, role=role)
+
+            try:
+                replicas = await ReplicaSet.open(replica_urls, pool, open_replica,
+                                                 max_lag_seconds=max_lag_seconds,
+                                                 check_seconds=check_seconds, timeout=timeout,
+                                                 capacity=max_size)
+            except BaseException:
+                await pool.close()
+                raise
+        return cls(pool, columns, timeout=timeout, replicas=replicas)
+
+    def for_queries(self) -> NationalDatabase:
+        """The query face: the same pools, read-only methods answered by a standby in
+        rotation (itself when there are no standbys)."""
+        if self._replicas is None or self._routed:
+            return self
+        return NationalDatabase(self._pool, self.columns, timeout=self._timeout,
+                                replicas=self._replicas, routed=True)
+
+    @property
+    def primary(self) -> NationalDatabase:
+        """The primary face: everything on the primary, for work that reads its writes."""
+        if not self._routed:
+            return self
+        return NationalDatabase(self._pool, self.columns, timeout=self._timeout,
+                                replicas=self._replicas)
+
+    def replica_status(self) -> list[dict[str, Any]]:
+        """Each standby's state and lag (empty without standbys), for ``/readyz``."""
+        return self._replicas.status() if self._replicas is not None else []
 
     async def close(self) -> None:
+        """Close the pools, the standbys' too (whichever face is closed: they share them)."""
+        if self._replicas is not None:
+            await self._replicas.close()
         await self._pool.close()
 
     async def ping(self) -> None:
-        await self._fetch("SELECT 1", [])
+        await self._fetch("SELECT 1", [], operation="ping")
 
     async def fetch_many(self, table: str, key: str, keys: Sequence[Hashable],
                          columns: Sequence[str], row_filter: RowFilter = ()) -> list[Row]:
@@ -175,7 +232,8 @@ class NationalDatabase:
                    *self._sql.where(table, row_filter, args)]
         sql = (f"SELECT {self._sql.select_list(table, columns)} FROM {self._sql.table(table)}"
                f" WHERE {' AND '.join(clauses)}")
-        return await self._fetch(sql, args)
+        return await self._fetch(sql, args, read=True, operation="fetch_many",
+                                 batch=len(keys))
 
     async def fetch_page(self, table: str, columns: Sequence[str], row_filter: RowFilter,
                          *, order_by: str, after: Hashable | None, limit: int) -> list[Row]:
@@ -190,7 +248,7 @@ class NationalDatabase:
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         sql = (f"SELECT {self._sql.select_list(table, columns)} FROM {self._sql.table(table)}"
                f"{where} ORDER BY {order} LIMIT ${len(args)}")
-        return await self._fetch(sql, args)
+        return await self._fetch(sql, args, read=True, operation="fetch_page")
 
     async def fetch_pages_by_key(self, table: str, key: str, keys: Sequence[Hashable],
                                  columns: Sequence[str], row_filter: RowFilter, *,
@@ -209,14 +267,15 @@ class NationalDatabase:
         sql = (f"SELECT p.* FROM unnest($1::text[]) AS k(key) CROSS JOIN LATERAL ("
                f"SELECT {select_list} FROM {self._sql.table(table)} AS t"
                f" WHERE {' AND '.join(clauses)} ORDER BY t.{order} LIMIT ${len(args)}) AS p")
-        return await self._fetch(sql, args)
+        return await self._fetch(sql, args, read=True, operation="fetch_pages_by_key",
+                                 batch=len(keys))
 
     async def count(self, table: str, row_filter: RowFilter) -> int:
         args: list[Any] = []
         clauses = self._sql.where(table, row_filter, args)
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         rows = await self._fetch(f"SELECT count(*) AS n FROM {self._sql.table(table)}{where}",
-                                 args)
+                                 args, read=True, operation="count")
         return int(rows[0]["n"])
 
     async def count_by_key(self, table: str, key: str, keys: Sequence[Hashable],
@@ -226,7 +285,9 @@ class NationalDatabase:
         clauses = [f"{key_column} = ANY($1)", *self._sql.where(table, row_filter, args)]
         sql = (f"SELECT {key_column} AS key, count(*) AS n FROM {self._sql.table(table)}"
                f" WHERE {' AND '.join(clauses)} GROUP BY {key_column}")
-        return {row["key"]: int(row["n"]) for row in await self._fetch(sql, args)}
+        rows = await self._fetch(sql, args, read=True, operation="count_by_key",
+                                 batch=len(keys))
+        return {row["key"]: int(row["n"]) for row in rows}
 
     async def fetch_all(self, table: str, columns: Sequence[str], row_filter: RowFilter = (),
                         *, order_by: str) -> list[Row]:
@@ -236,7 +297,7 @@ class NationalDatabase:
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         sql = (f"SELECT {self._sql.select_list(table, columns)} FROM {self._sql.table(table)}"
                f"{where} ORDER BY {self._sql.column(table, order_by)}")
-        return await self._fetch(sql, args)
+        return await self._fetch(sql, args, read=True, operation="fetch_all")
 
     def transaction(self) -> _Transaction:
         """A connection in a transaction, for an adapter that writes (the submissions
@@ -263,8 +324,29 @@ class NationalDatabase:
         budget and failure mapping as the queries above."""
         return await self._fetch(sql, list(args))
 
-    async def _fetch(self, sql: str, args: list[Any]) -> list[Row]:
+    async def read(self, sql: str, args: Sequence[Any]) -> list[Row]:
+        """As ``query``, for a statement that only reads: on the query face a standby may
+        answer it (so it may not see the latest writes)."""
+        return await self._fetch(sql, list(args), read=True, operation="read")
+
+    async def _fetch(self, sql: str, args: list[Any], *, read: bool = False,
+                     operation: str = "query", batch: int | None = None) -> list[Row]:
         record_call(self.name)
+        with observe(self.name, operation, batch=batch) as seen:
+            seen.server = "primary"
+            if read and self._routed and not reads_on_primary():
+                assert self._replicas is not None
+                replica = self._replicas.choose()
+                if replica is not None:
+                    rows = await self._fetch_on_replica(replica, sql, args)
+                    if rows is not None:
+                        seen.server, seen.rows = replica.name, len(rows)
+                        return rows
+            rows = await self._fetch_on_primary(sql, args)
+            seen.rows = len(rows)
+            return rows
+
+    async def _fetch_on_primary(self, sql: str, args: list[Any]) -> list[Row]:
         try:
             # Waiting for a free connection counts against the same budget as the query.
             async with self._pool.acquire(timeout=self._timeout) as connection:
@@ -277,4 +359,34 @@ class NationalDatabase:
             # Logged in full for operators; the client only learns that the source failed.
             log.error("national database query failed: %s", exc, extra={"sql": sql})
             raise SourceUnavailable(self.name, "the national database failed to answer") from exc
+        return [dict(record) for record in records]
+
+    async def _fetch_on_replica(self, replica: Replica, sql: str,
+                                args: list[Any]) -> list[Row] | None:
+        """Rows from a standby; None when the standby could not answer, for the primary to
+        answer instead. A statement out of time is not asked again: the primary would most
+        likely take as long, and the caller has waited its budget already."""
+        assert self._replicas is not None
+        with self._replicas.lease(replica) as pool:
+            try:
+                connection = await pool.acquire(timeout=self._timeout)
+            except (TimeoutError, *_REPLICA_DOWN) as exc:
+                self._replicas.failed(replica, exc)
+                return None
+            try:
+                records = await connection.fetch(sql, *args, timeout=self._timeout)
+            except (TimeoutError, asyncpg.QueryCanceledError) as exc:
+                raise SourceTimeout(self.name,
+                                    "the national database did not answer in time") from exc
+            except _REPLICA_DOWN as exc:
+                self._replicas.failed(replica, exc)
+                return None
+            except asyncpg.PostgresError as exc:
+                # The standby, not the statement, may be at fault (a recovery conflict, a
+                # migration not replayed yet): the primary decides.
+                log.warning("replica %s failed a read, the primary answers: %s",
+                            replica.name, exc)
+                return None
+            finally:
+                await pool.release(connection)
         return [dict(record) for record in records]

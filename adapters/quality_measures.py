@@ -53,13 +53,13 @@ class QualityMeasures:
         named after its head agency (the ministry, the provincial People's Committee); None
         when nothing in the agency directory answers to it."""
         if "." in code:
-            rows = await self._database.query(
+            rows = await self._database.read(
                 "SELECT name, authority FROM agency WHERE code = $1", [code])
             if not rows:
                 return None
             return {"agency_code": code, "agency_name": rows[0]["name"],
                     "authority": rows[0]["authority"], "scope": "agency"}
-        rows = await self._database.query(
+        rows = await self._database.read(
             "SELECT (SELECT name FROM agency WHERE code = '000.00.00.' || $1) AS name"
             " WHERE EXISTS (SELECT FROM agency WHERE authority = $1)", [code])
         if not rows:
@@ -73,7 +73,7 @@ class QualityMeasures:
         held more runs than ``max_runs`` (the oldest were left out)."""
         if window.max_runs < 1:
             raise ValueError("a window holds at least one run")
-        rows = await self._database.query(
+        rows = await self._database.read(
             _SERIES, [agency_code, window.since, window.until, window.max_runs + 1])
         runs = list(dict.fromkeys(r["run_id"] for r in rows))
         truncated = len(runs) > window.max_runs

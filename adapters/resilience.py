@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from adapters.errors import SourceError, SourceTimeout, SourceUnavailable
+from adapters.observe import observe
 
 __all__ = ["Guard", "Resilience", "retryable"]
 
@@ -107,8 +108,18 @@ class Guard:
             self._open_until = self._clock() + self.settings.breaker_open_seconds
 
     async def run(self, call: Callable[[float], Awaitable[T]], *, timeout: float,
-                  idempotent: bool) -> T:
-        """``call(seconds_left)`` under the guard, within ``timeout`` seconds in all."""
+                  idempotent: bool, operation: str = "call", batch: int | None = None) -> T:
+        """``call(seconds_left)`` under the guard, within ``timeout`` seconds in all; seen
+        from outside as one call of ``operation`` (adapters/observe.py), with ``batch`` keys
+        and, when it returns a list, that many rows."""
+        with observe(self.source, operation, batch=batch) as seen:
+            result = await self._run(call, timeout=timeout, idempotent=idempotent)
+            if isinstance(result, list):
+                seen.rows = len(result)
+            return result
+
+    async def _run(self, call: Callable[[float], Awaitable[T]], *, timeout: float,
+                   idempotent: bool) -> T:
         if not self._admit():
             wait = (self._open_until or 0) - self._clock()
             raise SourceUnavailable(self.source, f"is failing: calls paused for "

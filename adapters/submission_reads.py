@@ -193,7 +193,7 @@ class SubmissionReads:
         sql = (f"SELECT k.subject, v.* FROM unnest($1::text[]) AS k(subject) CROSS JOIN LATERAL"
                f" ({_VERSION_SELECT} WHERE {' AND '.join(clauses)}"
                f" ORDER BY r.applied_at DESC, r.id DESC LIMIT ${len(args)}) AS v")
-        return [_version_row(row) for row in await self._database.query(sql, args)]
+        return [_version_row(row) for row in await self._database.read(sql, args)]
 
     async def inbox(self, client_id: str, window: InboxWindow,
                     row_filter: RowFilter = ()) -> list[Row]:
@@ -213,4 +213,4 @@ class SubmissionReads:
         args.append(window.limit)
         sql = (f"{_SUBMISSION_SELECT} WHERE {' AND '.join(clauses)}"
                f" ORDER BY s.received_at DESC, s.id DESC LIMIT ${len(args)}")
-        return [_submission_row(row) for row in await self._database.query(sql, args)]
+        return [_submission_row(row) for row in await self._database.read(sql, args)]

@@ -281,7 +281,7 @@ class SyncStore:
             args += [window.after.detected_at, window.after.id]
             where.append(f"(detected_at, id) < (${len(args) - 1}, ${len(args)})")
         args.append(window.limit)
-        rows = await self._national.query(
+        rows = await self._national.read(
             f"SELECT {_CONFLICT_SELECT} FROM sync_conflict"
             f"{' WHERE ' + ' AND '.join(where) if where else ''}"
             f" ORDER BY detected_at DESC, id DESC LIMIT ${len(args)}", args)

@@ -21,79 +21,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
-import orjson
 
-from bench.loadgen import run_load
 from bench.reference import (
     BENCH_CLIENT,
-    REFERENCE_QUERY,
-    Measured,
     _databases,
-    _hub_headers,
-    _load,
-    _merge,
     _prepare,
 )
+from bench.variants import alternate, variant_hubs
 from hub.audit.entry import AuditDraft
 from hub.audit.writer import AuditWriter
-from hub.auth.clients import register_with_new_secrets
 from hub.auth.keys import SigningKeys
 from hub.databases import DatabaseSet
 from hub.environment import STATE_DIR
-from hub.launcher import (
-    Ports,
-    ProcessGroup,
-    free_port,
-    own_keys_env,
-    start_hub,
-    start_sandbox,
-    stop,
-)
 from hub.postgres_server import ensure_server
 
 __all__ = ["main"]
-
-
-@dataclass
-class Hub:
-    url: str
-    pid: int
-    headers: dict[str, str]
-
-
-@contextmanager
-def _hubs(databases: DatabaseSet, workers: int) -> Iterator[tuple[Hub, Hub]]:
-    """Two hubs, audit on and audit off, over one sandbox."""
-    ports = Ports()
-    secret = asyncio.run(register_with_new_secrets(
-        databases.national, {BENCH_CLIENT[0]: "benchmark client"}))[BENCH_CLIENT[0]]
-    sandbox = start_sandbox(databases, ports)
-    processes: list[subprocess.Popen[bytes] | ProcessGroup] = [sandbox]
-    keys = Path(tempfile.mkdtemp(prefix="hub-bench-audit-"))
-    try:
-        hubs = []
-        for audit in ("1", "0"):
-            port = free_port()
-            process = start_hub(databases, ports, port, workers=workers, env={
-                "HUB_AUDIT": audit, "HUB_GRAPHIQL": "0", "HUB_POLICY_WATCH": "0",
-                **own_keys_env(port, keys, signing_file=f"signing-{audit}.jwks"),
-                "HUB_TOKEN_LIFETIME_SECONDS": "3600"})
-            processes.append(process)
-            url = f"http://127.0.0.1:{port}"
-            hubs.append(Hub(url, process.pid, _hub_headers(url, secret)))
-        yield hubs[0], hubs[1]
-    finally:
-        for each in reversed(processes):
-            stop(each)
 
 
 async def _audit_rows(url: str) -> tuple[int, float]:
@@ -109,19 +56,11 @@ async def _audit_rows(url: str) -> tuple[int, float]:
 
 
 def _throughput(databases: DatabaseSet, args: argparse.Namespace) -> None:
-    body = orjson.dumps({"query": REFERENCE_QUERY})
     rows_before, _ = asyncio.run(_audit_rows(databases.national))
-    with _hubs(databases, args.workers) as (on, off):
-        for hub in (on, off):  # warm: pools, caches, plans
-            asyncio.run(run_load(f"{hub.url}/graphql", body=body, concurrency=args.concurrency,
-                                 seconds=2, headers=hub.headers))
-        runs: dict[str, list[Measured]] = {"on": [], "off": []}
-        for _ in range(args.rounds):
-            for name, hub in (("on", on), ("off", off)):
-                runs[name].append(_load(f"{hub.url}/graphql", body, "POST", args, hub.pid,
-                                        hub.headers))
+    with variant_hubs(databases, args.workers,
+                      {"on": {"HUB_AUDIT": "1"}, "off": {"HUB_AUDIT": "0"}}) as hubs:
+        measured = alternate(hubs, args)
     rows_after, entry_bytes = asyncio.run(_audit_rows(databases.national))
-    measured = {name: _merge(r) for name, r in runs.items()}
     print(f"\n{'audit':<8}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}"
           f"{'CPU ms/req':>12}")
     for name in ("on", "off"):

@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 __all__ = ["LoadResult", "run_load"]
@@ -18,9 +19,12 @@ __all__ = ["LoadResult", "run_load"]
 @dataclass(frozen=True, slots=True)
 class LoadResult:
     requests: int
-    errors: int
+    errors: int  # answers other than 200, and requests that got no answer
     seconds: float
     latencies_ms: list[float]
+    # Each status other than 200, and 0 for a connection lost before the answer: what the
+    # errors were, printed so that an error is never just a number.
+    failures: dict[int, int] = field(default_factory=dict)
 
     @property
     def rps(self) -> float:
@@ -83,21 +87,31 @@ async def run_load(url: str, *, body: bytes | None = None, method: str = "POST",
     sent = 0
     deadline = time.perf_counter() + seconds
 
+    failures: Counter[int] = Counter()
+
     async def worker() -> None:
         nonlocal errors, sent
-        reader, writer = await asyncio.open_connection(host, port)
-        try:
-            while time.perf_counter() < deadline and sent < max_requests:
-                sent += 1
-                started = time.perf_counter()
-                writer.write(raw)
-                status = await _read_response(reader)
-                latencies.append((time.perf_counter() - started) * 1000)
-                if status != 200:
-                    errors += 1
-        finally:
-            writer.close()
+        while time.perf_counter() < deadline and sent < max_requests:
+            reader, writer = await asyncio.open_connection(host, port)
+            try:
+                while time.perf_counter() < deadline and sent < max_requests:
+                    sent += 1
+                    started = time.perf_counter()
+                    writer.write(raw)
+                    status = await _read_response(reader)
+                    latencies.append((time.perf_counter() - started) * 1000)
+                    if status != 200:
+                        errors += 1
+                        failures[status] += 1
+            except (ConnectionError, asyncio.IncompleteReadError):
+                # Counted, and the worker carries on over a new connection: one lost answer
+                # must not end the measurement.
+                errors += 1
+                failures[0] += 1
+            finally:
+                writer.close()
 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return LoadResult(len(latencies), errors, time.perf_counter() - started, latencies)
+    return LoadResult(len(latencies), errors, time.perf_counter() - started, latencies,
+                      dict(failures))

@@ -15,6 +15,7 @@ import asyncio
 import os
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -203,8 +204,12 @@ def _single_client_p50(databases: DatabaseSet, args: argparse.Namespace) -> floa
 
 def _merge(runs: list[Measured]) -> Measured:
     loads = [r.load for r in runs]
+    failures: Counter[int] = Counter()
+    for r in loads:
+        failures.update(r.failures)
     merged = LoadResult(sum(r.requests for r in loads), sum(r.errors for r in loads),
-                        sum(r.seconds for r in loads), [x for r in loads for x in r.latencies_ms])
+                        sum(r.seconds for r in loads), [x for r in loads for x in r.latencies_ms],
+                        dict(failures))
     cpu = sum(r.cpu_ms_per_request * r.load.requests for r in runs) / max(merged.requests, 1)
     return Measured(merged, cpu)
 
@@ -242,6 +247,9 @@ def main(argv: list[str] | None = None) -> int:
         result = measured.load
         print(f"{name:<10}{result.rps:>10.1f}{result.p50:>10.1f}{result.percentile(99):>10.1f}"
               f"{result.errors:>8}{measured.cpu_ms_per_request:>12.2f}{memory:>10.0f}")
+    for name, measured in (("hub", hub), ("baseline", base)):
+        if measured.load.failures:
+            print(f"{name} errors by status (0: connection lost): {measured.load.failures}")
     print(f"\nratio hub/baseline (req/s): {hub.load.rps / base.load.rps:.2f}   (target ≥ 0.5)")
     print(f"ratio baseline/hub (server CPU per request): "
           f"{base.cpu_ms_per_request / hub.cpu_ms_per_request:.2f}")

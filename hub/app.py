@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import orjson
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -41,6 +42,8 @@ from hub.policy.store import PolicyStore
 from hub.query_cost import Limits
 from hub.rate_limits import default_rate, open_rate_limiter
 from hub.source_config import load_source_config
+from hub.telemetry.requests import TraceRequests
+from hub.telemetry.setup import configure_telemetry
 from hub.updates.desk import SubmissionDesk
 from resolvers.code_lists import CodeLists
 from resolvers.context import ANONYMOUS, Caller, QueryLimits, RequestContext
@@ -68,6 +71,9 @@ class HubRuntime:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        # The national database's primary face (writes, and reads that must see them); the
+        # sources hold its query face, which standbys may answer.
+        self.national: NationalDatabase | None = None
         self.sources: Sources | None = None
         self.desk: SubmissionDesk | None = None
         self.code_lists: CodeLists | None = None
@@ -112,12 +118,16 @@ class HubRuntime:
         national = await NationalDatabase.open(
             self.settings.database_url, min_size=self.settings.db_pool_min,
             max_size=self.settings.db_pool_max, timeout=self.settings.db_timeout_seconds,
-            role=self.settings.database_role)
+            role=self.settings.database_role,
+            replica_urls=self.settings.database_replica_urls,
+            max_lag_seconds=self.settings.replica_max_lag_seconds,
+            check_seconds=self.settings.replica_check_seconds)
+        self.national = national
         population_client = _http_client()
         self.clients.append(population_client)
         self.agency_systems = await open_agency_systems(config.agency_systems, _http_client)
         self.sources = Sources(
-            national=national,
+            national=national.for_queries(),
             population=PopulationRegistry(population_client, config.population),
             agency_systems=AgencySystemRegistry(self.agency_systems.systems))
         self.code_lists = await CodeLists.load(national)
@@ -173,8 +183,8 @@ class HubRuntime:
         for client in self.clients:
             await client.aclose()
         await self.agency_systems.aclose()
-        if self.sources is not None:
-            await self.sources.national.close()
+        if self.national is not None:
+            await self.national.close()  # the query face's pools with it
 
     def context(self, access: Access) -> RequestContext:
         context = self.new_context(access.caller, access.view.grants)
@@ -214,6 +224,10 @@ class HubRuntime:
             guard = getattr(source, "guard", None)
             if guard is not None:
                 status[source.name]["breaker"] = guard.status()
+        # Standbys are reported, never required: while one is out, the primary answers.
+        replicas = self.sources.national.replica_status()
+        if replicas:
+            status["national"]["replicas"] = replicas
         audit = self.audit.status()
         ready = all(s["ok"] for s in status.values()) and audit.ok
         return _json({"ready": ready, "sources": status, "policies": self.policies.status(),
@@ -226,6 +240,8 @@ async def _alive(request: Request) -> Response:
 
 
 def create_app(settings: Settings) -> Starlette:
+    # First: the sources' clients opened below are instrumented only if tracing is on by then.
+    telemetry = configure_telemetry("hub")
     hub = HubRuntime(settings)
     graphiql = load_page(settings.graphiql_assets) if settings.graphiql else None
     endpoint = GraphQLEndpoint(hub.runner, hub.access, hub.context, graphiql=graphiql,
@@ -241,6 +257,7 @@ def create_app(settings: Settings) -> Starlette:
             yield
         finally:
             await hub.close()
+            telemetry.flush()  # what is buffered is exported before the process ends
 
     return Starlette(
         routes=[
@@ -254,4 +271,5 @@ def create_app(settings: Settings) -> Starlette:
                                       hub.settings.token_rate_burst)),
         ],
         lifespan=lifespan,
+        middleware=[Middleware(TraceRequests)] if telemetry.tracing else [],
     )

@@ -25,11 +25,22 @@ def _serve(args: argparse.Namespace) -> int:
     if args.port is not None:
         os.environ["HUB_PORT"] = str(args.port)
     from hub.config import Settings
+    from hub.telemetry.setup import TelemetryError, check_telemetry_settings
 
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except (RuntimeError, ValueError) as error:  # a setting missing or malformed
+        print(f"hub: {error}", file=sys.stderr)
+        return 2
+    try:
+        check_telemetry_settings()
+    except TelemetryError as error:
+        print(f"hub: {error}", file=sys.stderr)
+        return 2
     uvicorn.run("hub.asgi:app_from_env", factory=True, host=args.host or settings.host,
                 port=settings.port, workers=args.workers or settings.workers,
-                log_level=args.log_level, access_log=False, timeout_graceful_shutdown=10)
+                log_level=args.log_level, access_log=False, timeout_graceful_shutdown=10,
+                timeout_keep_alive=settings.keepalive_seconds)
     return 0
 
 

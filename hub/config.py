@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 __all__ = ["DEFAULT_AUDIT_KEY_FILE", "PROJECT_ROOT", "Settings", "env_int", "graphiql_assets_dir",
-           "policy_dir"]
+           "policy_dir", "replica_urls"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,6 +50,56 @@ def env_int(name: str, default: int, minimum: int, maximum: int) -> int:
     return value
 
 
+# Entries of HUB_DATABASE_REPLICA_URLS are split at a comma that starts another URL: a libpq
+# URL may itself hold commas (several hosts: postgresql://a:5432,b:5432/hub).
+_NEXT_URL = re.compile(r",\s*(?=[A-Za-z][A-Za-z0-9+.-]*://)")
+_HOST = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[^:\[\]/\s]*)(?::(\d*))?")
+
+
+def _hidden(url: str) -> str:
+    """A URL as an error message may show it: without its password."""
+    scheme, _, rest = url.partition("://")
+    credentials, at, hosts = rest.partition("@")
+    if at and ":" in credentials:
+        return f"{scheme}://{credentials.split(':', 1)[0]}:***@{hosts}"
+    return url
+
+
+def replica_urls(raw: str, primary: str) -> tuple[str, ...]:
+    """HUB_DATABASE_REPLICA_URLS: libpq URLs of standbys of ``primary``, comma-separated;
+    each checked for what can be checked without connecting."""
+    name = "HUB_DATABASE_REPLICA_URLS"
+    if not raw.strip():
+        return ()
+    urls: list[str] = []
+    for number, entry in enumerate(_NEXT_URL.split(raw.strip()), start=1):
+        url = entry.strip().rstrip(",").strip()
+        where = f"{name}: entry {number} ({_hidden(url) or 'empty'})"
+        parts = urlsplit(url)
+        if parts.scheme not in ("postgresql", "postgres") or not url.startswith(
+                f"{parts.scheme}://"):
+            raise ValueError(f"{where} must be a postgresql:// URL")
+        hosts = parts.netloc.rpartition("@")[2]
+        if not hosts and "host=" not in parts.query:
+            raise ValueError(f"{where} names no host")
+        for host in hosts.split(",") if hosts else ():
+            matched = _HOST.fullmatch(host)
+            if matched is None or not matched.group(1):
+                raise ValueError(f"{where} has a malformed host {host!r}")
+            port = matched.group(2)
+            if port is not None and not (port.isdigit() and 0 < int(port) < 65_536):
+                raise ValueError(f"{where} has a malformed port {port!r}")
+        if "/" in parts.path.lstrip("/") or re.search(r"[\s,]", parts.path):
+            raise ValueError(f"{where} has a malformed database name (another URL must "
+                             "follow a comma)")
+        if url == primary:
+            raise ValueError(f"{where} is HUB_DATABASE_URL itself: name the standbys")
+        if url in urls:
+            raise ValueError(f"{where} is named twice")
+        urls.append(url)
+    return tuple(urls)
+
+
 def _int(name: str, default: int) -> int:
     value = os.environ.get(name)
     return default if not value else int(value)
@@ -60,6 +112,10 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
+    # Longer than any load balancer's or client's idle timeout in front of the hub (60 s is
+    # common): a connection it keeps must never be closed by the hub just as a request is sent
+    # on it, which the client sees as a reset.
+    keepalive_seconds: int = 75
     graphiql: bool = True
     expose_source_calls: bool = False
     plan_executor: bool = True
@@ -80,6 +136,11 @@ class Settings:
     # The role the hub acts as in PostgreSQL (migration 0008): it may read the national
     # database and append to the audit log, never change or remove an audit record.
     database_role: str | None = "hub_runtime"
+    # Standbys of the national database that answer query traffic (none: the primary does),
+    # out of rotation beyond the lag bound; measured every check interval.
+    database_replica_urls: tuple[str, ...] = ()
+    replica_max_lag_seconds: float = 30.0
+    replica_check_seconds: float = 2.0
     audit: bool = True
     # The key that signs audit checkpoints: not the token-signing key, which is rotated and
     # retired for other reasons (a retired key must keep verifying the log's past).
@@ -114,6 +175,7 @@ class Settings:
             host=os.environ.get("HUB_HOST", "127.0.0.1"),
             port=_int("HUB_PORT", 8000),
             workers=_int("HUB_WORKERS", 1),
+            keepalive_seconds=env_int("HUB_KEEPALIVE_SECONDS", 75, 1, 3600),
             graphiql=_flag("HUB_GRAPHIQL", True),
             expose_source_calls=_flag("HUB_EXPOSE_SOURCE_CALLS", False),
             plan_executor=_flag("HUB_PLAN_EXECUTOR", True),
@@ -133,6 +195,11 @@ class Settings:
                                                  PROJECT_ROOT / ".hub/keys/mask.secret")),
             graphiql_assets=graphiql_assets_dir(),
             database_role=os.environ.get("HUB_DATABASE_ROLE", "hub_runtime") or None,
+            database_replica_urls=replica_urls(
+                os.environ.get("HUB_DATABASE_REPLICA_URLS", ""), database_url),
+            replica_max_lag_seconds=float(env_int("HUB_REPLICA_MAX_LAG_SECONDS", 30, 1,
+                                                  86_400)),
+            replica_check_seconds=float(env_int("HUB_REPLICA_CHECK_SECONDS", 2, 1, 60)),
             audit=_flag("HUB_AUDIT", True),
             audit_key_file=Path(os.environ.get("HUB_AUDIT_KEY_FILE", DEFAULT_AUDIT_KEY_FILE)),
             audit_checkpoint_seconds=float(env_int("HUB_AUDIT_CHECKPOINT_SECONDS", 10, 1, 3600)),

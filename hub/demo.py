@@ -10,7 +10,7 @@ from pathlib import Path
 from types import FrameType
 
 from hub.databases import DatabaseSet
-from hub.environment import resolve_databases
+from hub.environment import STATE_DIR, resolve_databases
 from hub.launcher import Ports, ProcessGroup, port_is_free, start_hub, start_sandbox, stop
 
 __all__ = ["run_demo"]
@@ -175,6 +175,18 @@ def _ports() -> Ports:
     return Ports()
 
 
+def _telemetry() -> tuple[dict[str, str], Path]:
+    """OpenTelemetry for the demo: the console exporters, into a file of their own (spans on
+    the terminal would bury everything else), unless the user configured exporters."""
+    log = STATE_DIR / "demo-telemetry.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_bytes(b"")
+    if os.environ.get("OTEL_TRACES_EXPORTER") or os.environ.get("OTEL_METRICS_EXPORTER"):
+        return {}, log
+    return {"OTEL_TRACES_EXPORTER": "console", "OTEL_METRICS_EXPORTER": "console",
+            "OTEL_METRIC_EXPORT_INTERVAL": "30000"}, log
+
+
 def run_demo(*, employees: int, seed: int, port: int) -> int:
     if not port_is_free(port):
         print(f"port {port} is in use: set HUB_PORT or pass --port")
@@ -202,14 +214,17 @@ def run_demo(*, employees: int, seed: int, port: int) -> int:
     signal.signal(signal.SIGINT, interrupt)
     processes: list[subprocess.Popen[bytes] | ProcessGroup] = []
     try:
-        processes.append(start_sandbox(databases, ports))
-        hub = start_hub(databases, ports, port, quiet=False,
-                        env={"HUB_EXPOSE_SOURCE_CALLS": "1", "HUB_PORT": str(port)})
+        otel, telemetry_log = _telemetry()
+        processes.append(start_sandbox(databases, ports, env=otel, stdout=telemetry_log))
+        hub = start_hub(databases, ports, port, quiet=False, stdout=telemetry_log,
+                        env={"HUB_EXPOSE_SOURCE_CALLS": "1", "HUB_PORT": str(port), **otel})
         processes.append(hub)
         print(f"""
 The hub is running.
   GraphiQL   http://127.0.0.1:{port}/graphql
   readiness  http://127.0.0.1:{port}/readyz
+  telemetry  OpenTelemetry spans and metrics of the hub and the sandbox (console exporter):
+             tail -f {telemetry_log}
   sandbox    population registry :{ports.population}, Ministry of Finance HR (REST)
              :{ports.agency_rest}, Hà Nội HR (GraphQL) :{ports.agency_graphql}
              Ministry of Health HR, a database the hub reads: {databases.agency_database}

@@ -1,13 +1,15 @@
 """Running one GraphQL operation: parse, validate and execute, each phase's errors told apart.
 
 Parsing and validation results are cached per document text (most traffic repeats a few
-documents), so a repeated query pays only for execution. The phases are run here rather than
-through ``strawberry.Schema.execute`` so that each failure gets its own error code and no
-schema extension sits on the per-field path.
+documents), so a repeated query pays only for execution (and its trace shows no parse or
+validation span). The phases are run here rather than through ``strawberry.Schema.execute``
+so that each failure gets its own error code and no schema extension sits on the per-field
+path (strawberry's OpenTelemetry extension is not used: hub/telemetry traces the phases).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -31,7 +33,9 @@ from graphql import (
 )
 from strawberry.execution.is_awaitable import optimized_is_awaitable
 
+from adapters.replicas import primary_reads
 from hub.query_cost import Limits, QueryMeter
+from hub.telemetry.spans import phase
 from resolvers.disclosures import AuditingExecutionContext
 from resolvers.plan import PlanExecutor
 
@@ -124,11 +128,13 @@ class OperationRunner:
         if cached is not None:
             self._cache.move_to_end(key)
             return cached
-        parsed = self._parse(query)
+        with phase("graphql.parse"):
+            parsed = self._parse(query)
         if isinstance(parsed, GraphQLError):
             prepared = _Prepared(None, (PhaseError("parse", parsed),))
         else:
-            errors = validate(schema, parsed, self._rules, hide_suggestions=True)
+            with phase("graphql.validate"):
+                errors = validate(schema, parsed, self._rules, hide_suggestions=True)
             prepared = _Prepared(None if errors else parsed,
                                  tuple(PhaseError("validate", e) for e in errors),
                                  self._document_hash(parsed), parsed)
@@ -170,14 +176,21 @@ class OperationRunner:
                       operation_name: str | None, context: Any,
                       schema: GraphQLSchema | None = None
                       ) -> tuple[dict[str, Any] | None, list[PhaseError]]:
-        result = execute(
-            schema or self._schema, document, context_value=context, variable_values=variables,
-            operation_name=operation_name, executor_class=self._executor_class,
-            is_awaitable=_is_awaitable, hide_suggestions=True)
-        if not isinstance(result, ExecutionResult):
-            result = await result
+        # A mutation reads what it (or the mutation before it) has just written, and a
+        # replica may not have replayed that yet: all of its reads go to the primary.
+        reads = (primary_reads()
+                 if self.operation_type(document, operation_name) is OperationType.MUTATION
+                 else contextlib.nullcontext())
+        with phase("graphql.execute"), reads:
+            result = execute(
+                schema or self._schema, document, context_value=context,
+                variable_values=variables, operation_name=operation_name,
+                executor_class=self._executor_class, is_awaitable=_is_awaitable,
+                hide_suggestions=True)
+            if not isinstance(result, ExecutionResult):
+                result = await result
         errors = result.errors or []
         # Errors before any field ran (no path, no data) come from the operation name or the
         # variables; errors with a path come from resolving fields.
-        phase = "variables" if result.data is None else "execute"
-        return result.data, [PhaseError("execute" if e.path else phase, e) for e in errors]
+        failed_in = "variables" if result.data is None else "execute"
+        return result.data, [PhaseError("execute" if e.path else failed_in, e) for e in errors]

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import orjson
@@ -35,6 +35,8 @@ from hub.execution import OperationRunner
 from hub.graphiql import GraphiQLPage
 from hub.http_body import read_body
 from hub.policy.outside import names_outside
+from hub.telemetry.metrics import record_request
+from hub.telemetry.spans import current_trace_id, describe_operation, phase
 from hub.trusted_documents import named_document, trusted_text
 from resolvers.context import RequestContext
 
@@ -106,6 +108,11 @@ class GraphQLEndpoint:
 
     async def handle(self, request: Request) -> Response:
         meta = read_request_meta(request.headers)
+        traced_as = current_trace_id()
+        if traced_as is not None:
+            # The audit record names the trace the operation ran in (the caller's, when it
+            # sent one): an operator goes from a record to its spans and back.
+            meta = replace(meta, trace_id=traced_as)
         started = time.perf_counter()
         if request.method == "GET":
             if ("query" not in request.query_params and self._graphiql is not None
@@ -158,9 +165,11 @@ class GraphQLEndpoint:
             for answer in answers:
                 if client is not None and answer.draft.client_id == UNAUTHENTICATED_CLIENT:
                     answer.draft.client_id = client
-        outcomes = await asyncio.gather(*(self._audit.record(a.draft) for a in answers),
-                                        return_exceptions=True)
+        with phase("audit.commit", **{"hub.audit.records": len(answers)}):
+            outcomes = await asyncio.gather(*(self._audit.record(a.draft) for a in answers),
+                                            return_exceptions=True)
         for answer, outcome in zip(answers, outcomes, strict=True):
+            record_request(answer.draft)
             if isinstance(outcome, BaseException):
                 if not isinstance(outcome, Exception):
                     raise outcome
@@ -239,6 +248,17 @@ class GraphQLEndpoint:
 
     async def _run(self, request: Request, meta: RequestMeta, started: float, payload: Any, *,
                    allow_mutations: bool, batch_index: int | None = None) -> Answer:
+        with phase("graphql.operation") as span:
+            answer = await self._run_guarded(request, meta, started, payload,
+                                             allow_mutations=allow_mutations,
+                                             batch_index=batch_index)
+            if span is not None:
+                describe_operation(span, answer.draft, answer.status)
+            return answer
+
+    async def _run_guarded(self, request: Request, meta: RequestMeta, started: float,
+                           payload: Any, *, allow_mutations: bool,
+                           batch_index: int | None = None) -> Answer:
         try:
             return await self._run_operation(request, meta, started, payload,
                                              allow_mutations=allow_mutations,
@@ -326,7 +346,15 @@ class GraphQLEndpoint:
             answer = refused("mutations must be sent with POST", 405, access=access)
             describe(answer.draft)
             return answer
-        assert selected is not None  # a valid document names the operation it runs
+        if selected is None:
+            # A valid document of several operations and no operationName, or one naming
+            # none of them: the client's mistake (never an internal error).
+            answer = refused("the document holds several operations: name the one to run "
+                             "with `operationName`" if operation_name is None else
+                             f"the document has no operation named {operation_name!r}",
+                             access=access)
+            describe(answer.draft)
+            return answer
         limits = access.view.client.limits
         too_big = self._runner.too_complex(
             prepared.document, selected, variables,

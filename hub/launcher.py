@@ -76,10 +76,17 @@ def wait_until_up(urls: list[str], process: subprocess.Popen[bytes], *,
         time.sleep(0.1)
 
 
-def _spawn(args: list[str], env: Mapping[str, str], quiet: bool) -> subprocess.Popen[bytes]:
+def _spawn(args: list[str], env: Mapping[str, str], quiet: bool,
+           stdout: Path | None = None) -> subprocess.Popen[bytes]:
+    """``stdout``: a file the process's standard output is appended to (where the console
+    exporter writes spans and metrics), its errors staying where ``quiet`` puts them."""
     output = subprocess.DEVNULL if quiet else None
-    return subprocess.Popen(args, cwd=PROJECT_ROOT, env={**os.environ, **env},
-                            stdout=output, stderr=output)
+    if stdout is None:
+        return subprocess.Popen(args, cwd=PROJECT_ROOT, env={**os.environ, **env},
+                                stdout=output, stderr=output)
+    with stdout.open("ab") as sink:  # the child holds its own copy of the descriptor
+        return subprocess.Popen(args, cwd=PROJECT_ROOT, env={**os.environ, **env},
+                                stdout=sink, stderr=output)
 
 
 class ProcessGroup:
@@ -98,14 +105,15 @@ class ProcessGroup:
 
 
 def start_sandbox(databases: DatabaseSet, ports: Ports, *, quiet: bool = True,
-                  env: Mapping[str, str] | None = None) -> ProcessGroup:
+                  env: Mapping[str, str] | None = None, stdout: Path | None = None
+                  ) -> ProcessGroup:
     """Each simulated system in its own process, as separate systems would be."""
     services = (("population", ports.population, databases.population),
                 ("agency_rest", ports.agency_rest, databases.agency_rest),
                 ("agency_graphql", ports.agency_graphql, databases.agency_graphql))
     group = ProcessGroup([
         _spawn([sys.executable, "-m", "sandbox", "serve", system, "--port", str(port),
-                "--dsn", dsn], env or {}, quiet)
+                "--dsn", dsn], env or {}, quiet, stdout)
         for system, port, dsn in services])
     try:
         for process, url in zip(group.processes, ports.health_urls(), strict=True):
@@ -126,13 +134,13 @@ def own_keys_env(port: int, folder: Path, *, signing_file: str = "signing.jwks"
 
 
 def start_hub(databases: DatabaseSet, ports: Ports, hub_port: int, *, workers: int = 1,
-              quiet: bool = True, env: Mapping[str, str] | None = None
-              ) -> subprocess.Popen[bytes]:
+              quiet: bool = True, env: Mapping[str, str] | None = None,
+              stdout: Path | None = None) -> subprocess.Popen[bytes]:
     process = _spawn(
         [sys.executable, "-m", "hub", "serve", "--port", str(hub_port),
          "--workers", str(workers)],
         {"HUB_DATABASE_URL": databases.national, **databases.source_env(),
-         **ports.source_env(), **(env or {})}, quiet)
+         **ports.source_env(), **(env or {})}, quiet, stdout)
     try:
         wait_until_up([f"http://127.0.0.1:{hub_port}/healthz"], process)
     except BaseException:

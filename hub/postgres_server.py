@@ -22,7 +22,8 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import asyncpg
 
-__all__ = ["LOCAL_SERVER_URL", "database_url", "ensure_server", "server_answers"]
+__all__ = ["LOCAL_SERVER_URL", "database_url", "ensure_server", "hand_to_server_user",
+           "run_as_server_user", "server_answers", "server_binary"]
 
 LOCAL_SERVER_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 PRIVATE_CLUSTER_USER = "postgres"
@@ -57,7 +58,8 @@ def ensure_server(state_dir: Path) -> str:
     return _PrivateCluster(state_dir / "pg").start()
 
 
-def _server_binary(name: str) -> str:
+def server_binary(name: str) -> str:
+    """An installed PostgreSQL server program (``initdb``, ``pg_ctl``, ``pg_basebackup``...)."""
     found = shutil.which(name)
     if found:
         return found
@@ -68,6 +70,25 @@ def _server_binary(name: str) -> str:
             "(e.g. `apt-get install postgresql`) or set DATABASE_URL."
         )
     return candidates[0]
+
+
+_server_binary = server_binary  # the name the provisioning tests know it by
+
+
+def run_as_server_user(command: list[str], *, env: dict[str, str] | None = None) -> None:
+    """Run a server program as the user clusters run as: ourselves, or the ``postgres`` OS
+    user when we are root (PostgreSQL refuses to run as root)."""
+    if os.geteuid() == 0:
+        command = ["runuser", "-u", PRIVATE_CLUSTER_USER, "--", *command]
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL,
+                   env=None if env is None else {**os.environ, **env})
+
+
+def hand_to_server_user(path: Path) -> None:
+    """Make ``path`` (a directory or file we created) the cluster user's, when that is not
+    us: as root, the ``postgres`` OS user must own what its cluster keeps."""
+    if os.geteuid() == 0:
+        os.chown(path, _uid_of(PRIVATE_CLUSTER_USER), -1, follow_symlinks=False)
 
 
 def _free_port() -> int:
@@ -113,17 +134,16 @@ class _PrivateCluster:
             owner = self.root.stat().st_uid
             if owner not in (0, _uid_of(PRIVATE_CLUSTER_USER)):
                 raise RuntimeError(f"{self.root} belongs to another user: refusing to use it")
-            os.chown(self.root, _uid_of(PRIVATE_CLUSTER_USER), -1, follow_symlinks=False)
+            hand_to_server_user(self.root)
         password_file = self.root / "password"
         if not (self.data / "PG_VERSION").exists():
             # A password, not trust: any local user could otherwise connect as superuser.
             password_file.write_text(secrets.token_urlsafe(24))
             password_file.chmod(0o600)
-            if as_root:
-                os.chown(password_file, _uid_of(PRIVATE_CLUSTER_USER), -1)
-            self._run([_server_binary("initdb"), "-D", str(self.data), "-A", "scram-sha-256",
-                       "--pwfile", str(password_file), "-U", "postgres", "-E", "UTF8",
-                       "--no-locale"], as_root)
+            hand_to_server_user(password_file)
+            run_as_server_user([server_binary("initdb"), "-D", str(self.data), "-A",
+                                "scram-sha-256", "--pwfile", str(password_file), "-U",
+                                "postgres", "-E", "UTF8", "--no-locale"])
         password = password_file.read_text().strip() if password_file.exists() else ""
         credentials = f"postgres:{quote(password, safe='')}" if password else "postgres"
         port = int(self.port_file.read_text()) if self.port_file.exists() else _free_port()
@@ -132,15 +152,15 @@ class _PrivateCluster:
             return url
         self.port_file.write_text(str(port))
         options = f"-p {port} -k {self.root} -c listen_addresses=127.0.0.1 -c max_connections=200"
-        self._run([_server_binary("pg_ctl"), "-D", str(self.data), "-l", str(self.root / "log"),
-                   "-o", options, "-w", "start"], as_root)
+        run_as_server_user([server_binary("pg_ctl"), "-D", str(self.data), "-l",
+                            str(self.root / "log"), "-o", options, "-w", "start"])
         if not server_answers(url):
             raise RuntimeError(f"private PostgreSQL cluster did not answer on port {port}; "
                                f"see {self.root / 'log'}")
         return url
 
-    @staticmethod
-    def _run(command: list[str], as_root: bool) -> None:
-        if as_root:
-            command = ["runuser", "-u", PRIVATE_CLUSTER_USER, "--", *command]
-        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    def stop(self) -> None:
+        """Stop the cluster (fast: open sessions are ended), if it runs."""
+        if (self.data / "postmaster.pid").exists():
+            run_as_server_user([server_binary("pg_ctl"), "-D", str(self.data), "-m", "fast",
+                                "-w", "stop"])

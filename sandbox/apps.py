@@ -7,9 +7,11 @@ from dataclasses import dataclass
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 from starlette.types import Lifespan
 
+from hub.telemetry.setup import configure_telemetry
 from sandbox.settings import env_int, env_str
 from sandbox.switches import SandboxControl
 
@@ -18,6 +20,14 @@ __all__ = ["build_app", "pool_size_from_env"]
 
 def pool_size_from_env(environ: Mapping[str, str]) -> int:
     return env_int(environ, "SANDBOX_DB_POOL_SIZE", 10, minimum=1, maximum=200)
+
+
+def _traced() -> list[Middleware]:
+    # A real system's own tracing, as a standard library does it: the hub's W3C traceparent
+    # is honoured, so the system's spans continue the hub's trace.
+    from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+
+    return [Middleware(OpenTelemetryMiddleware, exclude_spans=["receive", "send"])]
 
 
 def build_app(*, routes: Sequence[BaseRoute], control: SandboxControl, service: object,
@@ -29,6 +39,7 @@ def build_app(*, routes: Sequence[BaseRoute], control: SandboxControl, service: 
         # error envelope too, never in Starlette's plain text.
         exception_handlers={HTTPException: control.dialect.http_exception,
                             Exception: control.dialect.http_exception},
+        middleware=_traced() if configure_telemetry("sandbox").tracing else [],
     )
     # For in-process use (tests): the switches, the statistics and the service's pool.
     app.state.control = control

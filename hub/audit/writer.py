@@ -37,6 +37,7 @@ from hub.audit.chain import canonical, genesis_hash, record_hash
 from hub.audit.checkpoints import append_checkpoint
 from hub.audit.entry import AuditDraft, entry_subjects, seal_entry
 from hub.auth.keys import SigningKeys
+from hub.telemetry.metrics import record_audit_lag
 
 __all__ = ["AuditDisabled", "AuditUnavailable", "AuditWriter", "WriterStatus"]
 
@@ -198,6 +199,7 @@ class AuditWriter:
         waiting = (draft, future)
         self._pending.append(waiting)
         self._wake.set()
+        queued = time.perf_counter()
         try:
             # The write itself is bounded by the pool's command timeout; this bounds the wait
             # behind other writes.
@@ -207,7 +209,12 @@ class AuditWriter:
             # it was given would be false). Already in flight: it may still commit.
             with contextlib.suppress(ValueError):
                 self._pending.remove(waiting)
+            record_audit_lag(time.perf_counter() - queued, "timeout")
             raise AuditUnavailable("the audit log did not answer in time") from None
+        except AuditUnavailable:
+            record_audit_lag(time.perf_counter() - queued, "failed")
+            raise
+        record_audit_lag(time.perf_counter() - queued, "committed")
 
     # -- writing -----------------------------------------------------------------------------
 

@@ -33,6 +33,7 @@ from adapters.change_feeds import (
     RestChangeFeed,
     RestFeedConfig,
 )
+from adapters.replicas import primary_reads
 from adapters.resilience import Guard
 from adapters.sync_store import SyncStore
 from hub.app import HubRuntime
@@ -94,7 +95,8 @@ class SyncService:
         assert runtime.sources is not None
         self.runtime = runtime
         self.targets = targets
-        self.store = SyncStore(runtime.sources.national)
+        # Synchronisation compares against the national file it writes: the primary's.
+        self.store = SyncStore(runtime.sources.national.primary)
         self._client = httpx.AsyncClient(limits=httpx.Limits(max_connections=10))
         self._configs = {c.name: c for c in load_source_config(
             runtime.settings.sources_file).agency_systems}
@@ -179,7 +181,10 @@ class SyncService:
             if not mine:
                 return SyncReport(target.system, status="skipped",
                                   error="another process is synchronising this system")
-            return await synchroniser.run(full=full, max_pages=max_pages, progress=progress)
+            # Its reads through the hub's loaders too: a page must see the last page's writes.
+            with primary_reads():
+                return await synchroniser.run(full=full, max_pages=max_pages,
+                                              progress=progress)
 
     @contextlib.asynccontextmanager
     async def _exclusive(self, system: str, wait: bool) -> AsyncIterator[bool]:
