@@ -81,5 +81,38 @@ def variables_digest(key: bytes, variables: Mapping[str, Any] | None) -> str | N
     try:
         text = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS)
     except (orjson.JSONEncodeError, TypeError):
-        text = repr(sorted(variables.items())).encode()
+        # Nested deeper than orjson writes (254 levels; a request body may hold 1,024), or
+        # not JSON at all: the same canonical text, written without recursion (repr, and
+        # anything recursive, fails on such values: an internal error for a client's input).
+        text = _canonical(variables)
     return hmac.new(key, text, hashlib.sha256).hexdigest()
+
+
+def _canonical(value: Any) -> bytes:
+    """Compact JSON with sorted keys, as orjson writes it, at any depth (repr for values JSON
+    cannot hold)."""
+    parts: list[str] = []
+    todo: list[tuple[Any, bool]] = [(value, False)]  # (value, or text to write as it is)
+    while todo:
+        item, is_text = todo.pop()
+        if is_text:
+            parts.append(item)
+        elif isinstance(item, Mapping):
+            entries = sorted(((str(k), v) for k, v in item.items()), key=lambda kv: kv[0])
+            steps: list[tuple[Any, bool]] = [("{", True)]
+            for index, (name, member) in enumerate(entries):
+                steps += [(("," if index else "") + orjson.dumps(name).decode() + ":", True),
+                          (member, False)]
+            todo.extend(reversed([*steps, ("}", True)]))
+        elif isinstance(item, list | tuple):
+            steps = [("[", True)]
+            for index, member in enumerate(item):
+                steps += [(",", True)] if index else []
+                steps.append((member, False))
+            todo.extend(reversed([*steps, ("]", True)]))
+        else:
+            try:
+                parts.append(orjson.dumps(item).decode())
+            except (orjson.JSONEncodeError, TypeError):
+                parts.append(repr(item))
+    return "".join(parts).encode()
