@@ -47,9 +47,16 @@ class SourceCall:
 
 
 def tracing_enabled() -> bool:
+    """Whether a span started here could be recorded: tracing is configured, and the trace
+    this work belongs to (if any) was sampled. A trace sampled out keeps its context, which
+    is still propagated, but gets no spans of ours: under the usual parent-based sampling
+    they would be dropped anyway, after costing their creation."""
     # The API's default provider is a proxy until the SDK's is set; only the SDK's records.
-    return not isinstance(trace.get_tracer_provider(),
-                          (trace.ProxyTracerProvider, trace.NoOpTracerProvider))
+    if isinstance(trace.get_tracer_provider(),
+                  (trace.ProxyTracerProvider, trace.NoOpTracerProvider)):
+        return False
+    context = trace.get_current_span().get_span_context()
+    return not context.is_valid or context.trace_flags.sampled
 
 
 @contextmanager

@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 
 __all__ = ["LoadResult", "run_load"]
 
+_KEPT_BODY = 600  # of an error's answer, kept as an example
+
 
 @dataclass(frozen=True, slots=True)
 class LoadResult:
@@ -25,6 +27,7 @@ class LoadResult:
     # Each status other than 200, and 0 for a connection lost before the answer: what the
     # errors were, printed so that an error is never just a number.
     failures: dict[int, int] = field(default_factory=dict)
+    examples: dict[int, str] = field(default_factory=dict)  # the first answer of each status
 
     @property
     def rps(self) -> float:
@@ -54,12 +57,13 @@ def _request_bytes(url: str, method: str, body: bytes | None,
     return parts.hostname, parts.port or 80, raw
 
 
-async def _read_response(reader: asyncio.StreamReader) -> int:
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.split(b"\r\n")
     status = int(lines[0].split()[1])
     length = 0
     chunked = False
+    body = b""
     for line in lines[1:]:
         name, _, value = line.partition(b":")
         if name.lower() == b"content-length":
@@ -69,12 +73,14 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
     if chunked:
         while True:
             size = int((await reader.readuntil(b"\r\n")).strip(), 16)
-            await reader.readexactly(size + 2)
+            chunk = await reader.readexactly(size + 2)
+            if len(body) < _KEPT_BODY:
+                body += chunk[:-2]
             if size == 0:
                 break
     else:
-        await reader.readexactly(length)
-    return status
+        body = await reader.readexactly(length)
+    return status, body[:_KEPT_BODY]
 
 
 async def run_load(url: str, *, body: bytes | None = None, method: str = "POST",
@@ -88,6 +94,7 @@ async def run_load(url: str, *, body: bytes | None = None, method: str = "POST",
     deadline = time.perf_counter() + seconds
 
     failures: Counter[int] = Counter()
+    examples: dict[int, str] = {}
 
     async def worker() -> None:
         nonlocal errors, sent
@@ -98,20 +105,22 @@ async def run_load(url: str, *, body: bytes | None = None, method: str = "POST",
                     sent += 1
                     started = time.perf_counter()
                     writer.write(raw)
-                    status = await _read_response(reader)
+                    status, answer = await _read_response(reader)
                     latencies.append((time.perf_counter() - started) * 1000)
                     if status != 200:
                         errors += 1
                         failures[status] += 1
-            except (ConnectionError, asyncio.IncompleteReadError):
+                        examples.setdefault(status, answer.decode(errors="replace"))
+            except (ConnectionError, asyncio.IncompleteReadError) as lost:
                 # Counted, and the worker carries on over a new connection: one lost answer
                 # must not end the measurement.
                 errors += 1
                 failures[0] += 1
+                examples.setdefault(0, repr(lost))
             finally:
                 writer.close()
 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     return LoadResult(len(latencies), errors, time.perf_counter() - started, latencies,
-                      dict(failures))
+                      dict(failures), examples)

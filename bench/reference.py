@@ -205,11 +205,13 @@ def _single_client_p50(databases: DatabaseSet, args: argparse.Namespace) -> floa
 def _merge(runs: list[Measured]) -> Measured:
     loads = [r.load for r in runs]
     failures: Counter[int] = Counter()
+    examples: dict[int, str] = {}
     for r in loads:
         failures.update(r.failures)
+        examples = {**r.examples, **examples}
     merged = LoadResult(sum(r.requests for r in loads), sum(r.errors for r in loads),
                         sum(r.seconds for r in loads), [x for r in loads for x in r.latencies_ms],
-                        dict(failures))
+                        dict(failures), examples)
     cpu = sum(r.cpu_ms_per_request * r.load.requests for r in runs) / max(merged.requests, 1)
     return Measured(merged, cpu)
 
@@ -250,6 +252,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, measured in (("hub", hub), ("baseline", base)):
         if measured.load.failures:
             print(f"{name} errors by status (0: connection lost): {measured.load.failures}")
+            for status, example in measured.load.examples.items():
+                print(f"  {status}: {example[:300]}")
     print(f"\nratio hub/baseline (req/s): {hub.load.rps / base.load.rps:.2f}   (target ≥ 0.5)")
     print(f"ratio baseline/hub (server CPU per request): "
           f"{base.cpu_ms_per_request / hub.cpu_ms_per_request:.2f}")

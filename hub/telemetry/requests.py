@@ -10,7 +10,10 @@ Added only when tracing is on (see ``hub.telemetry.setup``).
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from opentelemetry import propagate, trace
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -44,8 +47,14 @@ class TraceRequests:
                         span.set_status(Status(StatusCode.ERROR))
                 await send(message)
 
+            # A trace sampled out records nothing: the asyncpg and httpx instrumentations are
+            # told so, and skip their work at once instead of building spans to drop (their
+            # cost, not ours, dominated a sampled-out request). Its context still travels to
+            # the systems the hub calls (adapters/http_json.py injects it).
+            quiet = nullcontext() if span.is_recording() else suppress_instrumentation()
             try:
-                await self.app(scope, receive, send_traced)
+                with quiet:
+                    await self.app(scope, receive, send_traced)
             finally:
                 route = getattr(scope.get("route"), "path", None)
                 if route is not None:

@@ -195,6 +195,23 @@ def test_one_trace_runs_from_the_caller_through_the_hub_into_the_sandbox(
         assert node["person"]["fullName"] not in exported
 
 
+def test_a_trace_the_caller_sampled_out_gets_no_spans_but_keeps_its_id(
+        traced: TracedStack, databases: DatabaseSet) -> None:
+    trace_id, parent = secrets.token_hex(16), secrets.token_hex(8)
+    answer = traced.post({"query": QUERY, "variables": {"first": 2}},
+                         traceparent=f"00-{trace_id}-{parent}-00")
+    assert answer.status_code == 200
+    # A sampled request after it: once its spans are out, the first one's would be too.
+    later, _, traceparent = _new_trace()
+    assert traced.post({"query": QUERY, "variables": {"first": 2}},
+                       traceparent=traceparent).status_code == 200
+    _wait_for(lambda: _spans(traced.hub_output, later),
+              lambda found: any(s["name"] == "query TracedPage" for s in found))
+    assert _spans(traced.hub_output, trace_id) == []
+    assert _spans(traced.sandbox_output, trace_id) == []
+    assert record(databases.national, answer.headers["x-request-id"])["trace"] == trace_id
+
+
 def test_a_failing_source_is_an_error_span_and_counted(traced: TracedStack) -> None:
     control = f"http://127.0.0.1:{traced.ports.population}/_sandbox/switches"
     httpx.put(control, json={"outage": True}, headers=CONTROL).raise_for_status()
