@@ -20,16 +20,23 @@ import strawberry
 from graphql import (
     DocumentNode,
     ExecutionResult,
+    FragmentDefinitionNode,
     GraphQLError,
     GraphQLSchema,
     NoSchemaIntrospectionCustomRule,
     OperationDefinitionNode,
     OperationType,
+    TypeInfo,
+    TypeInfoVisitor,
+    VariableNode,
+    Visitor,
     execute,
+    is_non_null_type,
     parse,
     print_ast,
     specified_rules,
     validate,
+    visit,
 )
 from strawberry.execution.is_awaitable import optimized_is_awaitable
 
@@ -176,6 +183,10 @@ class OperationRunner:
                       operation_name: str | None, context: Any,
                       schema: GraphQLSchema | None = None
                       ) -> tuple[dict[str, Any] | None, list[PhaseError]]:
+        problem = _null_for_non_null(schema or self._schema, document, operation_name,
+                                     variables)
+        if problem is not None:
+            return None, [PhaseError("variables", GraphQLError(problem))]
         # A mutation reads what it (or the mutation before it) has just written, and a
         # replica may not have replayed that yet: all of its reads go to the primary.
         reads = (primary_reads()
@@ -194,3 +205,32 @@ class OperationRunner:
         # variables; errors with a path come from resolving fields.
         failed_in = "variables" if result.data is None else "execute"
         return result.data, [PhaseError("execute" if e.path else failed_in, e) for e in errors]
+
+
+def _null_for_non_null(schema: GraphQLSchema, document: DocumentNode,
+                       operation_name: str | None, variables: dict[str, Any] | None
+                       ) -> str | None:
+    """Why explicit nulls in ``variables`` cannot run, if they cannot. A nullable variable
+    with a default may stand in for a non-null argument (``$s: Boolean = false`` in
+    ``@skip(if: $s)``), so validation passes; sent as null, it fails only as the field runs,
+    where graphql-core's error would read as the hub's own. Only requests with a null
+    variable pay for the walk."""
+    if not variables or all(value is not None for value in variables.values()):
+        return None
+    nulls = {name for name, value in variables.items() if value is None}
+    found: list[str] = []
+    type_info = TypeInfo(schema)
+
+    class Find(Visitor):
+        def enter_variable(self, node: VariableNode, *_: Any) -> None:
+            expected = type_info.get_input_type()
+            if (node.name.value in nulls and is_non_null_type(expected)
+                    and not found):
+                found.append(f"variable ${node.name.value} is null where {expected} "
+                             "is required")
+
+    operation = OperationRunner.selected_operation(document, operation_name)
+    fragments = [d for d in document.definitions if isinstance(d, FragmentDefinitionNode)]
+    for node in [operation, *fragments] if operation is not None else []:
+        visit(node, TypeInfoVisitor(type_info, Find()))
+    return found[0] if found else None
