@@ -38,6 +38,8 @@ from graphql import (
 )
 from hypothesis import strategies as st
 
+from tests.e2e.policy_cases import Payload
+
 __all__ = ["MAX_ALIASES", "MAX_DEPTH", "MAX_ROOT_FIELDS", "Request", "Samples", "oversized",
            "requests"]
 
@@ -105,21 +107,11 @@ class Samples:
 
 
 @dataclass(frozen=True)
-class Request:
+class Request(Payload):
     """One operation as sent: ``variables`` is usually an object, and not sent when None."""
 
-    query: str
     variables: Any = None
-    operation_name: str | None = None
     mutation: bool = False
-
-    def body(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"query": self.query}
-        if self.variables is not None:
-            body["variables"] = self.variables
-        if self.operation_name is not None:
-            body["operationName"] = self.operation_name
-        return body
 
     def __str__(self) -> str:  # what a failure prints
         variables = json.dumps(self.variables, ensure_ascii=False, default=repr)
