@@ -71,14 +71,18 @@ def variant_hubs(databases: DatabaseSet, workers: int,
 
 def alternate(hubs: Mapping[str, Hub], args: argparse.Namespace) -> dict[str, Measured]:
     """The reference query against each hub: warmed, then ``args.rounds`` rounds each, in
-    turn."""
+    turn, the turn rotating from round to round."""
     body = orjson.dumps({"query": REFERENCE_QUERY})
     for hub in hubs.values():  # warm: pools, caches, plans
         asyncio.run(run_load(f"{hub.url}/graphql", body=body, concurrency=args.concurrency,
                              seconds=2, headers=hub.headers))
     runs: dict[str, list[Measured]] = {name: [] for name in hubs}
-    for _ in range(args.rounds):
-        for name, hub in hubs.items():
+    order = list(hubs.items())
+    for number in range(args.rounds):
+        # Each round starts one further along, so no server always runs in the same place of
+        # the rotation (right after another, first after the pause): drift cannot favour one.
+        shift = number % len(order)
+        for name, hub in order[shift:] + order[:shift]:
             runs[name].append(_load(f"{hub.url}/graphql", body, "POST", args, hub.pid,
                                     hub.headers))
     return {name: _merge(r) for name, r in runs.items()}
