@@ -283,6 +283,15 @@ class _Builder:
             declared = self.pick(["String", "Int!", "[String]", "Boolean", "CivilServantFilter",
                                   str(get_named_type(kind)), "Unknown"])
         default = ""
+        if isinstance(kind, GraphQLNonNull) and self.mistake(0.2):
+            # A nullable variable with a default may fill a non-null position (validation
+            # lets it); sent as null, it must fail as the client's error, not the hub's.
+            self.constant = True
+            default = " = " + self.literal(kind.of_type, depth + 1, nullable=False)
+            self.constant = False
+            self.definitions.append(f"${name}: {kind.of_type}{default}")
+            self.variables[name] = None
+            return f"${name}"
         if not isinstance(kind, GraphQLNonNull) and self.chance(0.15):
             self.constant = True
             default = " = " + self.literal(kind, depth + 1)
@@ -315,10 +324,11 @@ class _Builder:
         if self.chance(0.5):
             return f" @{name}(if: {self.pick(['true', 'false'])})"
         variable = self.fresh("b")
-        declared = "Boolean!" if not self.mistake(0.1) else self.pick(["Boolean", "Int", "String"])
+        declared = "Boolean!" if not self.mistake(0.1) else self.pick(
+            ["Boolean", "Int", "String", "Boolean = false"])
         self.definitions.append(f"${variable}: {declared}")
         value: Any = self.draw(st.booleans())
-        if self.mistake(0.1):
+        if self.mistake(0.1) or (declared.endswith("= false") and self.chance(0.5)):
             value = self.pick([None, "yes", 1, [], {}])
         if not self.mistake(0.05):
             self.variables[variable] = value
