@@ -248,13 +248,20 @@ def _post(world: World, client: tuple[str, str], body: Any) -> httpx.Response:
     return world.http.post(f"{world.url}/graphql", json=body, headers=world.headers(client))
 
 
-@fuzz(400)
-@given(data=st.data())
-def test_documents_built_from_each_clients_schema(world: World, data: st.DataObject) -> None:
+def _drawn_request(world: World, data: st.DataObject
+                   ) -> tuple[tuple[str, str], GraphQLSchema, Request]:
+    """A client, its schema, and an operation built from that schema (printed on failure)."""
     client = data.draw(st.sampled_from(CLIENTS), label="client")
     schema = world.schemas[client]
     request = data.draw(requests(schema, world.samples), label="request")
     note(str(request))
+    return client, schema, request
+
+
+@fuzz(400)
+@given(data=st.data())
+def test_documents_built_from_each_clients_schema(world: World, data: st.DataObject) -> None:
+    client, schema, request = _drawn_request(world, data)
     response = _post(world, client, request.body())
     answer = check_response(response, request.body())
     check_answer(answer, request, schema, response.status_code)
@@ -264,10 +271,7 @@ def test_documents_built_from_each_clients_schema(world: World, data: st.DataObj
 @fuzz(120)
 @given(data=st.data())
 def test_documents_sent_with_get(world: World, data: st.DataObject) -> None:
-    client = data.draw(st.sampled_from(CLIENTS), label="client")
-    schema = world.schemas[client]
-    request = data.draw(requests(schema, world.samples), label="request")
-    note(str(request))
+    client, schema, request = _drawn_request(world, data)
     params = {"query": request.query}
     if request.variables is not None:
         params["variables"] = json.dumps(request.variables)
