@@ -29,6 +29,7 @@ from adapters.change_feeds import FEED_COLUMNS, ChangePage
 from adapters.errors import SourceTimeout, SourceUnavailable
 from adapters.filters import Condition, RowFilter
 from adapters.observe import observe
+from adapters.pg_pool import reset_unobserved
 from adapters.record_mapping import RecordMapping
 from adapters.stored_records import (
     DISCIPLINE_COLUMNS,
@@ -134,7 +135,8 @@ class DatabaseAgencySystem:
             server_settings={"default_transaction_read_only": "on",
                              "statement_timeout": str(budget_ms),
                              "idle_in_transaction_session_timeout": str(budget_ms * 10),
-                             "application_name": f"hub:{config.name}"[:63]})
+                             "application_name": f"hub:{config.name}"[:63]},
+            reset=reset_unobserved)
         return cls(pool, config)
 
     async def close(self) -> None:

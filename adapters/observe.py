@@ -17,14 +17,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from typing import Any
 
-from opentelemetry import metrics, trace
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry import context, metrics, trace
+from opentelemetry.instrumentation.utils import suppress_instrumentation
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from adapters.errors import SourceError
 
-__all__ = ["SourceCall", "observe", "tracing_enabled"]
+__all__ = ["SourceCall", "background", "observe", "quiet_unless_recording", "tracing_enabled"]
 
 _tracer = trace.get_tracer("hub.adapters")
 _meter = metrics.get_meter("hub.adapters")
@@ -46,17 +48,53 @@ class SourceCall:
         self.server: str | None = None  # which server of the source answered (a standby)
 
 
+_provider_set = False
+
+
+def _tracing_configured() -> bool:
+    # The API's default provider is a proxy until the SDK's is set; only the SDK's records.
+    # A provider, once set, stays for the life of the process (the API refuses another), so
+    # the answer is looked up until it is yes, then remembered: this runs several times per
+    # source call.
+    global _provider_set
+    if not _provider_set:
+        _provider_set = not isinstance(trace.get_tracer_provider(),
+                                       (trace.ProxyTracerProvider, trace.NoOpTracerProvider))
+    return _provider_set
+
+
 def tracing_enabled() -> bool:
     """Whether a span started here could be recorded: tracing is configured, and the trace
     this work belongs to (if any) was sampled. A trace sampled out keeps its context, which
     is still propagated, but gets no spans of ours: under the usual parent-based sampling
     they would be dropped anyway, after costing their creation."""
-    # The API's default provider is a proxy until the SDK's is set; only the SDK's records.
-    if isinstance(trace.get_tracer_provider(),
-                  (trace.ProxyTracerProvider, trace.NoOpTracerProvider)):
+    if not _tracing_configured():
         return False
-    context = trace.get_current_span().get_span_context()
-    return not context.is_valid or context.trace_flags.sampled
+    span_context = trace.get_current_span().get_span_context()
+    return not span_context.is_valid or span_context.trace_flags.sampled
+
+
+def quiet_unless_recording(span: Span) -> AbstractContextManager[object]:
+    """Within a trace sampled out, the asyncpg and httpx instrumentations are told to skip
+    their work at once instead of building spans to drop (their cost, not ours, dominated a
+    sampled-out request). The trace's context still travels to the systems the hub calls
+    (adapters/http_json.py injects it)."""
+    return nullcontext() if span.is_recording() else suppress_instrumentation()
+
+
+@contextmanager
+def background(name: str, **attributes: Any) -> Iterator[None]:
+    """A trace of its own for one unit of work the hub does outside any request (an audit
+    write, a scheduled synchronisation): the statements and calls it makes become its
+    children, sampled with it, where each would otherwise start a trace of one span. When
+    its trace is sampled out, they are not instrumented at all."""
+    if not _tracing_configured():
+        yield
+        return
+    with _tracer.start_as_current_span(name, context=context.Context(),
+                                       attributes=attributes) as span, \
+            quiet_unless_recording(span):
+        yield
 
 
 @contextmanager

@@ -33,6 +33,8 @@ from typing import Any
 
 import asyncpg
 
+from adapters.observe import background
+from adapters.pg_pool import reset_unobserved
 from hub.audit.chain import canonical, genesis_hash, record_hash
 from hub.audit.checkpoints import append_checkpoint
 from hub.audit.entry import AuditDraft, entry_subjects, seal_entry
@@ -132,7 +134,7 @@ class AuditWriter:
         settings = {"role": self._role} if self._role else None
         self._pool = await asyncpg.create_pool(
             self._dsn, min_size=1, max_size=2, command_timeout=self._timeout,
-            server_settings=settings)
+            server_settings=settings, reset=reset_unobserved)
         try:
             # A hub that cannot audit fails to start: this month's partition and the first
             # chain now (the months ahead may wait for a long reader to finish).
@@ -240,7 +242,8 @@ class AuditWriter:
             batch = self._next_batch()
             self._writing = True
             try:
-                await self._write(batch)
+                with background("audit.write", **{"hub.audit.records": len(batch)}):
+                    await self._write(batch)
             finally:
                 self._writing = False
 
@@ -354,7 +357,8 @@ class AuditWriter:
     async def _checkpoint_loop(self) -> None:
         while True:
             await asyncio.sleep(self._checkpoint_seconds)
-            await self.checkpoint()
+            with background("audit.checkpoint"):
+                await self.checkpoint()
 
     async def checkpoint(self) -> bool:
         """State the chain's committed head, if it grew since the last checkpoint."""
@@ -382,7 +386,8 @@ class AuditWriter:
         while True:
             # Hourly; a minute after a failed attempt (the months ahead still exist).
             await asyncio.sleep(_MAINTENANCE_SECONDS if self._partitions_ok else 60.0)
-            self._partitions_ok = await self._try_partitions(2.0)
+            with background("audit.partitions"):
+                self._partitions_ok = await self._try_partitions(2.0)
 
     async def _try_partitions(self, lock_timeout_seconds: float) -> bool:
         try:

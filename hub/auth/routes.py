@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from adapters.pg_pool import reset_unobserved
 from hub.auth.keys import SigningKeys
 from hub.auth.registry import ClientRegistry
 from hub.auth.replay import AssertionReplayGuard
@@ -65,7 +66,7 @@ class AuthRuntime:
         try:
             self._pool = await asyncpg.create_pool(
                 dsn, min_size=1, max_size=4,
-                server_settings={"role": role} if role else None)
+                server_settings={"role": role} if role else None, reset=reset_unobserved)
         except BaseException:
             await self.registry.close()
             raise

@@ -16,6 +16,8 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from adapters.observe import background
+
 if TYPE_CHECKING:
     from hub.app import HubRuntime
 
@@ -29,6 +31,7 @@ _LOCK_KEY = 0x68756251  # 'hubQ': one scheduled measurement at a time, across pr
 async def _measure_once(runtime: HubRuntime) -> None:
     import asyncpg
 
+    from adapters.pg_pool import reset_unobserved
     from hub.quality.run import measure_quality
     from hub.quality.sources import open_sources
     from hub.source_config import load_source_config
@@ -37,7 +40,7 @@ async def _measure_once(runtime: HubRuntime) -> None:
     interval = timedelta(seconds=settings.quality_interval_seconds)
     server = {"role": settings.database_role} if settings.database_role else None
     pool = await asyncpg.create_pool(settings.database_url, min_size=2, max_size=4,
-                                     server_settings=server)
+                                     server_settings=server, reset=reset_unobserved)
     try:
         async with pool.acquire() as lock:
             if not await lock.fetchval("SELECT pg_try_advisory_lock($1)", _LOCK_KEY):
@@ -60,7 +63,8 @@ async def measure_on_schedule(runtime: HubRuntime, interval_seconds: float,
                               stop: asyncio.Event) -> None:
     while not stop.is_set():
         try:
-            await _measure_once(runtime)
+            with background("quality.scheduled"):
+                await _measure_once(runtime)
         except Exception:  # a failed run must not end the schedule
             log.exception("scheduled data-quality measurement failed")
         with contextlib.suppress(TimeoutError):

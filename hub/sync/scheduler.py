@@ -14,6 +14,8 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING
 
+from adapters.observe import background
+
 if TYPE_CHECKING:
     from hub.app import HubRuntime
 
@@ -34,7 +36,8 @@ async def run_schedule(runtime: HubRuntime, interval_seconds: float,
                 if stop.is_set():
                     break
                 try:
-                    report = await service.run(target)
+                    with background("sync.scheduled", **{"hub.sync.system": target.system}):
+                        report = await service.run(target)
                 except UnknownTarget as error:
                     log.warning("scheduled sync of %s not run: %s", target.system, error)
                     continue

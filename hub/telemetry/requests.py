@@ -10,12 +10,11 @@ Added only when tracing is on (see ``hub.telemetry.setup``).
 
 from __future__ import annotations
 
-from contextlib import nullcontext
-
 from opentelemetry import propagate, trace
-from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from adapters.observe import quiet_unless_recording
 
 __all__ = ["TraceRequests"]
 
@@ -47,13 +46,8 @@ class TraceRequests:
                         span.set_status(Status(StatusCode.ERROR))
                 await send(message)
 
-            # A trace sampled out records nothing: the asyncpg and httpx instrumentations are
-            # told so, and skip their work at once instead of building spans to drop (their
-            # cost, not ours, dominated a sampled-out request). Its context still travels to
-            # the systems the hub calls (adapters/http_json.py injects it).
-            quiet = nullcontext() if span.is_recording() else suppress_instrumentation()
             try:
-                with quiet:
+                with quiet_unless_recording(span):
                     await self.app(scope, receive, send_traced)
             finally:
                 route = getattr(scope.get("route"), "path", None)

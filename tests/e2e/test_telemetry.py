@@ -195,6 +195,38 @@ def test_one_trace_runs_from_the_caller_through_the_hub_into_the_sandbox(
         assert node["person"]["fullName"] not in exported
 
 
+def test_audit_writes_are_traces_of_their_own_and_pool_housekeeping_is_not_traced(
+        traced: TracedStack) -> None:
+    trace_id, _, traceparent = _new_trace()
+    answer = traced.post({"query": QUERY, "variables": {"first": 2}}, traceparent=traceparent)
+    assert answer.status_code == 200, answer.text
+
+    def written(documents: list[Span]) -> bool:
+        return any(d.get("name") == "audit.write" for d in documents)
+
+    spans = [d for d in _wait_for(lambda: _documents(traced.hub_output), written)
+             if "context" in d]
+    by_id = {s["context"]["span_id"]: s for s in spans}
+    writes = [s for s in spans if s["name"] == "audit.write"]
+    assert writes, "each audit write is a span"
+    assert all(w["parent_id"] is None and w["attributes"]["hub.audit.records"] >= 1
+               for w in writes), "a trace of its own, outside the requests it records"
+    inserts = [s for s in spans
+               if s["attributes"].get("db.statement", "").startswith("INSERT INTO audit_record")]
+    assert inserts
+    assert all(by_id[s["parent_id"]]["name"] == "audit.write" for s in inserts if s["parent_id"]
+               in by_id), "the statements of a write are its children"
+    assert all(s["parent_id"] is not None for s in inserts), "no statement is a trace alone"
+    # The pool's reset of every connection it takes back is not a span of the request.
+    request_statements = [s["attributes"]["db.statement"] for s in _spans(traced.hub_output,
+                                                                          trace_id)
+                          if "db.statement" in s["attributes"]]
+    assert request_statements, "the request's own statements are traced"
+    housekeeping = [d for d in spans if "pg_advisory_unlock_all"
+                    in d["attributes"].get("db.statement", "")]
+    assert housekeeping == []
+
+
 def test_a_trace_the_caller_sampled_out_gets_no_spans_but_keeps_its_id(
         traced: TracedStack, databases: DatabaseSet) -> None:
     trace_id, parent = secrets.token_hex(16), secrets.token_hex(8)
