@@ -2,16 +2,19 @@
 alternating rounds (drift on the machine then hits each alike): what a feature costs.
 
 Used by ``bench.audit`` (the audit log on and off) and ``bench.tracing`` (OpenTelemetry on
-and off).
+and off). ``fresh_rounds`` starts new servers for every round: two processes of the same
+build differ on this machine by a few per cent, by where their memory and hash tables fall,
+so a cost smaller than that is only seen as an average over many processes.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import statistics
 import subprocess
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +35,7 @@ from hub.launcher import (
     stop,
 )
 
-__all__ = ["Hub", "alternate", "variant_hubs"]
+__all__ = ["Hub", "alternate", "fresh_rounds", "mean_interval", "variant_hubs"]
 
 
 @dataclass
@@ -69,20 +72,67 @@ def variant_hubs(databases: DatabaseSet, workers: int,
             stop(each)
 
 
+_BODY = orjson.dumps({"query": REFERENCE_QUERY})
+
+
+def _warm(hubs: Mapping[str, Hub], args: argparse.Namespace) -> None:
+    for hub in hubs.values():  # pools, caches, plans
+        asyncio.run(run_load(f"{hub.url}/graphql", body=_BODY, concurrency=args.concurrency,
+                             seconds=2, headers=hub.headers))
+
+
+def _round(hubs: Mapping[str, Hub], args: argparse.Namespace, number: int
+           ) -> dict[str, Measured]:
+    # Each round starts one further along, so no server always runs in the same place of the
+    # rotation (right after another, first after the pause): drift cannot favour one.
+    order = list(hubs.items())
+    shift = number % len(order)
+    return {name: _load(f"{hub.url}/graphql", _BODY, "POST", args, hub.pid, hub.headers)
+            for name, hub in order[shift:] + order[:shift]}
+
+
 def alternate(hubs: Mapping[str, Hub], args: argparse.Namespace) -> dict[str, Measured]:
     """The reference query against each hub: warmed, then ``args.rounds`` rounds each, in
     turn, the turn rotating from round to round."""
-    body = orjson.dumps({"query": REFERENCE_QUERY})
-    for hub in hubs.values():  # warm: pools, caches, plans
-        asyncio.run(run_load(f"{hub.url}/graphql", body=body, concurrency=args.concurrency,
-                             seconds=2, headers=hub.headers))
+    _warm(hubs, args)
     runs: dict[str, list[Measured]] = {name: [] for name in hubs}
-    order = list(hubs.items())
     for number in range(args.rounds):
-        # Each round starts one further along, so no server always runs in the same place of
-        # the rotation (right after another, first after the pause): drift cannot favour one.
-        shift = number % len(order)
-        for name, hub in order[shift:] + order[:shift]:
-            runs[name].append(_load(f"{hub.url}/graphql", body, "POST", args, hub.pid,
-                                    hub.headers))
+        for name, measured in _round(hubs, args, number).items():
+            runs[name].append(measured)
     return {name: _merge(r) for name, r in runs.items()}
+
+
+def fresh_rounds(databases: DatabaseSet, args: argparse.Namespace,
+                 variants: Mapping[str, Mapping[str, str]], slices: int = 4
+                 ) -> dict[str, list[Measured]]:
+    """``args.rounds`` rounds, each on newly started servers (one per variant, warmed):
+    each variant's figures, round by round. A round's ``args.seconds`` per server are
+    measured in ``slices`` turns, so the servers of a round see the same moments of the
+    machine."""
+    runs: dict[str, list[Measured]] = {name: [] for name in variants}
+    turn = argparse.Namespace(**{**vars(args), "seconds": args.seconds / slices})
+    for number in range(args.rounds):
+        with variant_hubs(databases, args.workers, variants) as hubs:
+            _warm(hubs, args)
+            parts: dict[str, list[Measured]] = {name: [] for name in variants}
+            for part in range(slices):
+                for name, measured in _round(hubs, turn, number + part).items():
+                    parts[name].append(measured)
+        for name, measured_parts in parts.items():
+            runs[name].append(_merge(measured_parts))
+    return runs
+
+
+# Two-sided 95% quantiles of Student's t for 1 to 30 degrees of freedom.
+_T95 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
+        2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
+        2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
+
+
+def mean_interval(values: Sequence[float]) -> tuple[float, float]:
+    """The mean of ``values`` and the half-width of its 95% confidence interval."""
+    mean = statistics.fmean(values)
+    if len(values) < 2:
+        return mean, float("inf")
+    t = _T95[len(values) - 2] if len(values) - 1 <= len(_T95) else 1.96
+    return mean, t * statistics.stdev(values) / len(values) ** 0.5
