@@ -18,6 +18,7 @@ from opentelemetry import propagate
 from adapters.call_log import record_call
 from adapters.capped_read import read_capped
 from adapters.errors import SourceTimeout, SourceUnavailable
+from adapters.observe import tracing_configured
 from adapters.resilience import retryable
 
 __all__ = ["call_json"]
@@ -33,9 +34,10 @@ async def call_json(client: httpx.AsyncClient, source: str, method: str, url: st
     record_call(source)
     content = orjson.dumps(body) if body is not None else None
     all_headers = {"content-type": "application/json", **(headers or {})}
-    # The W3C trace context of the work this call belongs to (nothing when untraced). The
-    # httpx instrumentation writes its own span's over it when it records the call.
-    propagate.inject(all_headers)
+    if tracing_configured():
+        # The W3C trace context of the work this call belongs to, sampled or not. The httpx
+        # instrumentation writes its own span's over it when it records the call.
+        propagate.inject(all_headers)
     try:
         async with asyncio.timeout(timeout):
             status, answer = await _exchange(client, source, method, url, content,

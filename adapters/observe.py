@@ -26,7 +26,8 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from adapters.errors import SourceError
 
-__all__ = ["SourceCall", "background", "observe", "quiet_unless_recording", "tracing_enabled"]
+__all__ = ["SourceCall", "background", "enable_tracing", "observe", "quiet_unless_recording",
+           "tracing_configured", "tracing_enabled"]
 
 _tracer = trace.get_tracer("hub.adapters")
 _meter = metrics.get_meter("hub.adapters")
@@ -48,19 +49,21 @@ class SourceCall:
         self.server: str | None = None  # which server of the source answered (a standby)
 
 
-_provider_set = False
+_tracing = False
 
 
-def _tracing_configured() -> bool:
-    # The API's default provider is a proxy until the SDK's is set; only the SDK's records.
-    # A provider, once set, stays for the life of the process (the API refuses another), so
-    # the answer is looked up until it is yes, then remembered: this runs several times per
-    # source call.
-    global _provider_set
-    if not _provider_set:
-        _provider_set = not isinstance(trace.get_tracer_provider(),
-                                       (trace.ProxyTracerProvider, trace.NoOpTracerProvider))
-    return _provider_set
+def enable_tracing() -> None:
+    """Say that this process records spans: called once its SDK tracer provider is installed
+    (hub/telemetry/setup.py). Until then every check here answers at once; asking the API
+    instead (it reads the environment each time no provider is set) cost half a per cent of
+    an untraced hub's CPU."""
+    global _tracing
+    _tracing = True
+
+
+def tracing_configured() -> bool:
+    """Whether this process records spans at all."""
+    return _tracing
 
 
 def tracing_enabled() -> bool:
@@ -68,7 +71,7 @@ def tracing_enabled() -> bool:
     this work belongs to (if any) was sampled. A trace sampled out keeps its context, which
     is still propagated, but gets no spans of ours: under the usual parent-based sampling
     they would be dropped anyway, after costing their creation."""
-    if not _tracing_configured():
+    if not _tracing:
         return False
     span_context = trace.get_current_span().get_span_context()
     return not span_context.is_valid or span_context.trace_flags.sampled
@@ -88,7 +91,7 @@ def background(name: str, **attributes: Any) -> Iterator[None]:
     write, a scheduled synchronisation): the statements and calls it makes become its
     children, sampled with it, where each would otherwise start a trace of one span. When
     its trace is sampled out, they are not instrumented at all."""
-    if not _tracing_configured():
+    if not _tracing:
         yield
         return
     with _tracer.start_as_current_span(name, context=context.Context(),

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncpg
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 
+from adapters.observe import tracing_configured
+
 __all__ = ["open_pool", "reset_unobserved"]
 
 
@@ -19,9 +21,13 @@ async def reset_unobserved(connection: asyncpg.Connection) -> None:
     sixth of a request's spans and of their cost. An open transaction has already been rolled
     back by the pool when this runs."""
     query = connection.get_reset_query()
-    if query:
-        with suppress_instrumentation():
-            await connection.execute(query)
+    if not query:
+        return
+    if not tracing_configured():
+        await connection.execute(query)
+        return
+    with suppress_instrumentation():
+        await connection.execute(query)
 
 
 async def open_pool(dsn: str, *, min_size: int, max_size: int, timeout: float,

@@ -31,6 +31,8 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
+from adapters.observe import enable_tracing
+
 __all__ = ["Telemetry", "TelemetryError", "check_telemetry_settings", "configure_telemetry"]
 
 # What the OTLP exporter package installed here calls itself (the SDK's default for "otlp"
@@ -141,6 +143,7 @@ def configure_telemetry(service_name: str, environ: Mapping[str, str] | None = N
         for exporter in span_exporters:
             tracer_provider.add_span_processor(BatchSpanProcessor(exporter()))
         trace.set_tracer_provider(tracer_provider)
+        enable_tracing()
         telemetry._providers.append(tracer_provider)
         _instrument_clients()
     if metric_exporters:
