@@ -7,7 +7,10 @@ primary's: a query answered by a replica must see exactly what the primary would
 from __future__ import annotations
 
 import asyncpg
-from opentelemetry.instrumentation.utils import suppress_instrumentation
+from opentelemetry.instrumentation.utils import (
+    is_instrumentation_enabled,
+    suppress_instrumentation,
+)
 
 from adapters.observe import tracing_configured
 
@@ -23,8 +26,8 @@ async def reset_unobserved(connection: asyncpg.Connection) -> None:
     query = connection.get_reset_query()
     if not query:
         return
-    if not tracing_configured():
-        await connection.execute(query)
+    if not (tracing_configured() and is_instrumentation_enabled()):
+        await connection.execute(query)  # nothing would trace it (a sampled-out request)
         return
     with suppress_instrumentation():
         await connection.execute(query)
