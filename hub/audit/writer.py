@@ -357,13 +357,18 @@ class AuditWriter:
     async def _checkpoint_loop(self) -> None:
         while True:
             await asyncio.sleep(self._checkpoint_seconds)
-            with background("audit.checkpoint"):
-                await self.checkpoint()
+            if self._head_grew():  # a quiet hub traces no empty checkpoints
+                with background("audit.checkpoint"):
+                    await self.checkpoint()
+
+    def _head_grew(self) -> bool:
+        chain = self._chain
+        return chain is not None and chain.seq != chain.checkpointed_seq
 
     async def checkpoint(self) -> bool:
         """State the chain's committed head, if it grew since the last checkpoint."""
         chain = self._chain
-        if chain is None or chain.seq == chain.checkpointed_seq or self._pool is None:
+        if chain is None or not self._head_grew() or self._pool is None:
             return False
         seq, head = chain.seq, chain.head
         started = time.perf_counter()
