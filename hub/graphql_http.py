@@ -387,6 +387,7 @@ class GraphQLEndpoint:
                                      batch_index=batch_index))
         if ran:
             draft.disclosed = context.disclosures.groups()
+        context.release()
         draft.sources = dict(call_log)
         return Answer(body, status, draft)
 

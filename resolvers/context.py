@@ -59,3 +59,7 @@ class RequestContext:
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.sources, self.code_lists, self.today, self.grants)
         self.disclosures = Disclosures()
+
+    def release(self) -> None:
+        """The request is answered: what its loaders hold may go (see Loaders.release)."""
+        self.loaders.release()
