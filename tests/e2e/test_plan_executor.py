@@ -7,11 +7,14 @@ links) run through both executors against the real sources, healthy and failing.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from aiodataloader import DataLoader
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,6 +23,7 @@ from hub.config import Settings
 from hub.databases import DatabaseSet
 from hub.errors import format_error
 from hub.execution import OperationRunner
+from resolvers.loaders import Loaders
 from resolvers.schema import build_schema
 from tests.conftest import Sandbox
 
@@ -248,3 +252,45 @@ def test_a_fragment_spread_twice_under_one_key_counts_once(pair: Pair,
     _same(pair, """{ a: civilServant(employeeCode: "CB00000003") { ...F }
                      a: civilServant(employeeCode: "CB00000003") { ...F } }
                    fragment F on CivilServant { person { fullName } }""")
+
+
+def _data_loaders(loaders: Loaders) -> list[DataLoader[Any, Any]]:
+    found: list[DataLoader[Any, Any]] = []
+    for value in vars(loaders).values():
+        if isinstance(value, DataLoader):
+            found.append(value)
+        elif isinstance(value, dict):
+            found.extend(v for v in value.values() if isinstance(v, DataLoader))
+    return found
+
+
+@pytest.mark.parametrize("runner", ["plan", "core"])
+def test_an_answered_request_frees_what_its_loaders_hold_without_the_collector(
+        pair: Pair, runner: str) -> None:
+    # Each DataLoader and its batching twin refer to each other; released, a request's
+    # loaders, rows and futures go as soon as nothing uses them, not at the collector's
+    # next pass (with it off here, only release can free them).
+    query = ('{ civilServants(first: 5, filter: {provinceCode: "01"}) { edges { node { '
+             'fullName person { fullName } agencyRecord { system } } } } }')
+
+    async def answer() -> list[weakref.ref[DataLoader[Any, Any]]]:
+        context = pair.runtime.new_context()
+        executing = getattr(pair, runner)
+        prepared = executing.prepare(query)
+        assert prepared.document is not None
+        data, errors = await executing.execute(prepared.document, variables=None,
+                                               operation_name=None, context=context)
+        assert not errors, errors
+        assert data is not None
+        held = [weakref.ref(loader) for loader in _data_loaders(context.loaders)]
+        assert len(held) >= 2, "the query used loaders"
+        context.release()
+        return held
+
+    gc.collect()
+    gc.disable()
+    try:
+        held = pair.loop.run_until_complete(answer())
+        assert [ref for ref in held if ref() is not None] == []
+    finally:
+        gc.enable()
