@@ -6,6 +6,8 @@ primary's: a query answered by a replica must see exactly what the primary would
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import asyncpg
 from opentelemetry.instrumentation.utils import (
     is_instrumentation_enabled,
@@ -26,10 +28,9 @@ async def reset_unobserved(connection: asyncpg.Connection) -> None:
     query = connection.get_reset_query()
     if not query:
         return
-    if not (tracing_configured() and is_instrumentation_enabled()):
-        await connection.execute(query)  # nothing would trace it (a sampled-out request)
-        return
-    with suppress_instrumentation():
+    # Untraced, or inside a sampled-out request, nothing would trace it anyway.
+    traced = tracing_configured() and is_instrumentation_enabled()
+    with suppress_instrumentation() if traced else nullcontext():
         await connection.execute(query)
 
 
